@@ -1,0 +1,185 @@
+// Every setting of the server, typed and validated once at start-up. Each setting has an
+// environment variable and a matching CLI flag (the flag wins); a bad value stops start-up with a
+// message that names the setting and says what is allowed.
+import path from 'node:path';
+
+export type EngineKind = 'sqlite' | 'mongodb';
+
+export interface Config {
+  host: string;
+  port: number;
+  /** Public base URL of the FHIR endpoint, without trailing slash (used in links and Location).
+   * Empty: derived per request from the Host header, which is right behind most proxies too. */
+  baseUrl: string;
+  engine: EngineKind;
+  dataDir: string;
+  mongodbUri?: string;
+  mongodbDatabase: string;
+  /** Largest accepted request body, in bytes. */
+  maxBodyBytes: number;
+  defaultPageSize: number;
+  maxPageSize: number;
+  maxBundleEntries: number;
+  /** Conditional delete may remove several matches only when enabled. */
+  allowMultipleDelete: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  profilesDir: string;
+}
+
+export class ConfigError extends Error {}
+
+interface Setting<K extends keyof Config> {
+  key: K;
+  env: string;
+  flag: string;
+  help: string;
+  parse: (raw: string) => Config[K];
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function integer(name: string, min: number, max: number) {
+  return (raw: string): number => {
+    if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got '${raw}'`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+    return n;
+  };
+}
+
+/** Parses sizes like `16mb`, `512kb`, `1048576`. */
+export function parseBytes(name: string, raw: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(raw);
+  if (!m) throw new ConfigError(`${name} must be a size such as 16mb or 512kb, got '${raw}'`);
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const factor = unit === 'gb' ? 1024 ** 3 : unit === 'mb' ? 1024 ** 2 : unit === 'kb' ? 1024 : 1;
+  const bytes = Math.floor(Number(m[1]) * factor);
+  if (bytes < 1024) throw new ConfigError(`${name} must be at least 1kb, got '${raw}'`);
+  return bytes;
+}
+
+function bool(name: string) {
+  return (raw: string): boolean => {
+    const v = raw.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+    if (['0', 'false', 'no', 'off'].includes(v)) return false;
+    throw new ConfigError(`${name} must be true or false, got '${raw}'`);
+  };
+}
+
+const SETTINGS: Setting<keyof Config>[] = [
+  { key: 'host', env: 'HOST', flag: 'host', help: 'interface to listen on', parse: (r) => nonEmpty('HOST', r) },
+  { key: 'port', env: 'PORT', flag: 'port', help: 'TCP port (0 = any free port)', parse: integer('PORT', 0, 65535) },
+  { key: 'baseUrl', env: 'NIMBUS_BASE_URL', flag: 'base-url', help: 'public base URL of the FHIR endpoint', parse: parseBaseUrl },
+  {
+    key: 'engine',
+    env: 'NIMBUS_ENGINE',
+    flag: 'engine',
+    help: 'storage engine: sqlite (default) or mongodb',
+    parse: (r) => {
+      if (r !== 'sqlite' && r !== 'mongodb') throw new ConfigError(`NIMBUS_ENGINE must be sqlite or mongodb, got '${r}'`);
+      return r;
+    },
+  },
+  { key: 'dataDir', env: 'NIMBUS_DATA_DIR', flag: 'data-dir', help: 'directory of the embedded SQLite database', parse: (r) => path.resolve(nonEmpty('NIMBUS_DATA_DIR', r)) },
+  { key: 'mongodbUri', env: 'MONGODB_URI', flag: 'mongodb-uri', help: 'MongoDB connection string', parse: parseMongoUri },
+  { key: 'mongodbDatabase', env: 'NIMBUS_MONGODB_DATABASE', flag: 'mongodb-database', help: 'MongoDB database name', parse: (r) => nonEmpty('NIMBUS_MONGODB_DATABASE', r) },
+  { key: 'maxBodyBytes', env: 'NIMBUS_MAX_BODY', flag: 'max-body', help: 'largest request body (e.g. 16mb)', parse: (r) => parseBytes('NIMBUS_MAX_BODY', r) },
+  { key: 'defaultPageSize', env: 'NIMBUS_DEFAULT_COUNT', flag: 'default-count', help: 'search page size when _count is absent', parse: integer('NIMBUS_DEFAULT_COUNT', 1, 10000) },
+  { key: 'maxPageSize', env: 'NIMBUS_MAX_COUNT', flag: 'max-count', help: 'largest page size; a larger _count is capped', parse: integer('NIMBUS_MAX_COUNT', 1, 100000) },
+  { key: 'maxBundleEntries', env: 'NIMBUS_MAX_BUNDLE_ENTRIES', flag: 'max-bundle-entries', help: 'most entries in a batch/transaction', parse: integer('NIMBUS_MAX_BUNDLE_ENTRIES', 1, 1000000) },
+  { key: 'allowMultipleDelete', env: 'NIMBUS_ALLOW_MULTIPLE_DELETE', flag: 'allow-multiple-delete', help: 'conditional delete of several matches', parse: bool('NIMBUS_ALLOW_MULTIPLE_DELETE') },
+  {
+    key: 'logLevel',
+    env: 'NIMBUS_LOG_LEVEL',
+    flag: 'log-level',
+    help: 'fatal|error|warn|info|debug|trace|silent',
+    parse: (r) => {
+      if (!(LOG_LEVELS as readonly string[]).includes(r)) throw new ConfigError(`NIMBUS_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${r}'`);
+      return r as Config['logLevel'];
+    },
+  },
+  { key: 'profilesDir', env: 'NIMBUS_PROFILES_DIR', flag: 'profiles-dir', help: 'directory of added conformance resources', parse: (r) => path.resolve(nonEmpty('NIMBUS_PROFILES_DIR', r)) },
+];
+
+function nonEmpty(name: string, raw: string): string {
+  if (!raw.trim()) throw new ConfigError(`${name} must not be empty`);
+  return raw.trim();
+}
+
+function parseBaseUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`NIMBUS_BASE_URL must be an absolute http(s) URL, got '${raw}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`NIMBUS_BASE_URL must use http or https, got '${raw}'`);
+  return raw.replace(/\/+$/, '');
+}
+
+function parseMongoUri(raw: string): string {
+  if (!/^mongodb(\+srv)?:\/\//.test(raw)) throw new ConfigError(`MONGODB_URI must start with mongodb:// or mongodb+srv://`);
+  return raw;
+}
+
+export const SETTINGS_HELP = SETTINGS.map((s) => `  --${s.flag.padEnd(22)} ${s.env.padEnd(28)} ${s.help}`).join('\n');
+
+/**
+ * Builds the configuration from the environment and `--flag value` / `--flag=value` arguments.
+ * Unknown flags are an error so that a typo never silently falls back to a default.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, args: string[] = [], cwd = process.cwd()): Config {
+  const config: Config = {
+    host: '127.0.0.1',
+    port: 8080,
+    baseUrl: '',
+    engine: 'sqlite',
+    dataDir: path.resolve(cwd, 'data'),
+    mongodbDatabase: 'nimbus',
+    maxBodyBytes: 16 * 1024 * 1024,
+    defaultPageSize: 20,
+    maxPageSize: 1000,
+    maxBundleEntries: 10000,
+    allowMultipleDelete: false,
+    logLevel: 'info',
+    profilesDir: path.resolve(__dirname, '..', '..', 'fhir-profiles'),
+  };
+  const flags = parseFlags(args);
+  const set = (s: Setting<keyof Config>, raw: string) => {
+    (config as unknown as Record<string, unknown>)[s.key] = s.parse(raw);
+  };
+  for (const s of SETTINGS) {
+    const fromEnv = env[s.env];
+    if (fromEnv !== undefined && fromEnv !== '') set(s, fromEnv);
+  }
+  for (const [flag, value] of flags) {
+    const s = SETTINGS.find((x) => x.flag === flag);
+    if (!s) throw new ConfigError(`unknown option --${flag}; options are:\n${SETTINGS_HELP}`);
+    set(s, value);
+  }
+  if (config.defaultPageSize > config.maxPageSize) {
+    throw new ConfigError(`NIMBUS_DEFAULT_COUNT (${config.defaultPageSize}) must not exceed NIMBUS_MAX_COUNT (${config.maxPageSize})`);
+  }
+  if (config.engine === 'mongodb' && !config.mongodbUri) {
+    throw new ConfigError('NIMBUS_ENGINE=mongodb needs MONGODB_URI (e.g. mongodb://127.0.0.1:27017/?replicaSet=rs0)');
+  }
+  return config;
+}
+
+function parseFlags(args: string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (!a.startsWith('--')) throw new ConfigError(`unexpected argument '${a}'`);
+    const eq = a.indexOf('=');
+    if (eq > 0) out.push([a.slice(2, eq), a.slice(eq + 1)]);
+    else {
+      const value = args[i + 1];
+      if (value === undefined || value.startsWith('--')) throw new ConfigError(`option ${a} needs a value`);
+      out.push([a.slice(2), value]);
+      i++;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,107 @@
+// The one error type that travels up from any layer, and the catalogue of named factories that
+// create it. Exactly one place (rest/errors.ts) turns a FhirError into an HTTP OperationOutcome.
+import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
+
+export type IssueSeverity = OperationOutcomeIssue['severity'];
+export type IssueCode = OperationOutcomeIssue['code'];
+
+export interface Issue {
+  severity: IssueSeverity;
+  code: IssueCode;
+  diagnostics: string;
+  /** FHIRPath-like location of the offending element, e.g. `Patient.birthDate`. */
+  expression?: string[];
+}
+
+export class FhirError extends Error {
+  constructor(
+    readonly status: number,
+    /** Stable machine code (e.g. `NOT_FOUND`), useful in logs and tests; never shown as FHIR coding. */
+    readonly errorCode: string,
+    readonly issues: Issue[],
+    /** Extra HTTP headers the response must carry (e.g. `Allow` on 405). */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(issues.map((i) => i.diagnostics).join('; '));
+    this.name = 'FhirError';
+  }
+
+  toOperationOutcome(): OperationOutcome {
+    return operationOutcome(this.issues);
+  }
+}
+
+export function operationOutcome(issues: Issue[]): OperationOutcome {
+  return {
+    resourceType: 'OperationOutcome',
+    issue: issues.map((i) => ({
+      severity: i.severity,
+      code: i.code,
+      diagnostics: i.diagnostics,
+      ...(i.expression && i.expression.length ? { expression: i.expression } : {}),
+    })),
+  };
+}
+
+export function informational(text: string): OperationOutcome {
+  return operationOutcome([{ severity: 'information', code: 'informational', diagnostics: text }]);
+}
+
+function err(status: number, errorCode: string, code: IssueCode, text: string, expression?: string[]): FhirError {
+  return new FhirError(status, errorCode, [{ severity: 'error', code, diagnostics: text, expression }]);
+}
+
+// ---- the catalogue -------------------------------------------------------------------------
+export const errors = {
+  unknownType: (type: string) =>
+    err(404, 'UNKNOWN_TYPE', 'not-supported', `Resource type '${type}' is not supported by this server (R4 resource types only)`),
+  notFound: (type: string, id: string) => err(404, 'NOT_FOUND', 'not-found', `${type}/${id} is not known`),
+  versionNotFound: (type: string, id: string, vid: string) =>
+    err(404, 'VERSION_NOT_FOUND', 'not-found', `${type}/${id} has no version '${vid}'`),
+  gone: (type: string, id: string, versionId: string) =>
+    new FhirError(410, 'GONE', [{ severity: 'error', code: 'deleted', diagnostics: `${type}/${id} was deleted (version ${versionId})` }], {
+      ETag: `W/"${versionId}"`,
+    }),
+  badRequest: (text: string, expression?: string[]) => err(400, 'BAD_REQUEST', 'invalid', text, expression),
+  invalidId: (id: string) =>
+    err(400, 'INVALID_ID', 'invalid', `'${id.slice(0, 80)}' is not a valid FHIR id: use 1-64 characters of A-Z a-z 0-9 - .`),
+  invalidJson: (why: string) => err(400, 'INVALID_JSON', 'structure', `The body is not valid JSON: ${why}`),
+  notAResource: () => err(400, 'NOT_A_RESOURCE', 'structure', 'The body must be a JSON object with a resourceType'),
+  typeMismatch: (urlType: string, bodyType: unknown) =>
+    err(400, 'TYPE_MISMATCH', 'invalid', `resourceType '${String(bodyType)}' in the body does not match '${urlType}' in the URL`, [
+      `${urlType}.resourceType`,
+    ]),
+  idMismatch: (urlId: string, bodyId: unknown) =>
+    err(
+      400,
+      'ID_MISMATCH',
+      'invalid',
+      bodyId === undefined
+        ? `The body of an update must carry id '${urlId}' (the id in the URL)`
+        : `id '${String(bodyId)}' in the body does not match '${urlId}' in the URL`,
+    ),
+  invalidResource: (issues: Issue[]) => new FhirError(400, 'INVALID_RESOURCE', issues),
+  versionConflict: (type: string, id: string, expected: string, actual: string) =>
+    err(412, 'VERSION_CONFLICT', 'conflict', `If-Match expected version ${expected} of ${type}/${id} but the current version is ${actual}`),
+  preconditionFailed: (text: string) => err(412, 'PRECONDITION_FAILED', 'conflict', text),
+  conflict: (text: string) => err(409, 'CONFLICT', 'conflict', text),
+  notAcceptable: (accept: string) =>
+    err(406, 'NOT_ACCEPTABLE', 'not-supported', `Cannot answer in '${accept.slice(0, 100)}': this server speaks application/fhir+json and application/json`),
+  unsupportedMediaType: (contentType: string) =>
+    err(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      'not-supported',
+      `Content-Type '${contentType.slice(0, 100)}' is not accepted: send application/fhir+json or application/json`,
+    ),
+  payloadTooLarge: (limit: string) => err(413, 'PAYLOAD_TOO_LARGE', 'too-costly', `The body exceeds the limit of ${limit}`),
+  methodNotAllowed: (method: string, path: string, allow: string[]) =>
+    new FhirError(405, 'METHOD_NOT_ALLOWED', [{ severity: 'error', code: 'not-supported', diagnostics: `${method} is not supported on ${path}` }], {
+      Allow: allow.join(', '),
+    }),
+  notSupported: (text: string) => err(400, 'NOT_SUPPORTED', 'not-supported', text),
+  invalidParam: (name: string, why: string) => err(400, 'INVALID_PARAM', 'invalid', `Parameter '${name}': ${why}`),
+  unknownRoute: (path: string) => err(404, 'UNKNOWN_ROUTE', 'not-found', `No FHIR interaction answers ${path.slice(0, 200)}`),
+  unavailable: (text: string) => err(503, 'UNAVAILABLE', 'transient', text),
+  internal: () => err(500, 'INTERNAL', 'exception', 'Internal server error; the incident has been logged'),
+};

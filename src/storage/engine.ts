@@ -1,0 +1,88 @@
+// The one contract both storage engines (sqlite/, mongo/) honour. The layers above never see SQL or
+// BSON: they hand over versions with their IndexValues, and SearchPlans, and get versions back.
+import type { IndexValues } from '../search/index-values';
+import type { SearchPlan, SearchResult } from '../search/plan';
+
+/** One stored version of a resource, exactly as the engine keeps it. */
+export interface ResourceVersion {
+  resourceType: string;
+  id: string;
+  /** Server-assigned, 1, 2, 3… per resource; a delete is a version too. */
+  versionId: number;
+  /** ISO-8601 instant with milliseconds and `Z`, as written into meta.lastUpdated. */
+  lastUpdated: string;
+  deleted: boolean;
+  /** The resource as JSON text (meta included); absent for a delete. Kept as text so a read can be
+   * answered without a parse/stringify round trip. */
+  json?: string;
+}
+
+/** A version to make current, with the search index values of its content (none for a delete). */
+export interface VersionWrite extends ResourceVersion {
+  index?: IndexValues;
+}
+
+export interface HistoryQuery {
+  /** Absent: system-level history. */
+  resourceType?: string;
+  /** With resourceType: instance-level history. */
+  id?: string;
+  /** Only versions with lastUpdated >= since (inclusive, ISO instant). */
+  since?: string;
+  /** Only versions that were current at this instant (R4 `_at`), i.e. lastUpdated <= at … */
+  at?: string;
+  count: number;
+  /** Opaque cursor from a previous page (newest first ordering). */
+  cursor?: string;
+}
+
+export interface HistoryPage {
+  versions: ResourceVersion[];
+  /** Number of versions matching the query (all pages). */
+  total: number;
+  /** Present when there is a further page. */
+  nextCursor?: string;
+}
+
+export interface ScanOptions {
+  resourceType: string;
+  /** Only resources whose current version was written at or after this instant. */
+  since?: string;
+  /** Rows fetched per round trip; engines stream, never load a whole type. */
+  batchSize?: number;
+}
+
+/** Operations that read, available both inside and outside a transaction. */
+export interface EngineReader {
+  /** Current version (possibly a delete marker), or undefined if the id was never written. */
+  read(resourceType: string, id: string): Promise<ResourceVersion | undefined>;
+  vread(resourceType: string, id: string, versionId: number): Promise<ResourceVersion | undefined>;
+  search(plan: SearchPlan): Promise<SearchResult>;
+}
+
+/** Inside a transaction: reads see the transaction's own writes; writes commit all-or-nothing. */
+export interface EngineTransaction extends EngineReader {
+  /** Stores a new version and makes it current (replacing the index values of the previous one).
+   * The caller has already checked version ordering; engines still refuse a duplicate versionId. */
+  write(version: VersionWrite): Promise<void>;
+}
+
+export interface TransactionOptions {
+  /** A Bundle transaction must be atomic; engines that cannot guarantee it refuse instead. */
+  requireAtomic?: boolean;
+}
+
+export interface Engine extends EngineReader {
+  readonly kind: 'sqlite' | 'mongodb';
+  /** Human-readable location for the start-up banner (file path, or URI without credentials). */
+  readonly location: string;
+  /** Whether multi-document transactions are truly atomic on this deployment. */
+  readonly atomicTransactions: boolean;
+  transaction<T>(fn: (tx: EngineTransaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  history(query: HistoryQuery): Promise<HistoryPage>;
+  /** Streams the current, non-deleted resources of one type. */
+  scan(options: ScanOptions): AsyncIterable<ResourceVersion>;
+  /** Throws when the database is unusable (readiness probe). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,64 @@
+// Schema of the embedded SQLite database, as an ordered list of migrations. `PRAGMA user_version`
+// records how far a database file has been migrated; each migration runs in one transaction, so a
+// crash mid-upgrade leaves the file at the previous version. Never edit a released migration:
+// append a new one.
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    description: 'current resources and every version',
+    sql: `
+      -- The current version of each resource (or its delete marker). rid is the stable row id that
+      -- the search index tables point at.
+      CREATE TABLE resources (
+        rid          INTEGER PRIMARY KEY,
+        type         TEXT    NOT NULL,
+        id           TEXT    NOT NULL,
+        version      INTEGER NOT NULL,
+        last_updated TEXT    NOT NULL,   -- ISO instant, always YYYY-MM-DDTHH:MM:SS.sssZ, so text order is time order
+        deleted      INTEGER NOT NULL DEFAULT 0,
+        json         TEXT                -- NULL for a delete marker
+      );
+      CREATE UNIQUE INDEX resources_type_id ON resources(type, id);
+      CREATE INDEX resources_type_updated ON resources(type, last_updated);
+
+      -- Every version ever written, append-only; seq gives the global history order.
+      CREATE TABLE versions (
+        seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+        rid          INTEGER NOT NULL,
+        type         TEXT    NOT NULL,
+        id           TEXT    NOT NULL,
+        version      INTEGER NOT NULL,
+        last_updated TEXT    NOT NULL,
+        deleted      INTEGER NOT NULL DEFAULT 0,
+        json         TEXT
+      );
+      CREATE UNIQUE INDEX versions_rid_version ON versions(rid, version);
+      CREATE INDEX versions_type_seq ON versions(type, seq);
+      CREATE INDEX versions_updated ON versions(last_updated);
+    `,
+  },
+];
+
+/** Brings a database file up to the newest schema; refuses a file from a newer release. */
+export function migrate(db: Database.Database, migrations: Migration[] = MIGRATIONS): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const newest = migrations.length ? migrations[migrations.length - 1].version : 0;
+  if (current > newest) {
+    throw new Error(`database schema version ${current} is newer than this release understands (${newest}); upgrade nimbus-fhir`);
+  }
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+}

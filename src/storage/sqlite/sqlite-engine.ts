@@ -1,0 +1,259 @@
+// The embedded storage engine on better-sqlite3: one write connection (writers queue on a mutex,
+// each write is one SQLite transaction) and one read connection that, in WAL mode, reads the last
+// committed snapshot without waiting for writers. synchronous=FULL makes an acknowledged commit
+// survive power loss and kill -9.
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type {
+  Engine,
+  EngineTransaction,
+  HistoryPage,
+  HistoryQuery,
+  ResourceVersion,
+  ScanOptions,
+  TransactionOptions,
+  VersionWrite,
+} from '../engine';
+import type { SearchPlan, SearchResult } from '../../search/plan';
+import { Mutex } from '../../util/mutex';
+import { migrate, type Migration, MIGRATIONS } from './migrations';
+import { SqliteIndexStore } from './index-store';
+
+interface VersionRow {
+  type: string;
+  id: string;
+  version: number;
+  last_updated: string;
+  deleted: number;
+  json: string | null;
+}
+
+export interface SqliteEngineOptions {
+  /** Database file; ':memory:' is refused because the read connection could not see it. */
+  file: string;
+  migrations?: Migration[];
+}
+
+function toVersion(row: VersionRow): ResourceVersion {
+  return {
+    resourceType: row.type,
+    id: row.id,
+    versionId: row.version,
+    lastUpdated: row.last_updated,
+    deleted: row.deleted === 1,
+    ...(row.json !== null ? { json: row.json } : {}),
+  };
+}
+
+function openDatabase(file: string, readonly: boolean): Database.Database {
+  const db = new Database(file, { readonly, fileMustExist: readonly });
+  db.pragma('busy_timeout = 10000');
+  if (!readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+  }
+  db.pragma('cache_size = -65536'); // 64 MiB page cache per connection
+  db.pragma('mmap_size = 268435456');
+  db.pragma('temp_store = MEMORY');
+  return db;
+}
+
+/** Prepared statements over one connection, shared by the reader and the transaction views. */
+class Statements {
+  readonly read;
+  readonly vread;
+  readonly ridOf;
+  constructor(readonly db: Database.Database) {
+    this.read = db.prepare<[string, string], VersionRow>('SELECT type, id, version, last_updated, deleted, json FROM resources WHERE type = ? AND id = ?');
+    this.vread = db.prepare<[string, string, number], VersionRow>(
+      'SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.json FROM resources r JOIN versions v ON v.rid = r.rid WHERE r.type = ? AND r.id = ? AND v.version = ?',
+    );
+    this.ridOf = db.prepare<[string, string], { rid: number; version: number }>('SELECT rid, version FROM resources WHERE type = ? AND id = ?');
+  }
+}
+
+export class SqliteEngine implements Engine {
+  readonly kind = 'sqlite' as const;
+  readonly atomicTransactions = true;
+  readonly location: string;
+  private readonly writer: Database.Database;
+  private readonly reader: Database.Database;
+  private readonly writeStmts: Statements;
+  private readonly readStmts: Statements;
+  private readonly insertResource;
+  private readonly updateResource;
+  private readonly insertVersion;
+  private readonly index: SqliteIndexStore;
+  private readonly readIndex: SqliteIndexStore;
+  private readonly mutex = new Mutex();
+  private closed = false;
+
+  constructor(options: SqliteEngineOptions) {
+    if (options.file === ':memory:') throw new Error('the SQLite engine needs a file (two connections share it)');
+    fs.mkdirSync(path.dirname(options.file), { recursive: true });
+    this.location = options.file;
+    this.writer = openDatabase(options.file, false);
+    migrate(this.writer, options.migrations ?? MIGRATIONS);
+    this.reader = openDatabase(options.file, true);
+    this.writeStmts = new Statements(this.writer);
+    this.readStmts = new Statements(this.reader);
+    this.insertResource = this.writer.prepare(
+      'INSERT INTO resources (type, id, version, last_updated, deleted, json) VALUES (@type, @id, @version, @last_updated, @deleted, @json)',
+    );
+    this.updateResource = this.writer.prepare(
+      'UPDATE resources SET version = @version, last_updated = @last_updated, deleted = @deleted, json = @json WHERE rid = @rid',
+    );
+    this.insertVersion = this.writer.prepare(
+      'INSERT INTO versions (rid, type, id, version, last_updated, deleted, json) VALUES (@rid, @type, @id, @version, @last_updated, @deleted, @json)',
+    );
+    this.index = new SqliteIndexStore(this.writer);
+    this.readIndex = new SqliteIndexStore(this.reader);
+  }
+
+  async read(resourceType: string, id: string): Promise<ResourceVersion | undefined> {
+    const row = this.readStmts.read.get(resourceType, id);
+    return row && toVersion(row);
+  }
+
+  async vread(resourceType: string, id: string, versionId: number): Promise<ResourceVersion | undefined> {
+    const row = this.readStmts.vread.get(resourceType, id, versionId);
+    return row && toVersion(row);
+  }
+
+  async search(plan: SearchPlan): Promise<SearchResult> {
+    return this.readIndex.search(plan);
+  }
+
+  async transaction<T>(fn: (tx: EngineTransaction) => Promise<T>, _options?: TransactionOptions): Promise<T> {
+    return this.mutex.run(async () => {
+      if (this.closed) throw new Error('the SQLite engine is closed');
+      const tx = this.transactionView();
+      this.writer.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(tx);
+        this.writer.exec('COMMIT');
+        return result;
+      } catch (e) {
+        if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
+        throw e;
+      }
+    });
+  }
+
+  private transactionView(): EngineTransaction {
+    const stmts = this.writeStmts;
+    return {
+      read: async (type, id) => {
+        const row = stmts.read.get(type, id);
+        return row && toVersion(row);
+      },
+      vread: async (type, id, vid) => {
+        const row = stmts.vread.get(type, id, vid);
+        return row && toVersion(row);
+      },
+      search: async (plan) => this.index.search(plan),
+      write: async (v) => this.writeVersion(v),
+    };
+  }
+
+  private writeVersion(v: VersionWrite): void {
+    const current = this.writeStmts.ridOf.get(v.resourceType, v.id);
+    if (current && v.versionId <= current.version) {
+      throw new Error(`version ${v.versionId} of ${v.resourceType}/${v.id} is not newer than ${current.version}`);
+    }
+    const row = {
+      type: v.resourceType,
+      id: v.id,
+      version: v.versionId,
+      last_updated: v.lastUpdated,
+      deleted: v.deleted ? 1 : 0,
+      json: v.deleted ? null : (v.json ?? null),
+    };
+    let rid: number;
+    if (current) {
+      rid = current.rid;
+      this.updateResource.run({ ...row, rid });
+    } else {
+      rid = Number(this.insertResource.run(row).lastInsertRowid);
+    }
+    this.insertVersion.run({ ...row, rid });
+    this.index.replace(rid, v.deleted ? undefined : v.index);
+  }
+
+  async history(q: HistoryQuery): Promise<HistoryPage> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.resourceType) {
+      where.push('v.type = ?');
+      params.push(q.resourceType);
+    }
+    if (q.id) {
+      where.push('v.id = ?');
+      params.push(q.id);
+    }
+    if (q.since) {
+      where.push('v.last_updated >= ?');
+      params.push(q.since);
+    }
+    if (q.at) {
+      // The version current at `at`: written at or before it, and not yet replaced by then.
+      where.push('v.last_updated <= ?');
+      where.push('NOT EXISTS (SELECT 1 FROM versions n WHERE n.rid = v.rid AND n.version > v.version AND n.last_updated <= ?)');
+      params.push(q.at, q.at);
+    }
+    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const total = (this.reader.prepare(`SELECT count(*) AS n FROM versions v ${filter}`).get(...params) as { n: number }).n;
+    const pageWhere = [...where];
+    const pageParams = [...params];
+    if (q.cursor !== undefined) {
+      const seq = Number(q.cursor);
+      if (!Number.isSafeInteger(seq)) throw new Error('bad cursor');
+      pageWhere.push('v.seq < ?');
+      pageParams.push(seq);
+    }
+    const rows = this.reader
+      .prepare(
+        `SELECT v.seq, v.type, v.id, v.version, v.last_updated, v.deleted, v.json FROM versions v ${
+          pageWhere.length ? `WHERE ${pageWhere.join(' AND ')}` : ''
+        } ORDER BY v.seq DESC LIMIT ?`,
+      )
+      .all(...pageParams, q.count + 1) as (VersionRow & { seq: number })[];
+    const more = rows.length > q.count;
+    const page = more ? rows.slice(0, q.count) : rows;
+    return {
+      versions: page.map(toVersion),
+      total,
+      ...(more ? { nextCursor: String(page[page.length - 1].seq) } : {}),
+    };
+  }
+
+  async *scan(options: ScanOptions): AsyncIterable<ResourceVersion> {
+    const batch = options.batchSize ?? 1000;
+    const stmt = this.reader.prepare<unknown[], VersionRow & { rid: number }>(
+      `SELECT rid, type, id, version, last_updated, deleted, json FROM resources
+       WHERE type = ? AND deleted = 0 AND rid > ? ${options.since ? 'AND last_updated >= ?' : ''} ORDER BY rid LIMIT ?`,
+    );
+    let after = 0;
+    for (;;) {
+      const rows = options.since ? stmt.all(options.resourceType, after, options.since, batch) : stmt.all(options.resourceType, after, batch);
+      for (const row of rows) yield toVersion(row);
+      if (rows.length < batch) return;
+      after = rows[rows.length - 1].rid;
+    }
+  }
+
+  async ping(): Promise<void> {
+    this.reader.prepare('SELECT 1').get();
+    this.writer.prepare('SELECT count(*) FROM resources WHERE rid = -1').get();
+  }
+
+  async close(): Promise<void> {
+    await this.mutex.run(async () => {
+      if (this.closed) return;
+      this.closed = true;
+      this.reader.close();
+      this.writer.close();
+    });
+  }
+}
