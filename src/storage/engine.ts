@@ -29,8 +29,9 @@ export interface HistoryQuery {
   id?: string;
   /** Only versions with lastUpdated >= since (inclusive, ISO instant). */
   since?: string;
-  /** Only versions that were current at this instant (R4 `_at`), i.e. lastUpdated <= at … */
-  at?: string;
+  /** R4 `_at`: only versions that were current at some point during `[start, end)` (ISO
+   * instants; an instant is the period `[t, t + 1 ms)`). */
+  at?: { start: string; end: string };
   count: number;
   /** Opaque cursor from a previous page (newest first ordering). */
   cursor?: string;

@@ -197,10 +197,10 @@ export class SqliteEngine implements Engine {
       params.push(q.since);
     }
     if (q.at) {
-      // The version current at `at`: written at or before it, and not yet replaced by then.
-      where.push('v.last_updated <= ?');
+      // Current at some point of [start, end): written before the end, and not replaced by the start.
+      where.push('v.last_updated < ?');
       where.push('NOT EXISTS (SELECT 1 FROM versions n WHERE n.rid = v.rid AND n.version > v.version AND n.last_updated <= ?)');
-      params.push(q.at, q.at);
+      params.push(q.at.end, q.at.start);
     }
     const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const total = (this.reader.prepare(`SELECT count(*) AS n FROM versions v ${filter}`).get(...params) as { n: number }).n;

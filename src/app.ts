@@ -1,0 +1,87 @@
+// Builds the Express app from explicit services: operational endpoints, then the FHIR base with
+// content negotiation, body reading, the interaction routes and the one error middleware.
+import express, { type Request, type Response, type NextFunction, type Router } from 'express';
+import type { Logger } from 'pino';
+import type { Config } from './config';
+import { errors } from './fhir/errors';
+import type { Services } from './interactions/services';
+import { negotiate } from './rest/http-format';
+import { errorMiddleware } from './rest/error-middleware';
+import { resourceRoutes } from './rest/resource-routes';
+import { historyRoutes } from './rest/history-routes';
+import { metadataRoute } from './rest/metadata-route';
+import { createMetrics, opsRoutes } from './rest/ops-routes';
+import type { CapabilitySources, SystemInteraction, TypeInteraction } from './fhir/capability';
+
+export interface AppDeps {
+  config: Config;
+  services: Services;
+  logger: Logger;
+  /** Canonical URLs of the fhir-profiles/ StructureDefinitions by constrained type. */
+  profiles?: (type: string) => string[];
+  /** Further features (search, bundles, operations). Their routers are mounted before the
+   * instance routes so that e.g. `Patient/_search` or `Patient/$match` are not read as ids, and
+   * what they declare goes into the CapabilityStatement. */
+  features?: Feature[];
+}
+
+export interface Feature {
+  name: string;
+  router: Router;
+  typeInteractions?: TypeInteraction[];
+  systemInteractions?: SystemInteraction[];
+  capability?: Partial<Omit<CapabilitySources, 'software' | 'baseUrl' | 'resourceTypes' | 'typeInteractions' | 'systemInteractions' | 'date'>>;
+}
+
+export const SOFTWARE = { name: 'Nimbus FHIR', version: '0.1.0' };
+
+export function createApp(deps: AppDeps): express.Express {
+  const { config, services, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false); // FHIR ETags are version ids, never body hashes
+  app.set('query parser', 'simple');
+
+  const metrics = createMetrics();
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const start = process.hrtime.bigint();
+    res.on('finish', () => {
+      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      metrics.requests.inc({ method: req.method, route, status: String(res.statusCode) });
+      metrics.duration.observe({ method: req.method, route }, Number(process.hrtime.bigint() - start) / 1e9);
+      // Paths and statuses only: query strings and bodies can hold patient data.
+      logger.debug({ method: req.method, route, status: res.statusCode, ms: Number(process.hrtime.bigint() - start) / 1e6 }, 'request');
+    });
+    next();
+  });
+  app.use(opsRoutes(services.engine, metrics, logger));
+
+  const fhir = express.Router();
+  fhir.use((req, res, next) => {
+    res.locals.mediaType = negotiate(req);
+    next();
+  });
+  fhir.use(express.raw({ type: () => true, limit: config.maxBodyBytes }));
+  fhir.use(metadataRoute(services, config, deps.features ?? [], deps.profiles));
+  fhir.use(historyRoutes(services, config));
+  for (const f of deps.features ?? []) fhir.use(f.router);
+  fhir.use(resourceRoutes(services, config));
+  fhir.use((req) => {
+    throw methodOrRoute(req);
+  });
+  app.use('/fhir', fhir);
+  app.use((req: Request) => {
+    throw errors.unknownRoute(req.path);
+  });
+  app.use(errorMiddleware(logger, config.maxBodyBytes));
+  return app;
+}
+
+/** 405 with Allow for a known path shape and an unserved method; 404 otherwise. */
+function methodOrRoute(req: Request) {
+  const parts = req.path.split('/').filter(Boolean);
+  const allow =
+    parts.length === 1 ? ['GET', 'POST'] : parts.length === 2 && !parts[1].startsWith('_') && !parts[1].startsWith('$') ? ['GET', 'PUT', 'DELETE'] : undefined;
+  if (allow && !allow.includes(req.method)) return errors.methodNotAllowed(req.method, req.path.slice(0, 200), allow);
+  return errors.unknownRoute(req.path);
+}

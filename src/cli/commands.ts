@@ -1,0 +1,12 @@
+// The CLI's command table: each command lives in its own module under src/cli/.
+import { serveCommand } from './serve';
+
+export interface Command {
+  summary: string;
+  /** Resolves to the exit code, or -1 for a long-running command that exits on its own. */
+  run(args: string[]): Promise<number>;
+}
+
+export const COMMANDS: Record<string, Command> = {
+  serve: serveCommand,
+};

@@ -1,0 +1,54 @@
+// `nimbus-fhir serve`: runs the server until SIGTERM/SIGINT, then shuts down gracefully: stop
+// accepting, let in-flight requests finish, close the database.
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../config';
+import { buildServer } from '../server';
+import type { Command } from './commands';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+export const serveCommand: Command = {
+  summary: 'run the FHIR server (default command)',
+  async run(args) {
+    const startedAt = performance.now();
+    const config = loadConfig(process.env, args);
+    const server = await buildServer(config);
+    const http = server.app.listen(config.port, config.host);
+    await new Promise<void>((resolve, reject) => {
+      http.once('listening', resolve);
+      http.once('error', reject);
+    });
+    http.keepAliveTimeout = 65_000;
+    const { port } = http.address() as AddressInfo;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const base = config.baseUrl || `http://${host}:${port}/fhir`;
+    const where = server.engine.kind === 'sqlite' ? server.engine.location : server.engine.location;
+    process.stdout.write(
+      `Nimbus FHIR R4 server ready at ${base} — engine ${server.engine.kind} (${where}) — started in ${Math.round(performance.now() - startedAt)} ms\n`,
+    );
+
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      server.logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
+      const force = setTimeout(() => {
+        server.logger.warn('in-flight requests did not finish in time; closing connections');
+        http.closeAllConnections();
+      }, SHUTDOWN_GRACE_MS);
+      force.unref();
+      http.close(async () => {
+        try {
+          await server.close();
+          server.logger.info('database closed; bye');
+        } finally {
+          process.exit(0);
+        }
+      });
+      http.closeIdleConnections();
+    };
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+    return -1;
+  },
+};

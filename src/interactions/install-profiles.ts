@@ -1,0 +1,24 @@
+// Makes the conformance resources of fhir-profiles/ readable and searchable like any other
+// resource: at start-up each is stored under its own id, but only when its content differs from
+// the stored current version, so restarts do not grow the history.
+import type { Resource } from '@medplum/fhirtypes';
+import type { ConformanceResource } from '../fhir/profiles';
+import { updateIn } from './crud';
+import type { Services } from './services';
+
+function withoutMeta(r: Resource): string {
+  const { meta: _meta, ...rest } = r as Resource & { meta?: unknown };
+  // Top-level key order differs between a file and the stored form (resourceType, id, meta first).
+  return JSON.stringify(Object.fromEntries(Object.entries(rest).sort(([a], [b]) => a.localeCompare(b))));
+}
+
+export async function installConformanceResources(services: Services, resources: ConformanceResource[]): Promise<number> {
+  let written = 0;
+  for (const { resource } of resources) {
+    const current = await services.engine.read(resource.resourceType, resource.id);
+    if (current && !current.deleted && current.json && withoutMeta(JSON.parse(current.json)) === withoutMeta(resource)) continue;
+    await services.engine.transaction((tx) => updateIn(tx, services, resource.resourceType, resource.id, resource));
+    written++;
+  }
+  return written;
+}

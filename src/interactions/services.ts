@@ -1,0 +1,28 @@
+// The services every FHIR interaction needs, passed in explicitly (no singletons) so that a test
+// builds a complete server over any engine, with a fixed clock and id generator, in one line.
+import { randomUUID } from 'node:crypto';
+import type { Resource } from '@medplum/fhirtypes';
+import type { Engine } from '../storage/engine';
+import type { ResourceValidator } from '../fhir/validation';
+import type { FhirDefinitions } from '../fhir/definitions';
+import type { IndexValues } from '../search/index-values';
+
+export interface Clock {
+  /** The current instant; server-assigned meta.lastUpdated values come from here. */
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** Server-assigned logical ids: UUIDs, so ids never collide across stateless server processes. */
+export const uuidIds = (): string => randomUUID();
+
+export interface Services {
+  engine: Engine;
+  definitions: FhirDefinitions;
+  validator: ResourceValidator;
+  /** Computes the search index values of a resource about to become current. */
+  indexer: (resource: Resource) => IndexValues;
+  clock: Clock;
+  newId: () => string;
+}

@@ -1,0 +1,38 @@
+// The one place where errors become HTTP answers: a FhirError keeps its status and issues; errors
+// raised by body parsing are mapped to their 4xx; anything else is a 500 whose details stay in the
+// log (never in the response). 4xx are logged at info, 5xx at error.
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { errors, FhirError } from '../fhir/errors';
+import { sendJson } from './http-format';
+
+interface HttpishError {
+  type?: string;
+  status?: number;
+  limit?: number;
+  message?: string;
+}
+
+export function toFhirError(e: unknown, maxBody: number): FhirError {
+  if (e instanceof FhirError) return e;
+  const h = e as HttpishError;
+  if (h?.type === 'entity.too.large') return errors.payloadTooLarge(`${maxBody} bytes`);
+  if (h?.type === 'encoding.unsupported' || h?.type === 'charset.unsupported') return errors.unsupportedMediaType(h.message ?? 'charset');
+  if (h?.type === 'request.aborted') return errors.badRequest('The request was aborted by the client');
+  if (typeof h?.status === 'number' && h.status >= 400 && h.status < 500) return errors.badRequest(h.message ?? 'Bad request');
+  return errors.internal();
+}
+
+export function errorMiddleware(logger: Logger, maxBody: number) {
+  return (e: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const fhirError = toFhirError(e, maxBody);
+    if (fhirError.status >= 500) logger.error({ err: e, method: req.method, route: req.route?.path }, 'request failed');
+    else logger.info({ status: fhirError.status, code: fhirError.errorCode, method: req.method }, 'request refused');
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    for (const [k, v] of Object.entries(fhirError.headers)) res.setHeader(k, v);
+    sendJson(req, res, fhirError.status, fhirError.toOperationOutcome());
+  };
+}

@@ -1,0 +1,63 @@
+// Assembles a complete server from a configuration: engine, services, conformance resources from
+// fhir-profiles/, features and the Express app. main.ts (CLI) and the tests both use it, so what
+// is tested is what runs.
+import type { Express } from 'express';
+import pino, { type Logger } from 'pino';
+import type { Resource } from '@medplum/fhirtypes';
+import type { Config } from './config';
+import { createApp, type Feature } from './app';
+import { r4Definitions } from './fhir/definitions';
+import { loadConformanceResources, type ConformanceResource } from './fhir/profiles';
+import { ResourceValidator } from './fhir/validation';
+import { installConformanceResources } from './interactions/install-profiles';
+import { systemClock, uuidIds, type Clock, type Services } from './interactions/services';
+import { emptyIndexValues } from './search/index-values';
+import type { Engine } from './storage/engine';
+import { openEngine } from './storage/open-engine';
+
+export interface Server {
+  app: Express;
+  services: Services;
+  engine: Engine;
+  logger: Logger;
+  conformance: ConformanceResource[];
+  close(): Promise<void>;
+}
+
+export interface ServerOverrides {
+  engine?: Engine;
+  clock?: Clock;
+  newId?: () => string;
+  logger?: Logger;
+}
+
+export async function buildServer(config: Config, overrides: ServerOverrides = {}): Promise<Server> {
+  const logger = overrides.logger ?? pino({ level: config.logLevel, base: { service: 'nimbus-fhir' } });
+  const definitions = r4Definitions();
+  const validator = new ResourceValidator(definitions);
+  const conformance = loadConformanceResources(config.profilesDir, validator);
+  const engine = overrides.engine ?? (await openEngine(config));
+  const services: Services = {
+    engine,
+    definitions,
+    validator,
+    indexer: (_r: Resource) => emptyIndexValues(),
+    clock: overrides.clock ?? systemClock,
+    newId: overrides.newId ?? uuidIds,
+  };
+  await installConformanceResources(services, conformance);
+  const features: Feature[] = [];
+  const profiles = (type: string) =>
+    conformance
+      .filter((c) => c.resource.resourceType === 'StructureDefinition' && (c.resource as { type?: string }).type === type && c.resource.url)
+      .map((c) => c.resource.url!);
+  const app = createApp({ config, services, logger, features, profiles });
+  return {
+    app,
+    services,
+    engine,
+    logger,
+    conformance,
+    close: () => engine.close(),
+  };
+}

@@ -1,0 +1,13 @@
+// Opens the engine the configuration names. SQLite is the zero-setup default; MongoDB is loaded
+// only when chosen, so an embedded deployment never pays for the driver.
+import path from 'node:path';
+import type { Config } from '../config';
+import type { Engine } from './engine';
+import { SqliteEngine } from './sqlite/sqlite-engine';
+
+export const SQLITE_FILE_NAME = 'nimbus.sqlite';
+
+export async function openEngine(config: Config): Promise<Engine> {
+  if (config.engine === 'sqlite') return new SqliteEngine({ file: path.join(config.dataDir, SQLITE_FILE_NAME) });
+  throw new Error(`engine '${config.engine}' is not available in this build`);
+}
