@@ -16,6 +16,7 @@ import type { IndexKind } from './index-values';
 export type Prefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap';
 
 export type Predicate =
+  | AndPredicate
   | OrPredicate
   | NotPredicate
   | NothingPredicate
@@ -30,14 +31,20 @@ export type Predicate =
   | ChainPredicate
   | HasPredicate;
 
+/** All hold (used inside `or`/`not`, e.g. the words of `_content`; top level is `where`). */
+export interface AndPredicate {
+  kind: 'and';
+  all: Predicate[];
+}
+
 /** Any of the alternatives holds (comma-separated values, `:in` expansions, compartments). */
 export interface OrPredicate {
   kind: 'or';
   any: Predicate[];
 }
 
-/** The inner predicate holds for no index entry of the resource (`:not`, `:not-in`, `ne`
- * across multiple values). A resource without the element matches. */
+/** The inner predicate does not hold for the resource (`:not`, `:not-in`): for a leaf, no index
+ * entry of the parameter satisfies it, so a resource without the element matches. */
 export interface NotPredicate {
   kind: 'not';
   predicate: Predicate;
