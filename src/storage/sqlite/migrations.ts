@@ -3,6 +3,7 @@
 // crash mid-upgrade leaves the file at the previous version. Never edit a released migration:
 // append a new one.
 import type Database from 'better-sqlite3';
+import { SEARCH_INDEX_SQL } from './search/schema';
 
 export interface Migration {
   version: number;
@@ -44,6 +45,11 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX versions_type_seq ON versions(type, seq);
       CREATE INDEX versions_updated ON versions(last_updated);
     `,
+  },
+  {
+    version: 2,
+    description: 'search index tables (one per IndexValues kind; see docs/index-layout.md)',
+    sql: SEARCH_INDEX_SQL,
   },
 ];
 

@@ -1,0 +1,259 @@
+// SearchPlan → SQL over resources + idx_* tables. Pure: returns SQL text and bound parameters
+// (never client text inside SQL), so golden tests pin the output. Every leaf predicate becomes
+// `r.rid IN (SELECT rid FROM idx_<kind> WHERE p = ? AND …)`, which SQLite answers from the
+// covering (p, value…, rid) indexes; and/or/not compose at the resource level.
+import type { Predicate, RangePredicate, SearchPlan, SortKey, StringPredicate, TokenPredicate, ReferencePredicate, UriPredicate } from '../../../search/plan';
+import type { IndexKind } from '../../../search/index-values';
+
+export interface SqlFragment {
+  sql: string;
+  params: unknown[];
+}
+
+/** Greatest code point: `v >= x AND v < x || MAX` is "starts with x" using the index. */
+const MAX_CHAR = '\u{10FFFF}';
+
+const TABLE: Record<IndexKind, string> = {
+  string: 'idx_string',
+  token: 'idx_token',
+  date: 'idx_date',
+  number: 'idx_number',
+  quantity: 'idx_quantity',
+  reference: 'idx_reference',
+  uri: 'idx_uri',
+  composite: 'idx_composite',
+};
+
+/** Column accessor: plain columns for kind tables, json_extract for composite components. */
+type Col = (field: string) => string;
+
+class Builder {
+  readonly params: unknown[] = [];
+  private aliases = 0;
+
+  bind(value: unknown): string {
+    this.params.push(value);
+    return '?';
+  }
+
+  alias(prefix: string): string {
+    return `${prefix}${++this.aliases}`;
+  }
+
+  /** Boolean SQL expression: does predicate `p` hold for the resource row `res`? */
+  predicate(p: Predicate, res: string): string {
+    switch (p.kind) {
+      case 'and':
+        return p.all.length ? `(${p.all.map((x) => this.predicate(x, res)).join(' AND ')})` : '1';
+      case 'or':
+        return p.any.length ? `(${p.any.map((x) => this.predicate(x, res)).join(' OR ')})` : '0';
+      case 'not':
+        return `NOT ${this.predicate(p.predicate, res)}`;
+      case 'nothing':
+        return '0';
+      case 'id':
+        return `${res}.id IN (${p.ids.map((id) => this.bind(id)).join(', ')})`;
+      case 'missing':
+        return `${res}.rid ${p.missing ? 'NOT IN' : 'IN'} (SELECT rid FROM ${TABLE[p.valueKind]} WHERE p = ${this.bind(p.param)})`;
+      case 'string':
+        return this.leaf('string', p.param, res, this.stringCond(p, (f) => f));
+      case 'token':
+        return this.leaf('token', p.param, res, this.tokenCond(p, (f) => f));
+      case 'range':
+        return this.leaf(p.valueKind, p.param, res, this.rangeCond(p, (f) => f));
+      case 'reference':
+        return this.leaf('reference', p.param, res, this.referenceCond(p, (f) => (f === 'is' ? '"is"' : f)));
+      case 'uri':
+        return this.leaf('uri', p.param, res, this.uriCond(p, (f) => f));
+      case 'composite': {
+        const conds = p.components.map((c) => {
+          const col: Col = (f) => `json_extract(${c.param}, '$.${f}')`;
+          switch (c.kind) {
+            case 'string':
+              return this.stringCond(c, col);
+            case 'token':
+              return this.tokenCond(c, col);
+            case 'range':
+              return this.rangeCond(c, col);
+            case 'reference':
+              return this.referenceCond(c, col);
+            case 'uri':
+              return this.uriCond(c, col);
+          }
+        });
+        return this.leaf('composite', p.param, res, conds.join(' AND '));
+      }
+      case 'chain': {
+        const x = this.alias('x');
+        const t = this.alias('t');
+        const where = [
+          `${x}.p = ${this.bind(p.param)}`,
+          `${x}.t IN (${p.targetTypes.map((tt) => this.bind(tt)).join(', ')})`,
+          `${t}.deleted = 0`,
+          ...p.where.map((w) => this.predicate(w, t)),
+        ];
+        return `${res}.rid IN (SELECT ${x}.rid FROM idx_reference ${x} JOIN resources ${t} ON ${t}.type = ${x}.t AND ${t}.id = ${x}.i WHERE ${where.join(' AND ')})`;
+      }
+      case 'has': {
+        const x = this.alias('x');
+        const s = this.alias('s');
+        const where = [`${x}.p = ${this.bind(p.param)}`, `${s}.type = ${this.bind(p.sourceType)}`, `${s}.deleted = 0`, ...p.where.map((w) => this.predicate(w, s))];
+        return `(${res}.type, ${res}.id) IN (SELECT ${x}.t, ${x}.i FROM idx_reference ${x} JOIN resources ${s} ON ${s}.rid = ${x}.rid WHERE ${where.join(' AND ')})`;
+      }
+    }
+  }
+
+  private leaf(kind: IndexKind, param: string, res: string, cond: string): string {
+    return `${res}.rid IN (SELECT rid FROM ${TABLE[kind]} WHERE p = ${this.bind(param)} AND ${cond})`;
+  }
+
+  private stringCond(p: StringPredicate, col: Col): string {
+    if (p.match === 'exact') return `${col('e')} = ${this.bind(p.value)}`;
+    if (p.match === 'contains') return `instr(${col('v')}, ${this.bind(p.value)}) > 0`;
+    return `${col('v')} >= ${this.bind(p.value)} AND ${col('v')} < ${this.bind(p.value + MAX_CHAR)}`;
+  }
+
+  private tokenCond(p: TokenPredicate, col: Col): string {
+    const conds: string[] = [];
+    if (p.text !== undefined) conds.push(`${col('t')} >= ${this.bind(p.text)} AND ${col('t')} < ${this.bind(p.text + MAX_CHAR)}`);
+    if (p.code !== undefined) conds.push(`${col('c')} = ${this.bind(p.code)}`);
+    if (p.system === null) conds.push(`${col('s')} IS NULL`);
+    else if (p.system !== undefined) conds.push(`${col('s')} = ${this.bind(p.system)}`);
+    if (p.typeSystem !== undefined) conds.push(`${col('ts')} = ${this.bind(p.typeSystem)}`);
+    if (p.typeCode !== undefined) conds.push(`${col('tc')} = ${this.bind(p.typeCode)}`);
+    return conds.length ? conds.join(' AND ') : '1';
+  }
+
+  /** R4 range semantics; see RangePredicate for the table this implements. */
+  private rangeCond(p: RangePredicate, col: Col): string {
+    const lo = col('lo');
+    const hi = col('hi');
+    const eq = () => `(${lo} >= ${this.bind(p.low)} AND ${hi} <= ${this.bind(p.high)} AND ${lo} < ${this.bind(p.high)})`;
+    let cond: string;
+    switch (p.prefix) {
+      case 'eq':
+        cond = eq();
+        break;
+      case 'ne':
+        cond = `NOT ${eq()}`;
+        break;
+      case 'gt':
+        cond = `${hi} > ${this.bind(p.high)}`;
+        break;
+      case 'lt':
+        cond = `${lo} < ${this.bind(p.low)}`;
+        break;
+      case 'ge':
+        cond = `(${hi} > ${this.bind(p.high)} OR ${eq()})`;
+        break;
+      case 'le':
+        cond = `(${lo} < ${this.bind(p.low)} OR ${eq()})`;
+        break;
+      case 'sa':
+        cond = `${lo} >= ${this.bind(p.high)}`;
+        break;
+      case 'eb':
+        cond = `${hi} <= ${this.bind(p.low)}`;
+        break;
+      case 'ap':
+        // Overlap; a stored point (lo = hi) at the lower bound counts as inside.
+        cond = `${lo} < ${this.bind(p.high)} AND (${hi} > ${this.bind(p.low)} OR ${lo} = ${this.bind(p.low)})`;
+        break;
+    }
+    if (p.system !== undefined) cond += ` AND ${col('s')} = ${this.bind(p.system)}`;
+    if (p.code !== undefined) cond += ` AND ${col('c')} = ${this.bind(p.code)}`;
+    if (p.unit !== undefined) cond += ` AND (${col('c')} = ${this.bind(p.unit)} OR ${col('u')} = ${this.bind(p.unit)})`;
+    return cond;
+  }
+
+  private referenceCond(p: ReferencePredicate, col: Col): string {
+    const conds: string[] = [];
+    if (p.id !== undefined) conds.push(`${col('i')} = ${this.bind(p.id)}`);
+    if (p.type !== undefined) conds.push(`${col('t')} = ${this.bind(p.type)}`);
+    if (p.url !== undefined) conds.push(`${col('u')} = ${this.bind(p.url)}`);
+    if (p.version !== undefined) conds.push(`${col('ver')} = ${this.bind(p.version)}`);
+    if (p.identifierSystem === null) conds.push(`${col('is')} IS NULL`);
+    else if (p.identifierSystem !== undefined) conds.push(`${col('is')} = ${this.bind(p.identifierSystem)}`);
+    if (p.identifierValue !== undefined) conds.push(`${col('iv')} = ${this.bind(p.identifierValue)}`);
+    return conds.length ? conds.join(' AND ') : '1';
+  }
+
+  private uriCond(p: UriPredicate, col: Col): string {
+    const v = col('v');
+    if (p.match === 'exact') return `${v} = ${this.bind(p.value)}`;
+    if (p.match === 'below') return `${v} >= ${this.bind(p.value)} AND ${v} < ${this.bind(p.value + MAX_CHAR)}`;
+    return `substr(${this.bind(p.value)}, 1, length(${v})) = ${v}`;
+  }
+}
+
+/** The SQL expression of a sort key's value for resource row `res` (NULL when missing). */
+export function sortExpression(key: SortKey, b: { bind(v: unknown): string }, res = 'r'): string {
+  if (key.param === '_id') return `${res}.id`;
+  if (key.param === '_lastUpdated') return `${res}.last_updated`;
+  return `(SELECT ${key.descending ? 'mx' : 'mn'} FROM idx_sort WHERE rid = ${res}.rid AND p = ${b.bind(key.param)})`;
+}
+
+/** Position of a row in the sort order: its sort key values and rid (the unique tie-breaker). */
+export interface Position {
+  keys: Array<string | number | null>;
+  rid: number;
+}
+
+export interface CompiledSearch {
+  /** Selects `rid, type, id, version, last_updated, json, k0…kn` of one page (LIMIT count + 1). */
+  page: SqlFragment;
+  /** `SELECT count(*) AS n …` over all matches (no paging). */
+  count: SqlFragment;
+}
+
+/**
+ * Compiles a plan. `after` continues after a position (next page); `before` goes back from one
+ * (previous page: rows come back in reverse order and the caller flips them).
+ */
+export function compileSearch(plan: SearchPlan, page: { after?: Position; before?: Position } = {}): CompiledSearch {
+  const filter = (b: Builder): string[] => {
+    const conds = ['r.deleted = 0'];
+    if (plan.resourceTypes.length) conds.push(`r.type IN (${plan.resourceTypes.map((t) => b.bind(t)).join(', ')})`);
+    for (const p of plan.where) conds.push(b.predicate(p, 'r'));
+    return conds;
+  };
+
+  const cb = new Builder();
+  const count: SqlFragment = { sql: `SELECT count(*) AS n FROM resources r WHERE ${filter(cb).join(' AND ')}`, params: cb.params };
+
+  const b = new Builder();
+  const backwards = page.before !== undefined;
+  const keyExprs = plan.sort.map((k) => sortExpression(k, b));
+  const select = ['r.rid', 'r.type', 'r.id', 'r.version', 'r.last_updated', 'r.json', ...keyExprs.map((e, i) => `${e} AS k${i}`)];
+  const conds = filter(b);
+  const position = page.after ?? page.before;
+  if (position) conds.push(keyset(plan.sort, position, backwards, b));
+  const order: string[] = [];
+  plan.sort.forEach((k, i) => {
+    const desc = k.descending !== backwards;
+    // Missing values last in the requested order (first when walking backwards).
+    order.push(`k${i} IS NULL${backwards ? ' DESC' : ''}`, `k${i}${desc ? ' DESC' : ''}`);
+  });
+  order.push(`r.rid${backwards ? ' DESC' : ''}`);
+  const sql = `SELECT ${select.join(', ')} FROM resources r WHERE ${conds.join(' AND ')} ORDER BY ${order.join(', ')} LIMIT ${b.bind(plan.count + 1)}`;
+  return { page: { sql, params: b.params }, count };
+}
+
+/** Rows strictly after (or before) `pos` in the sort order, missing values sorting last. */
+function keyset(sort: SortKey[], pos: Position, backwards: boolean, b: Builder): string {
+  const alternatives: string[] = [];
+  const equalSoFar: string[] = [];
+  sort.forEach((key, i) => {
+    const e = `k${i}`;
+    const v = pos.keys[i];
+    const asc = !key.descending;
+    let beyond: string;
+    if (!backwards) beyond = v === null ? '0' : `(${e} ${asc ? '>' : '<'} ${b.bind(v)} OR ${e} IS NULL)`;
+    else beyond = v === null ? `${e} IS NOT NULL` : `${e} ${asc ? '<' : '>'} ${b.bind(v)}`;
+    alternatives.push([...equalSoFar, beyond].join(' AND '));
+    equalSoFar.push(v === null ? `${e} IS NULL` : `${e} = ${b.bind(v)}`);
+  });
+  alternatives.push([...equalSoFar, `r.rid ${backwards ? '<' : '>'} ${b.bind(pos.rid)}`].join(' AND '));
+  // Aliases of the select list are visible in WHERE in SQLite; wrap for precedence.
+  return `(${alternatives.map((a) => `(${a})`).join(' OR ')})`;
+}

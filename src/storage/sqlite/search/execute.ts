@@ -1,0 +1,165 @@
+// Runs SearchPlans on SQLite: the page (keyset paging with opaque cursors), the total, and
+// _include/_revinclude (with :iterate). Also owns the index writer, so the engine has one object
+// to call for everything search (`SqliteSearchIndex`).
+import { createHash } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import type { IndexValues } from '../../../search/index-values';
+import type { IncludeSpec, SearchPlan, SearchResult } from '../../../search/plan';
+import type { ResourceVersion } from '../../engine';
+import { searchErrors } from '../../../search/errors';
+import { compileSearch, type Position } from './compile';
+import { IndexWriter } from './writer';
+
+interface Row {
+  rid: number;
+  type: string;
+  id: string;
+  version: number;
+  last_updated: string;
+  json: string | null;
+  [k: `k${number}`]: string | number | null;
+}
+
+interface Cursor extends Position {
+  /** n: next page (after this position); p: previous page (before it). */
+  d: 'n' | 'p';
+  /** Fingerprint of the query, so a cursor cannot be replayed against another one. */
+  f: string;
+}
+
+/** Rounds of `:iterate` include before stopping (cycles are also stopped by the seen-set). */
+const MAX_INCLUDE_ROUNDS = 5;
+const DEFAULT_MAX_INCLUDED = 1000;
+
+function toVersion(row: Row): ResourceVersion {
+  return {
+    resourceType: row.type,
+    id: row.id,
+    versionId: row.version,
+    lastUpdated: row.last_updated,
+    deleted: false,
+    ...(row.json !== null ? { json: row.json } : {}),
+  };
+}
+
+function fingerprint(plan: SearchPlan): string {
+  const what = JSON.stringify([plan.resourceTypes, plan.where, plan.sort]);
+  return createHash('sha256').update(what).digest('base64url').slice(0, 12);
+}
+
+function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify([c.d, c.f, c.rid, c.keys])).toString('base64url');
+}
+
+function decodeCursor(text: string, plan: SearchPlan): Cursor {
+  try {
+    const [d, f, rid, keys] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as [unknown, unknown, unknown, unknown];
+    const okKeys = Array.isArray(keys) && keys.length === plan.sort.length && keys.every((k) => k === null || typeof k === 'string' || typeof k === 'number');
+    if ((d === 'n' || d === 'p') && f === fingerprint(plan) && Number.isSafeInteger(rid) && okKeys) {
+      return { d, f, rid: rid as number, keys: keys as Position['keys'] };
+    }
+  } catch {
+    // fall through: any malformed cursor is the client's error
+  }
+  throw searchErrors.badCursor();
+}
+
+export class SqliteSearchIndex {
+  private writer?: IndexWriter;
+
+  constructor(private readonly db: Database.Database) {}
+
+  /** Replaces the index rows of resource `rid` (undefined: deleted). Call inside the write transaction. */
+  replace(rid: number, index: IndexValues | undefined): void {
+    this.writer ??= new IndexWriter(this.db);
+    this.writer.replace(rid, index);
+  }
+
+  search(plan: SearchPlan): SearchResult {
+    const cursor = plan.cursor !== undefined ? decodeCursor(plan.cursor, plan) : undefined;
+    const compiled = compileSearch(plan, cursor ? (cursor.d === 'n' ? { after: cursor } : { before: cursor }) : {});
+    const result: SearchResult = { matches: [], included: [] };
+    if (plan.total !== 'none') {
+      result.total = (this.db.prepare(compiled.count.sql).get(...compiled.count.params) as { n: number }).n;
+    }
+    if (plan.count === 0) return result;
+
+    let rows = this.db.prepare(compiled.page.sql).all(...compiled.page.params) as Row[];
+    const more = rows.length > plan.count;
+    if (more) rows = rows.slice(0, plan.count);
+    if (cursor?.d === 'p') rows.reverse();
+    result.matches = rows.map(toVersion);
+    if (rows.length) {
+      const f = fingerprint(plan);
+      const position = (row: Row): Position => ({ rid: row.rid, keys: plan.sort.map((_, i) => row[`k${i}`] ?? null) });
+      // Walking forward: a next page exists if we saw an extra row; a previous one if we came
+      // from a cursor. Walking backward: the reverse.
+      const hasNext = cursor?.d === 'p' ? true : more;
+      const hasPrevious = cursor?.d === 'p' ? more : cursor !== undefined;
+      if (hasNext) result.nextCursor = encodeCursor({ d: 'n', f, ...position(rows[rows.length - 1]) });
+      if (hasPrevious) result.previousCursor = encodeCursor({ d: 'p', f, ...position(rows[0]) });
+    }
+    if (plan.include.length || plan.revinclude.length) result.included = this.includes(plan, rows);
+    return result;
+  }
+
+  private includes(plan: SearchPlan, matches: Row[]): ResourceVersion[] {
+    const max = plan.maxIncluded ?? DEFAULT_MAX_INCLUDED;
+    const seen = new Set(matches.map((r) => r.rid));
+    const included: Row[] = [];
+    let frontier = matches;
+    for (let round = 0; round < MAX_INCLUDE_ROUNDS && frontier.length && included.length < max; round++) {
+      const iterateOnly = round > 0;
+      const found: Row[] = [];
+      for (const spec of plan.include) if (!iterateOnly || spec.iterate) found.push(...this.forward(spec, frontier));
+      for (const spec of plan.revinclude) if (!iterateOnly || spec.iterate) found.push(...this.reverse(spec, frontier));
+      const fresh: Row[] = [];
+      for (const row of found) {
+        if (seen.has(row.rid) || included.length + fresh.length >= max) continue;
+        seen.add(row.rid);
+        fresh.push(row);
+      }
+      included.push(...fresh);
+      frontier = fresh;
+    }
+    return included.map(toVersion);
+  }
+
+  /** `_include`: resources the frontier refers to through the parameter. */
+  private forward(spec: IncludeSpec, frontier: Row[]): Row[] {
+    const sources = frontier.filter((r) => spec.sourceType === '*' || r.type === spec.sourceType).map((r) => r.rid);
+    if (!sources.length) return [];
+    const conds = [`x.rid IN (SELECT value FROM json_each(?))`, 't.deleted = 0'];
+    const params: unknown[] = [JSON.stringify(sources)];
+    if (spec.param !== '*') {
+      conds.push('x.p = ?');
+      params.push(spec.param);
+    }
+    if (spec.targetType) {
+      conds.push('x.t = ?');
+      params.push(spec.targetType);
+    }
+    const sql = `SELECT DISTINCT t.rid, t.type, t.id, t.version, t.last_updated, t.json FROM idx_reference x
+      JOIN resources t ON t.type = x.t AND t.id = x.i WHERE ${conds.join(' AND ')} ORDER BY t.rid`;
+    return this.db.prepare(sql).all(...params) as Row[];
+  }
+
+  /** `_revinclude`: resources of the source type that refer to the frontier through the parameter. */
+  private reverse(spec: IncludeSpec, frontier: Row[]): Row[] {
+    const targets = frontier.filter((r) => !spec.targetType || r.type === spec.targetType).map((r) => [r.type, r.id]);
+    if (!targets.length) return [];
+    const conds = [`(x.t, x.i) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))`, 's.deleted = 0'];
+    const params: unknown[] = [JSON.stringify(targets)];
+    if (spec.sourceType !== '*') {
+      conds.push('s.type = ?');
+      params.push(spec.sourceType);
+    }
+    if (spec.param !== '*') {
+      conds.push('x.p = ?');
+      params.push(spec.param);
+    }
+    const sql = `SELECT DISTINCT s.rid, s.type, s.id, s.version, s.last_updated, s.json FROM idx_reference x
+      JOIN resources s ON s.rid = x.rid WHERE ${conds.join(' AND ')} ORDER BY s.rid`;
+    return this.db.prepare(sql).all(...params) as Row[];
+  }
+}
