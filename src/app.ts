@@ -46,7 +46,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((req: Request, res: Response, next: NextFunction) => {
     const start = process.hrtime.bigint();
     res.on('finish', () => {
-      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      const route = req.route?.path ? `${(res.locals.mount as string | undefined) ?? ''}${String(req.route.path)}` : 'unmatched';
       metrics.requests.inc({ method: req.method, route, status: String(res.statusCode) });
       metrics.duration.observe({ method: req.method, route }, Number(process.hrtime.bigint() - start) / 1e9);
       // Paths and statuses only: query strings and bodies can hold patient data.
@@ -58,6 +58,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   const fhir = express.Router();
   fhir.use((req, res, next) => {
+    res.locals.mount = '/fhir'; // req.baseUrl is reset once the router is left; metrics need it
     res.locals.mediaType = negotiate(req);
     next();
   });

@@ -40,10 +40,51 @@ function loadR4Schema(): JsonSchema {
   const nested = { type: 'object', fhirResource: true };
   schema.definitions.ResourceList = nested;
   schema.definitions.Resource = nested;
+  // The R4 patterns were written for XML Schema, where \s is only space, tab, CR and LF; in a
+  // JavaScript regex \s also covers no-break spaces, which the official examples contain.
+  translateXmlPatterns(schema);
+  addMissingPrimitiveExtensions(schema);
   // The R4 patterns accept 2023-02-31; "Dates SHALL be valid dates".
   for (const t of ['date', 'dateTime', 'instant']) schema.definitions[t] = { ...schema.definitions[t], calendarDate: true };
   schema.definitions.integer64 = { type: 'string', pattern: '^-?([0]|([1-9][0-9]*))$' };
   return schema;
+}
+
+/** R4 string/markdown/code patterns in XML Schema semantics, rewritten for JavaScript regexes. */
+const XML_PATTERNS: Record<string, string> = {
+  '^[ \\r\\n\\t\\S]+$': '^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]+$',
+  '^[^\\s]+(\\s[^\\s]+)*$': '^[^ \\t\\r\\n]+([ \\t\\r\\n][^ \\t\\r\\n]+)*$',
+};
+
+/** Rewrites the patterns everywhere they occur (definitions and inline, e.g. Extension.valueString). */
+function translateXmlPatterns(node: unknown): void {
+  if (Array.isArray(node)) node.forEach(translateXmlPatterns);
+  else if (node && typeof node === 'object') {
+    const o = node as Record<string, unknown>;
+    if (typeof o.pattern === 'string' && XML_PATTERNS[o.pattern]) o.pattern = XML_PATTERNS[o.pattern];
+    for (const v of Object.values(o)) translateXmlPatterns(v);
+  }
+}
+
+/**
+ * Every primitive element may carry id/extensions in a `_name` sibling (R4 json.html#primitive).
+ * The schema omits `_name` for canonical-typed elements although the official examples use it
+ * (e.g. StructureDefinition._baseDefinition), so it is added wherever missing.
+ */
+function addMissingPrimitiveExtensions(schema: JsonSchema): void {
+  const defs = schema.definitions;
+  const isPrimitive = (t: string) => typeof defs[t]?.type === 'string' && defs[t].type !== 'object' && !defs[t].properties;
+  for (const def of Object.values(defs)) {
+    const props = def.properties as Record<string, { $ref?: string; type?: string; items?: { $ref?: string } }> | undefined;
+    if (!props) continue;
+    for (const [name, prop] of Object.entries(props)) {
+      if (name.startsWith('_') || name === 'id' || props[`_${name}`]) continue;
+      const ref = prop.$ref ?? prop.items?.$ref;
+      const target = ref?.split('/').pop();
+      if (!target || !isPrimitive(target)) continue;
+      props[`_${name}`] = prop.items ? { type: 'array', items: { $ref: '#/definitions/Element' } } : { $ref: '#/definitions/Element' };
+    }
+  }
 }
 
 export class ResourceValidator {
