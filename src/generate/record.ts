@@ -20,7 +20,7 @@ import { duplicatePatient, patientResource, sampleDemographics, type DuplicateKi
 import { Physiology } from './physiology';
 import { BEDSIDE, recordProcedure, refer } from './procedures';
 import { Random } from './random';
-import { bookVisit } from './scheduling';
+import { bookVisit, type AttendanceHistory } from './scheduling';
 import { ageAt, DAY, HOUR, MINUTE, YEAR } from './time';
 import { planVisits, type VisitPlan } from './visits';
 
@@ -43,8 +43,19 @@ export interface RecordSettings {
   ledger: SelectivityLedger;
 }
 
-/** Share of people registered twice (the brief asks for 2–5 %). */
-const DUPLICATE_RATE = 0.035;
+/**
+ * Whether person `index` also has a second registration. Three or four people in every block of a
+ * hundred (3.5 % on average) are picked by a per-block stream, so any run of 100+ patients has a
+ * 2–5 % duplicate share, not just on average over many seeds.
+ */
+export function hasDuplicate(seed: number, index: number): boolean {
+  const block = Math.floor((index - 1) / 100);
+  const random = new Random('duplicates', seed, block);
+  const count = random.chance(0.5) ? 3 : 4;
+  const picked = new Set<number>();
+  while (picked.size < count) picked.add(block * 100 + random.int(1, 100));
+  return picked.has(index);
+}
 
 export function buildPatientRecord(index: number, s: RecordSettings): PatientRecord {
   const ctx = new PatientContext(index, new Random('patient', s.seed, index), s.directory, s.now, s.now - s.years * YEAR);
@@ -62,7 +73,7 @@ export function buildPatientRecord(index: number, s: RecordSettings): PatientRec
   const phys = new Physiology(ctx, chronic, meds.treatedSince);
   const acute: ConditionState[] = [];
   const visits: Visit[] = [];
-  const attendance = { priorNoShows: 0 };
+  const attendance: AttendanceHistory = { noShows: [] };
   const lastReferral = new Map<string, number>();
   let firstVisit = true;
 
@@ -107,6 +118,8 @@ export function buildPatientRecord(index: number, s: RecordSettings): PatientRec
       if (r.chance(age >= 40 ? 0.7 : 0.4)) panels.push('metabolic');
       if (r.chance(0.35)) panels.push('hemoglobin');
       if (age >= 35 && r.chance(0.35)) panels.push('lipids');
+      // Diabetes screening by HbA1c from 35 (ADA), so non-diabetic HbA1c values exist too.
+      if (age >= 35 && r.chance(0.15)) panels.push('diabetes');
     }
     for (const key of plan.focus) {
       if (key === 'diabetes') panels.push('diabetes', ...(r.chance(0.5) ? ['renal' as const] : []));
@@ -161,7 +174,7 @@ export function buildPatientRecord(index: number, s: RecordSettings): PatientRec
   for (const c of [...chronic, ...acute]) ctx.add(conditionResource(ctx, c));
 
   let duplicate: DuplicateTruth | undefined;
-  if (r.chance(DUPLICATE_RATE)) {
+  if (hasDuplicate(s.seed, index)) {
     const copy = duplicatePatient(ctx, patient, demographics);
     ctx.add(copy.patient);
     duplicate = { a: `Patient/${patient.id}`, b: `Patient/${copy.patient.id}`, kind: copy.kind };
@@ -170,7 +183,7 @@ export function buildPatientRecord(index: number, s: RecordSettings): PatientRec
 }
 
 /** Turns a visit plan into a visit that happened, booking an appointment where one is needed. */
-function attend(ctx: PatientContext, plan: VisitPlan, attendance: { priorNoShows: number }): Visit | undefined {
+function attend(ctx: PatientContext, plan: VisitPlan, attendance: AttendanceHistory): Visit | undefined {
   let start = plan.at;
   let appointmentId: string | undefined;
   let waitMinutes: number | undefined;
