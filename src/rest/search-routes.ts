@@ -1,0 +1,85 @@
+// HTTP adapter of the search interaction (R4 search.html §3.1.0.1):
+//   GET  [base]/[type]?…                 POST [base]/[type]/_search  (form body, same result)
+//   GET  [base]?_type=…                  POST [base]/_search
+//   GET  [base]/[Compartment]/[id]/[type]?…   (also `*` for every member type)
+// Exported signature (mounted by app.ts as a Feature):
+//   searchFeature(services: SearchServices, options: { baseUrl: string }): Feature
+// `options.baseUrl` is the configured public base ('' = derive from the Host header per request).
+import express, { type Request, type Response, type NextFunction } from 'express';
+import type { Feature } from '../app';
+import { errors } from '../fhir/errors';
+import { search, type SearchServices } from '../search/service';
+import { baseUrlOf, parsePrefer, param } from './request';
+import { sendJson } from './http-format';
+
+/** The raw query string in order, with repetitions (Express' parsed query loses both). */
+function queryPairs(req: Request): Array<[string, string]> {
+  const url = req.originalUrl;
+  const q = url.indexOf('?');
+  return q < 0 ? [] : [...new URLSearchParams(url.slice(q + 1))];
+}
+
+/** POST _search: form body parameters, after any in the URL (R4 allows both). */
+function formPairs(req: Request): Array<[string, string]> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const body = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+  if (body.length && type !== 'application/x-www-form-urlencoded') throw errors.unsupportedMediaType(type || '(none)');
+  return [...queryPairs(req), ...new URLSearchParams(body)];
+}
+
+export function searchFeature(services: SearchServices, options: { baseUrl: string }): Feature {
+  const router = express.Router();
+  const isType = (t: string) => services.registry.resourceTypes.has(t);
+
+  const run = async (req: Request, res: Response, query: Array<[string, string]>, target: { resourceType?: string; compartment?: { type: string; id: string } }) => {
+    const bundle = await search(services, {
+      ...target,
+      query,
+      lenient: parsePrefer(req).lenient,
+      baseUrl: baseUrlOf(req, options.baseUrl),
+    });
+    sendJson(req, res, 200, bundle);
+  };
+
+  router.get('/', async (req, res, next: NextFunction) => {
+    if (queryPairs(req).length === 0) return next();
+    await run(req, res, queryPairs(req), {});
+  });
+  router.post('/_search', async (req, res) => run(req, res, formPairs(req), {}));
+  router.get('/:type', async (req, res, next: NextFunction) => {
+    if (!isType(param(req, 'type'))) return next();
+    await run(req, res, queryPairs(req), { resourceType: param(req, 'type') });
+  });
+  router.post('/:type/_search', async (req, res, next: NextFunction) => {
+    if (!isType(param(req, 'type'))) return next();
+    await run(req, res, formPairs(req), { resourceType: param(req, 'type') });
+  });
+  const compartment = (method: 'get' | 'post') => async (req: Request, res: Response, next: NextFunction) => {
+    const type = param(req, 'type');
+    const owner = param(req, 'compartment');
+    if (!services.compartments.has(owner) || (type !== '*' && !isType(type))) return next();
+    const query = method === 'get' ? queryPairs(req) : formPairs(req);
+    await run(req, res, query, { resourceType: type, compartment: { type: owner, id: param(req, 'id') } });
+  };
+  router.get('/:compartment/:id/:type', compartment('get'));
+  router.post('/:compartment/:id/:type/_search', compartment('post'));
+
+  return {
+    name: 'search',
+    router,
+    typeInteractions: ['search-type'],
+    systemInteractions: ['search-system'],
+    capability: {
+      searchParams: (type: string) =>
+        [...services.registry.paramsFor(type).values()]
+          .filter((p) => !p.code.startsWith('_') && p.code !== 'near')
+          .map((p) => ({ name: p.code, definition: p.url, type: p.type })),
+      commonSearchParams: ['_id', '_lastUpdated', '_tag', '_profile', '_security', '_source', '_text', '_content', '_list', '_has', '_type'].map((name) => ({
+        name,
+        type: name === '_lastUpdated' ? 'date' : name === '_profile' || name === '_source' ? 'uri' : name === '_text' || name === '_content' ? 'string' : name === '_has' ? 'special' : 'token',
+      })),
+      searchIncludes: (type: string) => [...services.registry.paramsFor(type).values()].filter((p) => p.type === 'reference').map((p) => `${type}:${p.code}`),
+      searchRevIncludes: () => [],
+    },
+  };
+}

@@ -1,0 +1,59 @@
+// The search interaction without HTTP: query pairs in, searchset Bundle out. The REST adapter
+// (rest/search-routes.ts) only reads the request; operations (e.g. $everything) can call this too.
+import type { Bundle } from '@medplum/fhirtypes';
+import type { Engine } from '../storage/engine';
+import type { SearchRegistry } from './registry';
+import type { Terminology } from './terminology';
+import type { Compartments } from './compartments';
+import { parseSearchQuery } from './parse-query';
+import { searchsetBundle } from './bundle';
+import { errors } from '../fhir/errors';
+
+export interface SearchServices {
+  engine: Engine;
+  registry: SearchRegistry;
+  terminology: Terminology;
+  compartments: Compartments;
+  defaultCount: number;
+  maxCount: number;
+  now: () => number;
+}
+
+export interface SearchRequest {
+  /** `[type]` search: the type; system search: undefined (`_type` chooses). `*` in a compartment. */
+  resourceType?: string;
+  /** Compartment search `Patient/123/Observation`. */
+  compartment?: { type: string; id: string };
+  query: Array<[string, string]>;
+  lenient: boolean;
+  baseUrl: string;
+}
+
+export async function search(services: SearchServices, request: SearchRequest): Promise<Bundle> {
+  const { registry } = services;
+  let resourceTypes: string[] = [];
+  if (request.resourceType && request.resourceType !== '*') {
+    if (!registry.resourceTypes.has(request.resourceType)) throw errors.unknownType(request.resourceType);
+    resourceTypes = [request.resourceType];
+  } else if (request.compartment) {
+    resourceTypes = services.compartments.memberTypes(request.compartment.type);
+  }
+  const parsed = parseSearchQuery(registry, request.query, {
+    resourceTypes,
+    lenient: request.lenient,
+    defaultCount: services.defaultCount,
+    maxCount: services.maxCount,
+    now: services.now(),
+    baseUrl: request.baseUrl,
+    terminology: services.terminology,
+    systemLevel: !request.resourceType && !request.compartment,
+  });
+  let path = request.resourceType ?? '';
+  if (request.compartment) {
+    const { type, id } = request.compartment;
+    parsed.plan.where.push(services.compartments.membership(type, id, parsed.plan.resourceTypes));
+    path = `${type}/${id}/${request.resourceType ?? '*'}`;
+  }
+  const result = await services.engine.search(parsed.plan);
+  return searchsetBundle(parsed, result, { baseUrl: request.baseUrl, path, model: registry.model });
+}
