@@ -160,7 +160,3 @@ export function round1(x: number): number {
 export function round2(x: number): number {
   return Math.round(x * 100) / 100;
 }
-
-export function yearsSince(at: number, since: number): number {
-  return (at - since) / YEAR;
-}
