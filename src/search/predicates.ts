@@ -119,7 +119,13 @@ function tokenPredicate(param: SearchParam, name: string, modifier: string | und
   if (modifier === 'in') {
     const codes = ctx.terminology.expandValueSet(unescapeValue(raw));
     if (!codes) invalid(name, raw, 'no ValueSet with this URL is known to the server');
-    return codes.length ? anyOf(codes.map((c) => ({ kind: 'token', param: param.code, system: c.system, code: c.code }))) : { kind: 'nothing', reason: `empty ValueSet ${raw}` };
+    if (!codes.length) return { kind: 'nothing', reason: `empty ValueSet ${raw}` };
+    // Elements of FHIR type `code` are stored without a system (it is implied by their binding),
+    // so each expanded code also matches a stored code that has no system.
+    return anyOf(codes.flatMap((c): Predicate[] => [
+      { kind: 'token', param: param.code, system: c.system, code: c.code },
+      { kind: 'token', param: param.code, system: null, code: c.code },
+    ]));
   }
   if (modifier === 'above' || modifier === 'below') {
     if (!system || !code) invalid(name, raw, `:${modifier} needs system|code`);

@@ -56,17 +56,18 @@ class Builder {
       case 'missing':
         return `${res}.rid ${p.missing ? 'NOT IN' : 'IN'} (SELECT rid FROM ${TABLE[p.valueKind]} WHERE p = ${this.bind(p.param)})`;
       case 'string':
-        return this.leaf('string', p.param, res, this.stringCond(p, (f) => f));
+        return this.leaf('string', p.param, res, () => this.stringCond(p, (f) => f));
       case 'token':
-        return this.leaf('token', p.param, res, this.tokenCond(p, (f) => f));
+        return this.leaf('token', p.param, res, () => this.tokenCond(p, (f) => f));
       case 'range':
-        return this.leaf(p.valueKind, p.param, res, this.rangeCond(p, (f) => f));
+        return this.leaf(p.valueKind, p.param, res, () => this.rangeCond(p, (f) => f));
       case 'reference':
-        return this.leaf('reference', p.param, res, this.referenceCond(p, (f) => (f === 'is' ? '"is"' : f)));
+        return this.leaf('reference', p.param, res, () => this.referenceCond(p, (f) => (f === 'is' ? '"is"' : f)));
       case 'uri':
-        return this.leaf('uri', p.param, res, this.uriCond(p, (f) => f));
+        return this.leaf('uri', p.param, res, () => this.uriCond(p, (f) => f));
       case 'composite': {
-        const conds = p.components.map((c) => {
+        const components = p.components;
+        return this.leaf('composite', p.param, res, () => components.map((c) => {
           const col: Col = (f) => `json_extract(${c.param}, '$.${f}')`;
           switch (c.kind) {
             case 'string':
@@ -80,8 +81,7 @@ class Builder {
             case 'uri':
               return this.uriCond(c, col);
           }
-        });
-        return this.leaf('composite', p.param, res, conds.join(' AND '));
+        }).join(' AND '));
       }
       case 'chain': {
         const x = this.alias('x');
@@ -103,8 +103,10 @@ class Builder {
     }
   }
 
-  private leaf(kind: IndexKind, param: string, res: string, cond: string): string {
-    return `${res}.rid IN (SELECT rid FROM ${TABLE[kind]} WHERE p = ${this.bind(param)} AND ${cond})`;
+  /** `cond` is a thunk: parameters must be bound in the order their `?` appear in the text. */
+  private leaf(kind: IndexKind, param: string, res: string, cond: () => string): string {
+    const p = this.bind(param);
+    return `${res}.rid IN (SELECT rid FROM ${TABLE[kind]} WHERE p = ${p} AND ${cond()})`;
   }
 
   private stringCond(p: StringPredicate, col: Col): string {
