@@ -214,7 +214,7 @@ function referencePredicate(
     }
     return { kind: 'reference', param: param.code, type: parsed.t, id: parsed.i };
   }
-  if (parsed.u && !parsed.u.startsWith('#')) return { kind: 'reference', param: param.code, url: parsed.u, ...(parsed.ver ? { version: parsed.ver } : {}) };
+  if (parsed.u && /^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(parsed.u)) return { kind: 'reference', param: param.code, url: parsed.u, ...(parsed.ver ? { version: parsed.ver } : {}) };
   invalid(name, raw, 'expected Type/id, an id, an absolute URL or a canonical url[|version]');
 }
 

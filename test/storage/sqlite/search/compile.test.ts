@@ -1,0 +1,70 @@
+// Golden plan→SQL tests: the exact SQL and bound parameters for representative plans. A change
+// here is a change of query shape (and of which index SQLite can use): review it as such.
+import { compileSearch } from '../../../../src/storage/sqlite/search/compile';
+import { parse } from '../../../search/support';
+
+const SELECT = 'SELECT r.rid, r.type, r.id, r.version, r.last_updated, r.json';
+const MAX = '\u{10FFFF}';
+
+function page(qs: string) {
+  return compileSearch(parse('Observation', qs).plan).page;
+}
+
+describe('compileSearch (golden)', () => {
+  it('token with system: one covering-index probe', () => {
+    expect(page('code=http://loinc.org|1234')).toEqual({
+      sql: `${SELECT} FROM resources r WHERE r.deleted = 0 AND r.type IN (?) AND r.rid IN (SELECT rid FROM idx_token WHERE p = ? AND c = ? AND s = ?) ORDER BY r.rid LIMIT ?`,
+      params: ['Observation', 'code', '1234', 'http://loinc.org', 101],
+    });
+  });
+
+  it('chain joins the reference index to the target resource; sort by max descending', () => {
+    expect(page('subject:Patient.name=eve&_sort=-date')).toEqual({
+      sql:
+        `${SELECT}, (SELECT mx FROM idx_sort WHERE rid = r.rid AND p = ?) AS k0 FROM resources r WHERE r.deleted = 0 AND r.type IN (?) AND ` +
+        'r.rid IN (SELECT x1.rid FROM idx_reference x1 JOIN resources t2 ON t2.type = x1.t AND t2.id = x1.i WHERE x1.p = ? AND x1.t IN (?) AND t2.deleted = 0 AND ' +
+        't2.rid IN (SELECT rid FROM idx_string WHERE p = ? AND v >= ? AND v < ?)) ORDER BY k0 IS NULL, k0 DESC, r.rid LIMIT ?',
+      params: ['date', 'Observation', 'subject', 'Patient', 'name', 'eve', `eve${MAX}`, 101],
+    });
+  });
+
+  it('ge on dates is "gt or eq"; _has selects (type, id) of referenced resources', () => {
+    expect(page('date=ge2013-01-14&_has:Provenance:target:agent=Practitioner/1')).toEqual({
+      sql:
+        `${SELECT} FROM resources r WHERE r.deleted = 0 AND r.type IN (?) AND r.rid IN (SELECT rid FROM idx_date WHERE p = ? AND (hi > ? OR (lo >= ? AND hi <= ? AND lo < ?))) AND ` +
+        '(r.type, r.id) IN (SELECT x1.t, x1.i FROM idx_reference x1 JOIN resources s2 ON s2.rid = x1.rid WHERE x1.p = ? AND s2.type = ? AND s2.deleted = 0 AND ' +
+        's2.rid IN (SELECT rid FROM idx_reference WHERE p = ? AND i = ? AND t = ?)) ORDER BY r.rid LIMIT ?',
+      params: ['Observation', 'date', 1358208000000, 1358121600000, 1358208000000, 1358208000000, 'target', 'Provenance', 'agent', '1', 'Practitioner', 101],
+    });
+  });
+
+  it('composite components are compared inside one composite row', () => {
+    expect(page('code-value-quantity=1234$gt5')).toEqual({
+      sql: `${SELECT} FROM resources r WHERE r.deleted = 0 AND r.type IN (?) AND r.rid IN (SELECT rid FROM idx_composite WHERE p = ? AND json_extract(c0, '$.c') = ? AND json_extract(c1, '$.hi') > ?) ORDER BY r.rid LIMIT ?`,
+      params: ['Observation', 'code-value-quantity', '1234', 5.5, 101],
+    });
+  });
+
+  it(':not is NOT over the resource, so resources without the element match', () => {
+    expect(page('status:not=final&_count=10')).toEqual({
+      sql: `${SELECT} FROM resources r WHERE r.deleted = 0 AND r.type IN (?) AND NOT r.rid IN (SELECT rid FROM idx_token WHERE p = ? AND c = ?) ORDER BY r.rid LIMIT ?`,
+      params: ['Observation', 'status', 'final', 11],
+    });
+  });
+
+  it('keyset continuation after a position, missing sort values last', () => {
+    const plan = parse('Observation', '_sort=status').plan;
+    const c = compileSearch(plan, { after: { keys: ['final'], rid: 7 } }).page;
+    expect(c.sql).toContain('AND (((k0 > ? OR k0 IS NULL)) OR (k0 = ? AND r.rid > ?)) ORDER BY k0 IS NULL, k0, r.rid LIMIT ?');
+    expect(c.params.slice(-4)).toEqual(['final', 'final', 7, 101]);
+    const back = compileSearch(plan, { before: { keys: [null], rid: 7 } }).page;
+    expect(back.sql).toContain('AND ((k0 IS NOT NULL) OR (k0 IS NULL AND r.rid < ?)) ORDER BY k0 IS NULL DESC, k0 DESC, r.rid DESC LIMIT ?');
+  });
+
+  it('count query has no paging', () => {
+    expect(compileSearch(parse('Observation', 'status=final').plan).count).toEqual({
+      sql: 'SELECT count(*) AS n FROM resources r WHERE r.deleted = 0 AND r.type IN (?) AND r.rid IN (SELECT rid FROM idx_token WHERE p = ? AND c = ?)',
+      params: ['Observation', 'status', 'final'],
+    });
+  });
+});
