@@ -1,0 +1,141 @@
+// Search over HTTP (supertest, real SQLite): the request forms, searchset Bundles, links,
+// strict/lenient handling, and that no client input produces a 5xx.
+import express from 'express';
+import pino from 'pino';
+import supertest from 'supertest';
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { Engine } from '../../src/storage/engine';
+import { searchFeature } from '../../src/rest/search-routes';
+import { negotiate } from '../../src/rest/http-format';
+import { errorMiddleware } from '../../src/rest/error-middleware';
+import { Compartments, defaultCompartmentsDir } from '../../src/search/compartments';
+import { makeSqliteSearchEngine } from '../engine/sqlite-search-harness';
+import { NOW, put, searchKit } from '../search/support';
+
+const BASE = 'http://fhir.example/fhir';
+
+let engine: Engine;
+let http: ReturnType<typeof supertest>;
+
+beforeAll(async () => {
+  engine = await makeSqliteSearchEngine();
+  const kit = searchKit();
+  const feature = searchFeature(
+    { engine, registry: kit.registry, terminology: kit.terminology, compartments: new Compartments(defaultCompartmentsDir()), defaultCount: 2, maxCount: 50, now: () => NOW },
+    { baseUrl: BASE },
+  );
+  const app = express();
+  app.set('query parser', 'simple');
+  const fhir = express.Router();
+  fhir.use((req, res, next) => {
+    res.locals.mediaType = negotiate(req);
+    next();
+  });
+  fhir.use(express.raw({ type: () => true }));
+  fhir.use(feature.router);
+  app.use('/fhir', fhir);
+  app.use(errorMiddleware(pino({ level: 'silent' }), 1e6));
+  http = supertest(app);
+  const patients = ['Ann', 'Bea', 'Cid', 'Dee', 'Eve'].map((family, i) => ({ resourceType: 'Patient', id: `p${i}`, name: [{ family }], gender: i % 2 ? 'male' : 'female' }));
+  const obs = patients.map((p, i) => ({ resourceType: 'Observation', id: `o${i}`, status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '1234' }] }, subject: { reference: `Patient/${p.id}` } }));
+  await put(engine, ...(patients as Resource[]), ...(obs as Resource[]));
+});
+afterAll(async () => engine.close());
+
+const idsOf = (b: Bundle, mode = 'match') => (b.entry ?? []).filter((e) => e.search?.mode === mode).map((e) => e.resource!.id);
+const link = (b: Bundle, rel: string) => b.link?.find((l) => l.relation === rel)?.url;
+const relative = (url: string) => url.slice(BASE.length - '/fhir'.length);
+
+describe('search over HTTP', () => {
+  it('GET [type] answers a searchset with total, match modes and a self link', async () => {
+    const res = await http.get('/fhir/Patient?gender=female&_count=10').expect(200);
+    expect(res.headers['content-type']).toContain('application/fhir+json');
+    expect(res.body).toMatchObject({ resourceType: 'Bundle', type: 'searchset', total: 3 });
+    expect(idsOf(res.body)).toEqual(['p0', 'p2', 'p4']);
+    expect(link(res.body, 'self')).toBe(`${BASE}/Patient?gender=female&_count=10`);
+  });
+
+  it('POST [type]/_search with a form body gives the same result', async () => {
+    const get = await http.get('/fhir/Patient?gender=female&_count=10');
+    const post = await http.post('/fhir/Patient/_search').type('form').send('gender=female&_count=10').expect(200);
+    expect(idsOf(post.body)).toEqual(idsOf(get.body));
+  });
+
+  it('pages with next/previous links until all matches were seen exactly once', async () => {
+    let res = await http.get('/fhir/Patient?_sort=family').expect(200);
+    const seen: string[] = [];
+    for (;;) {
+      seen.push(...idsOf(res.body));
+      const next = link(res.body, 'next');
+      if (!next) break;
+      res = await http.get(relative(next)).expect(200);
+    }
+    expect(seen).toEqual(['p0', 'p1', 'p2', 'p3', 'p4']);
+    const prev = link(res.body, 'previous')!;
+    expect(idsOf((await http.get(relative(prev)).expect(200)).body)).toEqual(['p2', 'p3']);
+  });
+
+  it('system search with _type and compartment search', async () => {
+    const sys = await http.get('/fhir?_type=Patient,Observation&_id=p1,o1').expect(200);
+    expect(idsOf(sys.body).sort()).toEqual(['o1', 'p1']);
+    const comp = await http.get('/fhir/Patient/p3/Observation').expect(200);
+    expect(idsOf(comp.body)).toEqual(['o3']);
+    expect(link(comp.body, 'self')).toBe(`${BASE}/Patient/p3/Observation`);
+    await http.get('/fhir/Patient/p3/Organization').expect(400);
+  });
+
+  it('_include adds include-mode entries; _summary=count only the total', async () => {
+    const res = await http.get('/fhir/Observation?_id=o2&_include=Observation:subject').expect(200);
+    expect(idsOf(res.body)).toEqual(['o2']);
+    expect(idsOf(res.body, 'include')).toEqual(['p2']);
+    const count = await http.get('/fhir/Observation?_summary=count').expect(200);
+    expect(count.body.total).toBe(5);
+    expect(count.body.entry).toBeUndefined();
+  });
+
+  it('_elements trims matches and marks them SUBSETTED', async () => {
+    const res = await http.get('/fhir/Patient?_id=p1&_elements=gender').expect(200);
+    const p = res.body.entry[0].resource;
+    expect(p.gender).toBe('male');
+    expect(p.name).toBeUndefined();
+    expect(p.meta.tag).toEqual([expect.objectContaining({ code: 'SUBSETTED' })]);
+  });
+
+  it('strict by default: unknown parameters answer 400 naming them', async () => {
+    const res = await http.get('/fhir/Patient?colour=blue&gender=female').expect(400);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    expect(res.body.issue[0].diagnostics).toContain('colour');
+  });
+
+  it('Prefer: handling=lenient ignores them, reports them, and leaves them out of the self link', async () => {
+    const res = await http.get('/fhir/Patient?colour=blue&gender=female').set('Prefer', 'handling=lenient').expect(200);
+    expect(idsOf(res.body)).toEqual(['p0', 'p2']);
+    expect(link(res.body, 'self')).toBe(`${BASE}/Patient?gender=female`);
+    const outcome = res.body.entry.find((e: { search: { mode: string } }) => e.search.mode === 'outcome');
+    expect(outcome.resource.issue[0].diagnostics).toContain('colour');
+  });
+
+  it('never answers 5xx to hostile input', async () => {
+    const nasty = [
+      '/fhir/Patient?_sort=',
+      '/fhir/Patient?name:=x',
+      '/fhir/Patient?_has=1',
+      '/fhir/Patient?_has:Observation=x',
+      '/fhir/Patient?_cursor=garbage',
+      '/fhir/Patient?birthdate=ge',
+      '/fhir/Patient?name=%00%FF',
+      '/fhir/Observation?subject.name.foo.bar=x',
+      '/fhir/Observation?code-value-quantity=$$$',
+      '/fhir/Observation?value-quantity=1e400',
+      '/fhir/Patient?_count=99999999999999999999',
+      '/fhir/Patient?_include=*:*:*',
+      '/fhir/Patient?name[$ne]=x',
+      `/fhir/Patient?${'_has:Observation:subject:'.repeat(20)}code=1`,
+    ];
+    for (const url of nasty) {
+      const res = await http.get(url);
+      expect({ url, status: res.status < 500 }).toEqual({ url, status: true });
+    }
+    await http.post('/fhir/Patient/_search').set('Content-Type', 'application/json').send('{}').expect(415);
+  });
+});
