@@ -1,5 +1,6 @@
 // The CLI's command table: each command lives in its own module under src/cli/.
 import { serveCommand } from './serve';
+import { generateCommand } from './generate';
 
 export interface Command {
   summary: string;
@@ -9,4 +10,5 @@ export interface Command {
 
 export const COMMANDS: Record<string, Command> = {
   serve: serveCommand,
+  generate: generateCommand,
 };

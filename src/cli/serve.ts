@@ -45,7 +45,9 @@ export const serveCommand: Command = {
           process.exit(0);
         }
       });
+      // Keep-alive connections become idle as their in-flight requests finish: close them as they do.
       http.closeIdleConnections();
+      setInterval(() => http.closeIdleConnections(), 50).unref();
     };
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
