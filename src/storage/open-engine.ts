@@ -9,5 +9,12 @@ export const SQLITE_FILE_NAME = 'nimbus.sqlite';
 
 export async function openEngine(config: Config): Promise<Engine> {
   if (config.engine === 'sqlite') return new SqliteEngine({ file: path.join(config.dataDir, SQLITE_FILE_NAME) });
+  if (config.engine === 'mongodb') {
+    if (!config.mongodbUri) throw new Error('NIMBUS_ENGINE=mongodb needs MONGODB_URI');
+    // Required here, not imported above, so that SQLite deployments never load the driver.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { MongoEngine } = require('./mongo/mongo-engine') as typeof import('./mongo/mongo-engine');
+    return MongoEngine.open({ uri: config.mongodbUri, database: config.mongodbDatabase });
+  }
   throw new Error(`engine '${config.engine}' is not available in this build`);
 }

@@ -1,0 +1,129 @@
+// The MongoDB storage engine: the Engine contract over the official driver, on MongoDB 6/7
+// (replica set or sharded: transactional) and FerretDB 1.24 (ordered single-document writes).
+import type { ClientSession } from 'mongodb';
+import type { SearchPlan, SearchResult } from '../../search/plan';
+import type {
+  Engine,
+  EngineReader,
+  EngineTransaction,
+  HistoryPage,
+  HistoryQuery,
+  ResourceVersion,
+  ScanOptions,
+  TransactionOptions,
+} from '../engine';
+import { connectMongo, type Capabilities, type ConnectOptions, type MongoConnection } from './connection';
+import { mongoErrors } from './errors';
+import { readHistory, scanType } from './history';
+import { RESOURCES, VERSIONS, VERSION_PROJECTION, ensureLayout, currentKey, toResourceVersion, versionKey, type StoredVersion } from './layout';
+import { runSearch } from './search/run';
+import { writeVersion } from './write';
+
+export interface MongoEngineOptions extends ConnectOptions {
+  /** Drops the database when the engine closes (tests). */
+  dropOnClose?: boolean;
+}
+
+export class MongoEngine implements Engine {
+  readonly kind = 'mongodb' as const;
+  readonly location: string;
+  readonly atomicTransactions: boolean;
+  readonly capabilities: Capabilities;
+  private closed = false;
+
+  private constructor(
+    private readonly conn: MongoConnection,
+    private readonly dropOnClose: boolean,
+  ) {
+    this.location = conn.location;
+    this.capabilities = conn.capabilities;
+    this.atomicTransactions = conn.capabilities.transactions;
+  }
+
+  /** Connects, detects capabilities and creates the layout; fails fast when unreachable. */
+  static async open(options: MongoEngineOptions): Promise<MongoEngine> {
+    const conn = await connectMongo(options);
+    try {
+      await ensureLayout(conn.db, conn.capabilities);
+    } catch (e) {
+      await conn.client.close().catch(() => undefined);
+      throw e;
+    }
+    return new MongoEngine(conn, options.dropOnClose ?? false);
+  }
+
+  read(resourceType: string, id: string): Promise<ResourceVersion | undefined> {
+    return this.reader().read(resourceType, id);
+  }
+
+  vread(resourceType: string, id: string, versionId: number): Promise<ResourceVersion | undefined> {
+    return this.reader().vread(resourceType, id, versionId);
+  }
+
+  search(plan: SearchPlan): Promise<SearchResult> {
+    return this.reader().search(plan);
+  }
+
+  async transaction<T>(fn: (tx: EngineTransaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    if (this.closed) throw new Error('the MongoDB engine is closed');
+    if (!this.capabilities.transactions) {
+      // Never a silent non-atomic fallback for what the client asked to be atomic.
+      if (options.requireAtomic) throw mongoErrors.replicaSetRequired(this.capabilities.ferretdb ? `FerretDB ${this.capabilities.ferretdb}` : this.capabilities.topology);
+      return fn(this.view());
+    }
+    const session = this.conn.client.startSession();
+    try {
+      let result: T | undefined;
+      // withTransaction retries the whole callback on transient errors (write conflicts with a
+      // concurrent transaction), so `fn` re-reads and recomputes the versions it writes.
+      await session.withTransaction(
+        async () => {
+          result = await fn(this.view(session));
+        },
+        { readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority', journal: true }, readPreference: 'primary' },
+      );
+      return result as T;
+    } finally {
+      await session.endSession();
+    }
+  }
+
+  history(query: HistoryQuery): Promise<HistoryPage> {
+    return readHistory(this.conn.db, query);
+  }
+
+  scan(options: ScanOptions): AsyncIterable<ResourceVersion> {
+    return scanType(this.conn.db, options);
+  }
+
+  async ping(): Promise<void> {
+    await this.conn.db.command({ ping: 1 });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.dropOnClose) await this.conn.db.dropDatabase().catch(() => undefined);
+    await this.conn.client.close();
+  }
+
+  private reader(session?: ClientSession): EngineReader {
+    const { db, capabilities } = this.conn;
+    return {
+      read: async (type, id) => {
+        const doc = await db.collection<StoredVersion>(RESOURCES).findOne({ _id: currentKey(type, id) }, { projection: VERSION_PROJECTION, session });
+        return doc ? toResourceVersion(doc) : undefined;
+      },
+      vread: async (type, id, vid) => {
+        const doc = await db.collection<StoredVersion>(VERSIONS).findOne({ _id: versionKey(type, id, vid) }, { projection: VERSION_PROJECTION, session });
+        return doc ? toResourceVersion(doc) : undefined;
+      },
+      search: (plan) => runSearch({ db, capabilities, session }, plan),
+    };
+  }
+
+  private view(session?: ClientSession): EngineTransaction {
+    const { db, capabilities } = this.conn;
+    return { ...this.reader(session), write: (v) => writeVersion({ db, capabilities, session }, v) };
+  }
+}

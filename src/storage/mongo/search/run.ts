@@ -1,0 +1,198 @@
+// Answers a SearchPlan: chains and `_has` first, as sub-queries whose ids feed `$in` (no
+// `$lookup`, which FerretDB lacks, and a sharded cluster would broadcast), then the page of
+// matches, the total, and `_include`/`_revinclude` as further `$in` queries.
+import type { ClientSession, Db, Document } from 'mongodb';
+import type { IndexKind } from '../../../search/index-values';
+import type { IncludeSpec, Predicate, SearchPlan, SearchResult } from '../../../search/plan';
+import type { ResourceVersion } from '../../engine';
+import type { Capabilities } from '../connection';
+import { mongoErrors } from '../errors';
+import { META, RESOURCES, VERSION_PROJECTION, toResourceVersion, type StoredVersion } from '../layout';
+import { arityKey } from '../write';
+import { compilePredicate, compileSearch, compileSort, type CompileOptions, type ResolvedPredicate } from './compile';
+
+export interface SearchContext {
+  db: Db;
+  capabilities: Capabilities;
+  session?: ClientSession;
+}
+
+/** Most ids a chain or `_has` sub-query may feed into `$in`. */
+export const MAX_SUBQUERY_IDS = 10000;
+/** Default cap on resources added by includes when the plan sets none. */
+const DEFAULT_MAX_INCLUDED = 1000;
+
+export async function runSearch(ctx: SearchContext, plan: SearchPlan): Promise<SearchResult> {
+  const where = await resolveAll(ctx, plan.where);
+  const filter = compileSearch(plan.resourceTypes, where, await compileOptions(ctx, plan.resourceTypes));
+  const resources = ctx.db.collection<StoredVersion>(RESOURCES);
+  const offset = plan.cursor !== undefined ? decodeOffset(plan.cursor) : 0;
+  const wantsIncludes = plan.include.length > 0 || plan.revinclude.length > 0;
+
+  let docs: Document[] = [];
+  if (plan.count > 0) {
+    docs = await resources
+      .find(filter, { projection: { ...VERSION_PROJECTION, ...(wantsIncludes ? { 'ix.reference': 1 } : {}) }, session: ctx.session })
+      .sort(compileSort(plan.sort))
+      .skip(offset)
+      .limit(plan.count + 1)
+      .toArray();
+  }
+  const more = docs.length > plan.count;
+  if (more) docs = docs.slice(0, plan.count);
+  const total = plan.total !== 'none' || plan.count === 0 ? await resources.countDocuments(filter, { session: ctx.session }) : undefined;
+  const included = wantsIncludes ? await includes(ctx, plan, docs) : [];
+  return {
+    matches: docs.map(toResourceVersion),
+    included,
+    ...(total !== undefined ? { total } : {}),
+    ...(more ? { nextCursor: encodeOffset(offset + plan.count) } : {}),
+    ...(offset > 0 && plan.count > 0 ? { previousCursor: encodeOffset(Math.max(0, offset - plan.count)) } : {}),
+  };
+}
+
+/** Offset paging: simple and exact for any sort order; deep pages cost a skip, which the page
+ * size cap bounds. */
+function encodeOffset(offset: number): string {
+  return Buffer.from(JSON.stringify({ o: offset }), 'utf8').toString('base64url');
+}
+
+function decodeOffset(cursor: string): number {
+  try {
+    const o = (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { o?: unknown }).o;
+    if (typeof o === 'number' && Number.isSafeInteger(o) && o >= 0) return o;
+  } catch {
+    // fall through
+  }
+  throw mongoErrors.badCursor();
+}
+
+/** How entry predicates are matched here: `$elemMatch`, or FerretDB's expansion over positions up
+ * to the longest entry arrays of the types (all types for a system search). */
+async function compileOptions(ctx: SearchContext, types: string[]): Promise<CompileOptions> {
+  if (ctx.capabilities.elemMatchOnDocuments) return { entries: { mode: 'elemMatch' } };
+  const meta = ctx.db.collection<{ _id: string } & Partial<Record<IndexKind, number>>>(META);
+  const filter = types.length ? { _id: { $in: types.map(arityKey) } } : { _id: { $regex: '^arity/' } };
+  const arity: Partial<Record<IndexKind, number>> = {};
+  for (const doc of await meta.find(filter, { session: ctx.session }).toArray()) {
+    for (const [k, v] of Object.entries(doc)) {
+      if (k !== '_id' && typeof v === 'number') arity[k as IndexKind] = Math.max(arity[k as IndexKind] ?? 0, v);
+    }
+  }
+  return { entries: { mode: 'positions', arity } };
+}
+
+// ---- chains and _has ---------------------------------------------------------------------------
+
+async function resolveAll(ctx: SearchContext, where: Predicate[]): Promise<ResolvedPredicate[]> {
+  return Promise.all(where.map((p) => resolve(ctx, p)));
+}
+
+async function resolve(ctx: SearchContext, p: Predicate): Promise<ResolvedPredicate> {
+  switch (p.kind) {
+    case 'or':
+      return { kind: 'or', any: await Promise.all(p.any.map((x) => resolve(ctx, x))) };
+    case 'not':
+      return { kind: 'not', predicate: await resolve(ctx, p.predicate) };
+    case 'chain': {
+      // The targets that satisfy the chained criteria, then "references one of them".
+      const docs = await subQuery(ctx, p.targetTypes, p.where, { t: 1, id: 1 }, `the chain ${p.param}`);
+      const byType = new Map<string, string[]>();
+      for (const d of docs) byType.set(d.t as string, [...(byType.get(d.t as string) ?? []), d.id as string]);
+      return { kind: 'reference-targets', param: p.param, targets: [...byType].map(([type, ids]) => ({ type, ids })) };
+    }
+    case 'has': {
+      // The sources that satisfy `_has` criteria, then "is referenced by one of them".
+      const docs = await subQuery(ctx, [p.sourceType], p.where, { 'ix.reference': 1 }, `_has:${p.sourceType}:${p.param}`);
+      const keys = new Set<string>();
+      for (const d of docs) {
+        for (const e of referenceEntries(d)) if (e.p === p.param && e.t && e.i) keys.add(`${e.t}/${e.i}`);
+      }
+      return { kind: 'keys', keys: [...keys] };
+    }
+    default:
+      return p;
+  }
+}
+
+async function subQuery(ctx: SearchContext, types: string[], where: Predicate[], projection: Document, what: string): Promise<Document[]> {
+  const filter = compileSearch(types, await resolveAll(ctx, where), await compileOptions(ctx, types));
+  const docs = await ctx.db
+    .collection<StoredVersion>(RESOURCES)
+    .find(filter, { projection, session: ctx.session })
+    .limit(MAX_SUBQUERY_IDS + 1)
+    .toArray();
+  if (docs.length > MAX_SUBQUERY_IDS) throw mongoErrors.tooCostly(what, MAX_SUBQUERY_IDS);
+  return docs;
+}
+
+interface StoredReference {
+  p: string;
+  t?: string;
+  i?: string;
+}
+
+function referenceEntries(doc: Document): StoredReference[] {
+  const ix = doc.ix as { reference?: StoredReference[] } | undefined;
+  return ix?.reference ?? [];
+}
+
+// ---- _include / _revinclude --------------------------------------------------------------------
+
+async function includes(ctx: SearchContext, plan: SearchPlan, matches: Document[]): Promise<ResourceVersion[]> {
+  const limit = plan.maxIncluded ?? DEFAULT_MAX_INCLUDED;
+  const seen = new Set(matches.map((d) => `${d.t as string}/${d.id as string}`));
+  const included: Document[] = [];
+  let round = matches;
+  for (let first = true; round.length && included.length < limit; first = false) {
+    const found: Document[] = [];
+    for (const spec of plan.include) if (first || spec.iterate) found.push(...(await forwardIncludes(ctx, spec, round)));
+    for (const spec of plan.revinclude) if (first || spec.iterate) found.push(...(await reverseIncludes(ctx, spec, round)));
+    round = [];
+    for (const d of found) {
+      const key = `${d.t as string}/${d.id as string}`;
+      if (seen.has(key) || included.length >= limit) continue;
+      seen.add(key);
+      included.push(d);
+      round.push(d);
+    }
+  }
+  return included.map(toResourceVersion);
+}
+
+const INCLUDE_PROJECTION = { ...VERSION_PROJECTION, 'ix.reference': 1 };
+
+async function forwardIncludes(ctx: SearchContext, spec: IncludeSpec, sources: Document[]): Promise<Document[]> {
+  const keys = new Set<string>();
+  for (const d of sources) {
+    if (spec.sourceType !== '*' && d.t !== spec.sourceType) continue;
+    for (const e of referenceEntries(d)) {
+      if ((spec.param === '*' || e.p === spec.param) && e.t && e.i && (!spec.targetType || e.t === spec.targetType)) keys.add(`${e.t}/${e.i}`);
+    }
+  }
+  if (!keys.size) return [];
+  return ctx.db
+    .collection<StoredVersion>(RESOURCES)
+    .find({ _id: { $in: [...keys] }, d: false }, { projection: INCLUDE_PROJECTION, session: ctx.session })
+    .toArray();
+}
+
+async function reverseIncludes(ctx: SearchContext, spec: IncludeSpec, targets: Document[]): Promise<Document[]> {
+  const byType = new Map<string, string[]>();
+  for (const d of targets) {
+    if (spec.targetType && d.t !== spec.targetType) continue;
+    byType.set(d.t as string, [...(byType.get(d.t as string) ?? []), d.id as string]);
+  }
+  if (!byType.size) return [];
+  const types = spec.sourceType === '*' ? [] : [spec.sourceType];
+  const options = await compileOptions(ctx, types);
+  const referencing = compilePredicate(
+    { kind: 'reference-targets', ...(spec.param !== '*' ? { param: spec.param } : {}), targets: [...byType].map(([type, ids]) => ({ type, ids })) },
+    options,
+  );
+  return ctx.db
+    .collection<StoredVersion>(RESOURCES)
+    .find({ $and: [compileSearch(types, [], options), referencing] }, { projection: INCLUDE_PROJECTION, session: ctx.session })
+    .limit(MAX_SUBQUERY_IDS)
+    .toArray();
+}
