@@ -255,6 +255,31 @@ export function describeSearchConformance(name: string, makeEngine: () => Promis
         expect(page.matches.map((m) => m.id)).toEqual(firstPage);
         expect(back).toEqual(seen.slice(0, -1));
       });
+      test('pages stay disjoint and complete while other writes happen between them', async () => {
+        const initial = Array.from({ length: 23 }, (_, i) => ({ resourceType: 'Device', id: `d${i}`, status: 'active', manufacturer: `M${i % 5}` }) as Resource);
+        await put(engine, ...initial);
+        for (const qs of ['status=active&_count=4', 'status=active&_count=4&_sort=manufacturer', 'status=active&_count=4&_sort=-manufacturer,_id']) {
+          const seen: string[] = [];
+          let page = await run(engine, 'Device', qs);
+          let round = 0;
+          for (;;) {
+            seen.push(...page.matches.map((m) => m.id));
+            // Concurrent activity: a new matching resource, an update of an already-seen one
+            // (same sort key) and of a not-yet-seen one.
+            round++;
+            await put(
+              engine,
+              { resourceType: 'Device', id: `new-${qs.length}-${round}`, status: 'active', manufacturer: 'M9' } as Resource,
+              { ...initial[round % 23], lotNumber: `lot${round}` } as Resource,
+              { ...initial[(round * 7) % 23], lotNumber: `lot${round}` } as Resource,
+            );
+            if (!page.nextCursor) break;
+            page = await run(engine, 'Device', `${qs}&_cursor=${page.nextCursor}`);
+          }
+          expect(new Set(seen).size).toBe(seen.length);
+          for (const d of initial) expect(seen).toContain(d.id);
+        }
+      });
       test('a cursor from another query is refused', async () => {
         const page = await run(engine, 'Observation', '_count=1');
         await expect(engine.search(parse('Observation', `_count=1&status=final&_cursor=${page.nextCursor}`).plan)).rejects.toMatchObject({ status: 400 });

@@ -243,19 +243,21 @@ export function compileSearch(plan: SearchPlan, page: { after?: Position; before
 
 /** Rows strictly after (or before) `pos` in the sort order, missing values sorting last. */
 function keyset(sort: SortKey[], pos: Position, backwards: boolean, b: Builder): string {
+  // Equalities are rebuilt for each alternative: every `?` in the text needs its own bound value.
+  const equal = (j: number) => (pos.keys[j] === null ? `k${j} IS NULL` : `k${j} = ${b.bind(pos.keys[j])}`);
   const alternatives: string[] = [];
-  const equalSoFar: string[] = [];
-  sort.forEach((key, i) => {
-    const e = `k${i}`;
-    const v = pos.keys[i];
-    const asc = !key.descending;
-    let beyond: string;
-    if (!backwards) beyond = v === null ? '0' : `(${e} ${asc ? '>' : '<'} ${b.bind(v)} OR ${e} IS NULL)`;
-    else beyond = v === null ? `${e} IS NOT NULL` : `${e} ${asc ? '<' : '>'} ${b.bind(v)}`;
-    alternatives.push([...equalSoFar, beyond].join(' AND '));
-    equalSoFar.push(v === null ? `${e} IS NULL` : `${e} = ${b.bind(v)}`);
-  });
-  alternatives.push([...equalSoFar, `r.rid ${backwards ? '<' : '>'} ${b.bind(pos.rid)}`].join(' AND '));
-  // Aliases of the select list are visible in WHERE in SQLite; wrap for precedence.
+  for (let i = 0; i <= sort.length; i++) {
+    const conds: string[] = [];
+    for (let j = 0; j < i; j++) conds.push(equal(j));
+    if (i === sort.length) conds.push(`r.rid ${backwards ? '<' : '>'} ${b.bind(pos.rid)}`);
+    else {
+      const e = `k${i}`;
+      const v = pos.keys[i];
+      const asc = !sort[i].descending;
+      if (!backwards) conds.push(v === null ? '0' : `(${e} ${asc ? '>' : '<'} ${b.bind(v)} OR ${e} IS NULL)`);
+      else conds.push(v === null ? `${e} IS NOT NULL` : `${e} ${asc ? '<' : '>'} ${b.bind(v)}`);
+    }
+    alternatives.push(conds.join(' AND '));
+  }
   return `(${alternatives.map((a) => `(${a})`).join(' OR ')})`;
 }
