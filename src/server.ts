@@ -14,6 +14,7 @@ import { systemClock, uuidIds, type Clock, type Services } from './interactions/
 import { emptyIndexValues } from './search/index-values';
 import type { Engine } from './storage/engine';
 import { openEngine } from './storage/open-engine';
+import { writeFeatures } from './rest/bundle-routes';
 
 export interface Server {
   app: Express;
@@ -46,7 +47,7 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
     newId: overrides.newId ?? uuidIds,
   };
   await installConformanceResources(services, conformance);
-  const features: Feature[] = [];
+  const features: Feature[] = [...writeFeatures(services, config)];
   const profiles = (type: string) =>
     conformance
       .filter((c) => c.resource.resourceType === 'StructureDefinition' && (c.resource as { type?: string }).type === type && c.resource.url)

@@ -1,0 +1,83 @@
+// Batch Bundles (R4 http.html#transaction, batch): every entry is an independent interaction in
+// its own engine transaction, so one entry's failure is reported in its response entry and does
+// not affect the others. Entries may not depend on each other: a urn:uuid reference in a batch is
+// refused for that entry.
+import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
+import { errors, FhirError } from '../fhir/errors';
+import { deleteIn, updateIn } from '../interactions/crud';
+import { conditionalCreateIn, conditionalDeleteIn, conditionalUpdateIn, createWithIdIn, requireMatcher } from '../interactions/conditional';
+import { conditionalPatchIn, patchFromBundleResource, patchIn } from '../interactions/patch';
+import type { BundleContext } from './context';
+import { atEntry, type EntryRequest } from './entry-request';
+import { deleteEntry, errorEntry, writeEntry } from './entry-response';
+import { readEntryIn } from './entry-reads';
+import { BundleReferences } from './references';
+
+async function runEntry(ctx: BundleContext, e: EntryRequest): Promise<BundleEntry> {
+  const { services } = ctx;
+  if (e.method === 'GET' || e.method === 'HEAD') return readEntryIn(services.engine, services, ctx.search, e, ctx.base);
+  if (e.resource && e.method !== 'PATCH') {
+    // Resolves absolute references to this server to relative ones; a urn reference has no entry
+    // to resolve to in a batch and fails here.
+    new BundleReferences(ctx.base).rewrite(e.resource, e.fullUrl);
+  }
+  const type = e.type!;
+  return services.engine.transaction(async (tx) => {
+    switch (e.method) {
+      case 'POST':
+        return writeEntry(
+          ctx.base,
+          e.ifNoneExist
+            ? await conditionalCreateIn(tx, services, requireMatcher(ctx.matcher), type, e.resource, e.ifNoneExist)
+            : await createWithIdIn(tx, services, type, services.newId(), e.resource),
+          ctx.ret,
+        );
+      case 'PUT':
+        return writeEntry(
+          ctx.base,
+          e.id
+            ? await updateIn(tx, services, type, e.id, e.resource, { ifMatch: e.ifMatch })
+            : await conditionalUpdateIn(tx, services, requireMatcher(ctx.matcher), type, e.query!, e.resource, { ifMatch: e.ifMatch }),
+          ctx.ret,
+        );
+      case 'PATCH': {
+        const patch = patchFromBundleResource(e.resource);
+        return writeEntry(
+          ctx.base,
+          e.id
+            ? await patchIn(tx, services, type, e.id, patch, { ifMatch: e.ifMatch })
+            : await conditionalPatchIn(tx, services, ctx.matcher, type, e.query!, patch, { ifMatch: e.ifMatch }),
+          ctx.ret,
+        );
+      }
+      case 'DELETE':
+        return deleteEntry(
+          ctx.base,
+          e.id
+            ? [await deleteIn(tx, services, type, e.id, { ifMatch: e.ifMatch })]
+            : await conditionalDeleteIn(tx, services, requireMatcher(ctx.matcher), type, e.query!, { allowMultiple: ctx.allowMultipleDelete, ifMatch: e.ifMatch }),
+          ctx.ret,
+        );
+      default:
+        throw errors.badRequest(`unsupported method ${String(e.method)}`);
+    }
+  });
+}
+
+/** Entries that could not even be parsed arrive as errors and are answered in place. */
+export async function processBatch(ctx: BundleContext, entries: Array<EntryRequest | FhirError>): Promise<Bundle> {
+  const out: BundleEntry[] = [];
+  for (const e of entries) {
+    if (e instanceof FhirError) {
+      out.push(errorEntry(e));
+      continue;
+    }
+    try {
+      out.push(await runEntry(ctx, e));
+    } catch (err) {
+      if (!(err instanceof FhirError) || err.status >= 500) throw err;
+      out.push(errorEntry(atEntry(e, err)));
+    }
+  }
+  return { resourceType: 'Bundle', type: 'batch-response', timestamp: ctx.services.clock.now().toISOString(), entry: out };
+}

@@ -1,0 +1,48 @@
+// PATCH [type]/[id] and PATCH [type]?criteria (R4 http.html#patch): JSON Patch with
+// `application/json-patch+json`, FHIRPath Patch with a Parameters body in FHIR JSON; If-Match
+// honoured. The patched resource is validated and written like an update.
+import { Router, type Request } from 'express';
+import type { CriteriaMatcher } from '../interactions/conditional';
+import { conditionalPatchIn, JSON_PATCH_TYPE, parsePatch, patchIn, type PatchDocument } from '../interactions/patch';
+import type { Services } from '../interactions/services';
+import { errors } from '../fhir/errors';
+import { isJsonBodyType, parseJson } from './http-format';
+import { param } from './request';
+import { sendWrite, type RouteOptions } from './resource-routes';
+
+function readPatch(req: Request): PatchDocument {
+  const raw = req.body;
+  if (!Buffer.isBuffer(raw) || raw.length === 0) throw errors.badRequest('PATCH needs a body: a JSON Patch document or a FHIRPath Patch Parameters resource');
+  const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (contentType !== JSON_PATCH_TYPE && !isJsonBodyType(contentType)) {
+    throw errors.unsupportedMediaType(`${contentType || '(none)'}' for PATCH; use ${JSON_PATCH_TYPE} or application/fhir+json (FHIRPath Patch)`);
+  }
+  return parsePatch(contentType, parseJson(raw.toString('utf8')));
+}
+
+/** The query string of the request as sent (criteria keep their own escaping). */
+export function rawQuery(req: Request): string {
+  const q = req.originalUrl.indexOf('?');
+  return q >= 0 ? req.originalUrl.slice(q + 1) : '';
+}
+
+export function patchRoutes(services: Services, matcher: CriteriaMatcher | undefined, options: RouteOptions): Router {
+  const router = Router();
+  router.patch('/:type/:id', async (req, res) => {
+    const patch = readPatch(req);
+    const outcome = await services.engine.transaction((tx) =>
+      patchIn(tx, services, param(req, 'type'), param(req, 'id'), patch, { ifMatch: req.headers['if-match'] }),
+    );
+    sendWrite(req, res, outcome, options);
+  });
+  router.patch('/:type', async (req, res, next) => {
+    const criteria = rawQuery(req);
+    if (!criteria) return next(); // PATCH on a bare type is not an interaction: 405 from app.ts
+    const patch = readPatch(req);
+    const outcome = await services.engine.transaction((tx) =>
+      conditionalPatchIn(tx, services, matcher, param(req, 'type'), criteria, patch, { ifMatch: req.headers['if-match'] }),
+    );
+    sendWrite(req, res, outcome, options);
+  });
+  return router;
+}
