@@ -168,7 +168,8 @@ function addTextSearch(out: IndexValues, resource: Resource): void {
   const div = (resource as { text?: { div?: unknown } }).text?.div;
   if (typeof div === 'string') {
     const text = foldString(narrativeText(div)).slice(0, MAX_CONTENT_CHARS);
-    if (text) out.string.push({ p: '_text', v: text, e: text });
+    // `:exact` is meaningless for text search: no second copy of the text.
+    if (text) out.string.push({ p: '_text', v: text, e: '' });
   }
   // Collect raw text first and fold once: folding is the costly part.
   const words: string[] = [];
@@ -184,5 +185,5 @@ function addTextSearch(out: IndexValues, resource: Resource): void {
   };
   walk(resource, '');
   const content = foldString(words.join(' ')).slice(0, MAX_CONTENT_CHARS);
-  if (content) out.string.push({ p: '_content', v: content, e: content });
+  if (content) out.string.push({ p: '_content', v: content, e: '' });
 }
