@@ -145,11 +145,18 @@ interface FhirpathNode {
 
 /** fhirpath.js fallback; values keep their FHIR type through the R4 model. */
 function compileFhirpath(model: ElementModel, expression: string, rootType: string): Accessor {
-  const fn = fhirpath.compile(expression, r4Model, { resolveInternalTypes: false }) as unknown as (r: unknown) => unknown[];
+  const fn = fhirpath.compile(expression, r4Model, { resolveInternalTypes: false }) as unknown as (r: unknown, env: object) => unknown[];
   return (focus) => {
     const out: TypedValue[] = [];
     for (const tv of focus) {
-      for (const node of fn(tv.value)) {
+      let nodes: unknown[];
+      try {
+        nodes = fn(tv.value, { resource: tv.value, rootResource: tv.value });
+      } catch {
+        // Unusual content must not fail a write: the parameter just has no values here.
+        continue;
+      }
+      for (const node of nodes) {
         if (node === null || node === undefined) continue;
         if (typeof node === 'object' && 'data' in (node as object)) {
           const n = node as FhirpathNode;
@@ -187,7 +194,10 @@ export function compileExpression(
   options: { relative?: boolean; ancestors?: string[] } = {},
 ): { accessor: Accessor; mode: AccessorMode } | undefined {
   const roots = new Set([rootType, ...(options.ancestors ?? [])]);
-  const members = splitTopLevel(expression, '|').filter((m) => options.relative || roots.has(rootName(m)));
+  const all = splitTopLevel(expression, '|');
+  // A few R4 expressions omit the type (`name | alias` for InsurancePlan): relative to the resource.
+  const relative = options.relative || all.every((m) => /^[a-z]/.test(m));
+  const members = all.filter((m) => relative || roots.has(rootName(m)));
   if (members.length === 0) return undefined;
   const accessors: Accessor[] = [];
   let mode: AccessorMode = 'direct';
@@ -195,7 +205,7 @@ export function compileExpression(
     const steps = parsePath(member);
     if (steps) {
       // The first step names the root type (or an ancestor such as Resource): start at the focus.
-      const body = options.relative ? steps : steps.slice(1);
+      const body = relative ? steps : steps.slice(1);
       accessors.push(compileSteps(model, body));
     } else {
       mode = 'fhirpath';
