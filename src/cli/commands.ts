@@ -1,6 +1,8 @@
 // The CLI's command table: each command lives in its own module under src/cli/.
 import { serveCommand } from './serve';
 import { generateCommand } from './generate';
+import { importCommand } from './import';
+import { exportCommand } from './export';
 
 export interface Command {
   summary: string;
@@ -11,4 +13,6 @@ export interface Command {
 export const COMMANDS: Record<string, Command> = {
   serve: serveCommand,
   generate: generateCommand,
+  import: importCommand,
+  export: exportCommand,
 };

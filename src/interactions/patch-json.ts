@@ -3,7 +3,7 @@
 // and says what to fix, and so that pointer segments such as `__proto__` are refused outright.
 import { FhirError } from '../fhir/errors';
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -117,7 +117,8 @@ function add(doc: Json, pointer: string, value: Json, index: number, replace: bo
   return doc;
 }
 
-function deepEqual(a: Json, b: Json): boolean {
+/** Structural equality of JSON values (object key order ignored). */
+export function deepEqual(a: Json, b: Json): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
