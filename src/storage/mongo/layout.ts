@@ -14,9 +14,9 @@ export const META = 'nimbus_meta';
 /** Index entries as stored: the IndexValues kinds that have entries (empty kinds are left out). */
 export type StoredIndex = Partial<Record<IndexKind, Document[]>>;
 
-/** Sort keys by parameter code: `{ birthdate: { n: min, x: max } }`. An object, not an array, so
+/** Sort keys by parameter code: `{ birthdate: { h: 1, n: min, x: max } }` (`h`: has a value). An object, not an array, so
  * that `sort({'so.birthdate.n': 1})` sorts on that parameter's value only. */
-export type StoredSortKeys = Record<string, { n: number | string; x: number | string }>;
+export type StoredSortKeys = Record<string, { h: 1; n: number | string; x: number | string }>;
 
 /** Fields shared by the current document of a resource and each of its versions. */
 export interface StoredVersion {
@@ -78,7 +78,7 @@ export function storedIndex(index: IndexValues): StoredIndex {
 
 function storedSortKeys(entries: SortEntry[]): StoredSortKeys {
   const out: StoredSortKeys = {};
-  for (const e of entries) out[sortField(e.p)] = { n: e.min, x: e.max };
+  for (const e of entries) out[sortField(e.p)] = { h: 1, n: e.min, x: e.max };
   return out;
 }
 

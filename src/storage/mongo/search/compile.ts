@@ -12,12 +12,10 @@ import type {
   Predicate,
   RangePredicate,
   ReferencePredicate,
-  SortKey,
   StringPredicate,
   TokenPredicate,
   UriPredicate,
 } from '../../../search/plan';
-import { sortField } from '../layout';
 
 /** A `chain` resolved by a sub-query: some reference of `param` points at one of these targets. */
 export interface ReferenceTargetsPredicate {
@@ -34,7 +32,8 @@ export interface KeysPredicate {
 }
 
 export type ResolvedPredicate =
-  | Exclude<Predicate, { kind: 'chain' | 'has' | 'or' | 'not' }>
+  | Exclude<Predicate, { kind: 'chain' | 'has' | 'and' | 'or' | 'not' }>
+  | { kind: 'and'; all: ResolvedPredicate[] }
   | { kind: 'or'; any: ResolvedPredicate[] }
   | { kind: 'not'; predicate: ResolvedPredicate }
   | ReferenceTargetsPredicate
@@ -60,6 +59,8 @@ export function compileSearch(types: string[], where: ResolvedPredicate[], optio
 
 export function compilePredicate(p: ResolvedPredicate, o: CompileOptions): Document {
   switch (p.kind) {
+    case 'and':
+      return p.all.length ? { $and: p.all.map((x) => compilePredicate(x, o)) } : {};
     case 'or':
       return p.any.length ? { $or: p.any.map((x) => compilePredicate(x, o)) } : NOTHING;
     case 'not':
@@ -71,7 +72,8 @@ export function compilePredicate(p: ResolvedPredicate, o: CompileOptions): Docum
     case 'keys':
       return { _id: { $in: [...p.keys] } };
     case 'missing':
-      return p.missing ? { [`ix.${p.valueKind}.p`]: { $ne: p.param } } : { [`ix.${p.valueKind}.p`]: p.param };
+      // `$nor` rather than `$ne`: "no entry has p" on arrays, the same on MongoDB and FerretDB.
+      return p.missing ? { $nor: [{ [`ix.${p.valueKind}.p`]: p.param }] } : { [`ix.${p.valueKind}.p`]: p.param };
     case 'string':
       return entry('string', withParam(p.param, stringCondition(p)), o);
     case 'token':
@@ -95,20 +97,6 @@ export function compilePredicate(p: ResolvedPredicate, o: CompileOptions): Docum
     default:
       throw new Error(`predicate '${(p as { kind: string }).kind}' must be resolved before compiling`);
   }
-}
-
-/** `_id`/`_lastUpdated` sort on the resource; a parameter on its stored min (ascending) or max
- * (descending) value; `_id` (Type/id) last, so that pages never overlap. */
-export function compileSort(keys: SortKey[]): Document {
-  const sort: Document = {};
-  for (const k of keys) {
-    const dir = k.descending ? -1 : 1;
-    if (k.param === '_id') sort.id = dir;
-    else if (k.param === '_lastUpdated') sort.lu = dir;
-    else sort[`so.${sortField(k.param)}.${k.descending ? 'x' : 'n'}`] = dir;
-  }
-  if (!('_id' in sort)) sort._id = 1;
-  return sort;
 }
 
 // ---- one entry of a kind -----------------------------------------------------------------------

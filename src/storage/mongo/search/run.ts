@@ -9,7 +9,8 @@ import type { Capabilities } from '../connection';
 import { mongoErrors } from '../errors';
 import { META, RESOURCES, VERSION_PROJECTION, toResourceVersion, type StoredVersion } from '../layout';
 import { arityKey } from '../write';
-import { compilePredicate, compileSearch, compileSort, type CompileOptions, type ResolvedPredicate } from './compile';
+import { compilePredicate, compileSearch, type CompileOptions, type ResolvedPredicate } from './compile';
+import { afterPosition, decodeCursor, encodeCursor, positionOf, sortDocument, sortFields } from './paging';
 
 export interface SearchContext {
   db: Db;
@@ -26,45 +27,35 @@ export async function runSearch(ctx: SearchContext, plan: SearchPlan): Promise<S
   const where = await resolveAll(ctx, plan.where);
   const filter = compileSearch(plan.resourceTypes, where, await compileOptions(ctx, plan.resourceTypes));
   const resources = ctx.db.collection<StoredVersion>(RESOURCES);
-  const offset = plan.cursor !== undefined ? decodeOffset(plan.cursor) : 0;
-  const wantsIncludes = plan.include.length > 0 || plan.revinclude.length > 0;
+  const order = sortFields(plan.sort);
+  const cursor = plan.cursor !== undefined ? decodeCursor(plan, plan.cursor, order.length) : undefined;
+  const result: SearchResult = { matches: [], included: [] };
+  if (plan.total !== 'none') result.total = await resources.countDocuments(filter, { session: ctx.session });
+  if (plan.count === 0) return result;
 
-  let docs: Document[] = [];
-  if (plan.count > 0) {
-    docs = await resources
-      .find(filter, { projection: { ...VERSION_PROJECTION, ...(wantsIncludes ? { 'ix.reference': 1 } : {}) }, session: ctx.session })
-      .sort(compileSort(plan.sort))
-      .skip(offset)
-      .limit(plan.count + 1)
-      .toArray();
-  }
+  const backward = cursor?.d === 'p';
+  const pageFilter = cursor ? { $and: [filter, afterPosition(order, cursor.position, backward)] } : filter;
+  const wantsIncludes = plan.include.length > 0 || plan.revinclude.length > 0;
+  const projection = { ...VERSION_PROJECTION, so: 1, ...(wantsIncludes ? { 'ix.reference': 1 } : {}) };
+  let docs = await resources
+    .find(pageFilter, { projection, session: ctx.session })
+    .sort(sortDocument(order, backward))
+    .limit(plan.count + 1)
+    .toArray();
   const more = docs.length > plan.count;
   if (more) docs = docs.slice(0, plan.count);
-  const total = plan.total !== 'none' || plan.count === 0 ? await resources.countDocuments(filter, { session: ctx.session }) : undefined;
-  const included = wantsIncludes ? await includes(ctx, plan, docs) : [];
-  return {
-    matches: docs.map(toResourceVersion),
-    included,
-    ...(total !== undefined ? { total } : {}),
-    ...(more ? { nextCursor: encodeOffset(offset + plan.count) } : {}),
-    ...(offset > 0 && plan.count > 0 ? { previousCursor: encodeOffset(Math.max(0, offset - plan.count)) } : {}),
-  };
-}
-
-/** Offset paging: simple and exact for any sort order; deep pages cost a skip, which the page
- * size cap bounds. */
-function encodeOffset(offset: number): string {
-  return Buffer.from(JSON.stringify({ o: offset }), 'utf8').toString('base64url');
-}
-
-function decodeOffset(cursor: string): number {
-  try {
-    const o = (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { o?: unknown }).o;
-    if (typeof o === 'number' && Number.isSafeInteger(o) && o >= 0) return o;
-  } catch {
-    // fall through
+  if (backward) docs.reverse();
+  result.matches = docs.map(toResourceVersion);
+  if (docs.length) {
+    // Forward: a next page if there was an extra document, a previous one if we came by cursor.
+    // Backward: the mirror image.
+    const hasNext = backward ? true : more;
+    const hasPrevious = backward ? more : cursor !== undefined;
+    if (hasNext) result.nextCursor = encodeCursor(plan, { d: 'n', position: positionOf(docs[docs.length - 1], order) });
+    if (hasPrevious) result.previousCursor = encodeCursor(plan, { d: 'p', position: positionOf(docs[0], order) });
   }
-  throw mongoErrors.badCursor();
+  if (wantsIncludes) result.included = await includes(ctx, plan, docs);
+  return result;
 }
 
 /** How entry predicates are matched here: `$elemMatch`, or FerretDB's expansion over positions up
@@ -90,6 +81,8 @@ async function resolveAll(ctx: SearchContext, where: Predicate[]): Promise<Resol
 
 async function resolve(ctx: SearchContext, p: Predicate): Promise<ResolvedPredicate> {
   switch (p.kind) {
+    case 'and':
+      return { kind: 'and', all: await Promise.all(p.all.map((x) => resolve(ctx, x))) };
     case 'or':
       return { kind: 'or', any: await Promise.all(p.any.map((x) => resolve(ctx, x))) };
     case 'not':
