@@ -12,6 +12,9 @@ export interface EntryIdentity {
   id: string;
   /** The resource's canonical `url`, if it has one (what a canonical link should point at). */
   canonicalUrl?: string;
+  /** The server gave the entry an identity other than its fullUrl names (POST): links in
+   * uri/url elements and narrative that spell the fullUrl must follow. */
+  renamed: boolean;
 }
 
 const URN = /^urn:(uuid|oid):/;
@@ -69,7 +72,12 @@ export class BundleReferences {
     if (value.startsWith('#')) return undefined;
     const direct = this.byFullUrl.get(value);
     if (direct) {
-      if (kind === 'canonical') return direct.canonicalUrl ?? `${direct.type}/${direct.id}`;
+      const placeholder = URN.test(value);
+      // A canonical names an artifact by its url, not a location: only a urn placeholder (which
+      // means nothing once stored) is replaced, by the artifact's url when it has one. An http
+      // uri that is still where the entry lives (a PUT, e.g. a resource's own url) stays.
+      if (kind === 'canonical') return placeholder ? (direct.canonicalUrl ?? `${direct.type}/${direct.id}`) : undefined;
+      if (kind !== 'reference' && !placeholder && !direct.renamed) return undefined;
       return `${direct.type}/${direct.id}`;
     }
     if (kind !== 'reference') return undefined; // uri/url/canonical/narrative: exact fullUrl matches only

@@ -94,7 +94,7 @@ export async function processTransaction(ctx: BundleContext, entries: EntryReque
       for (const p of planned) {
         if (p.entry.method === 'PATCH') continue;
         const url = p.entry.resource?.url;
-        refs.add(p.entry.fullUrl, { type: p.type, id: p.id, canonicalUrl: typeof url === 'string' ? url : undefined });
+        refs.add(p.entry.fullUrl, { type: p.type, id: p.id, canonicalUrl: typeof url === 'string' ? url : undefined, renamed: p.entry.method === 'POST' });
       }
       for (const p of planned) {
         if (p.entry.method === 'PATCH' || p.existing) continue;
