@@ -10,7 +10,10 @@ FERRETDB_BIN_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/nimbus-fhir/bin"
 FERRETDB_BIN="$FERRETDB_BIN_DIR/ferretdb"
 
 ferretdb_works() {
-  "$1" --version 2>/dev/null | grep -q "version: $FERRETDB_VERSION"
+  # Captured, not piped into `grep -q`: under pipefail an early grep exit would fail the check.
+  local out
+  out="$("$1" --version 2>/dev/null)" || return 1
+  case "$out" in *"version: $FERRETDB_VERSION"*) return 0 ;; *) return 1 ;; esac
 }
 
 ferretdb_binary() {
