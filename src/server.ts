@@ -3,7 +3,6 @@
 // is tested is what runs.
 import type { Express } from 'express';
 import pino, { type Logger } from 'pino';
-import type { Resource } from '@medplum/fhirtypes';
 import type { Config } from './config';
 import { createApp, type Feature } from './app';
 import { r4Definitions } from './fhir/definitions';
@@ -11,7 +10,13 @@ import { loadConformanceResources, type ConformanceResource } from './fhir/profi
 import { ResourceValidator } from './fhir/validation';
 import { installConformanceResources } from './interactions/install-profiles';
 import { systemClock, uuidIds, type Clock, type Services } from './interactions/services';
-import { emptyIndexValues } from './search/index-values';
+import { createIndexer } from './search/indexer';
+import { createSearchRegistry } from './search/registry';
+import { BundledTerminology } from './search/terminology';
+import { Compartments } from './search/compartments';
+import type { SearchServices } from './search/service';
+import { searchFeature } from './rest/search-routes';
+import path from 'node:path';
 import type { Engine } from './storage/engine';
 import { openEngine } from './storage/open-engine';
 import { writeFeatures } from './rest/bundle-routes';
@@ -19,6 +24,7 @@ import { writeFeatures } from './rest/bundle-routes';
 export interface Server {
   app: Express;
   services: Services;
+  search: SearchServices;
   engine: Engine;
   logger: Logger;
   conformance: ConformanceResource[];
@@ -37,17 +43,28 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
   const definitions = r4Definitions();
   const validator = new ResourceValidator(definitions);
   const conformance = loadConformanceResources(config.profilesDir, validator);
+  const registry = createSearchRegistry({ profilesDir: config.profilesDir });
   const engine = overrides.engine ?? (await openEngine(config));
+  const clock = overrides.clock ?? systemClock;
   const services: Services = {
     engine,
     definitions,
     validator,
-    indexer: (_r: Resource) => emptyIndexValues(),
-    clock: overrides.clock ?? systemClock,
+    indexer: createIndexer(registry, { baseUrl: config.baseUrl || undefined }),
+    clock,
     newId: overrides.newId ?? uuidIds,
   };
+  const search: SearchServices = {
+    engine,
+    registry,
+    terminology: new BundledTerminology(),
+    compartments: new Compartments(path.join(config.profilesDir, 'compartments')),
+    defaultCount: config.defaultPageSize,
+    maxCount: config.maxPageSize,
+    now: () => clock.now().getTime(),
+  };
   await installConformanceResources(services, conformance);
-  const features: Feature[] = [...writeFeatures(services, config)];
+  const features: Feature[] = [searchFeature(search, { baseUrl: config.baseUrl }), ...writeFeatures(services, config, search)];
   const profiles = (type: string) =>
     conformance
       .filter((c) => c.resource.resourceType === 'StructureDefinition' && (c.resource as { type?: string }).type === type && c.resource.url)
@@ -56,6 +73,7 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
   return {
     app,
     services,
+    search,
     engine,
     logger,
     conformance,
