@@ -1,5 +1,6 @@
-// Flags of `npm run bench`. Sizes are counts of resources; the generator makes ~198 per patient
-// over 10 years, so a size maps to a patient count (10k ≈ 50, 100k ≈ 500, 1m ≈ 5000).
+// Flags of `npm run bench`. Sizes are counts of resources; the generator makes a fixed care
+// directory (~1,800 resources) plus ~198 per patient over 10 years, so a size maps to a patient
+// count (10k ≈ 41, 100k ≈ 496, 1m ≈ 5,041).
 import { parseArgs } from 'node:util';
 
 export type EngineName = 'sqlite' | 'mongodb';
@@ -36,13 +37,14 @@ export const USAGE = `usage: npm run bench -- [options]
   --ingest-clients <n>       concurrent transaction posters (default 4)
   --cpu-prof <dir>           profile the measured server (node --cpu-prof) into <dir>`;
 
-export function parseSize(raw: string): BenchOptions['size'] {
+/** `shared`: resources every dataset holds besides patients' records (see dataset.ts). */
+export function parseSize(raw: string, shared = 0): BenchOptions['size'] {
   const m = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(raw.trim());
   if (!m) throw new Error(`--size must look like 10k, 100k, 1m or a number, got '${raw}'`);
   const factor = { '': 1, k: 1e3, m: 1e6 }[m[2].toLowerCase() as '' | 'k' | 'm'];
   const resources = Math.round(Number(m[1]) * factor);
   if (resources < 1) throw new Error(`--size must be at least 1, got '${raw}'`);
-  return { label: raw.toLowerCase(), resources, patients: Math.max(1, Math.round(resources / RESOURCES_PER_PATIENT)) };
+  return { label: raw.toLowerCase(), resources, patients: Math.max(1, Math.round((resources - shared) / RESOURCES_PER_PATIENT)) };
 }
 
 function positive(name: string, raw: string | undefined, fallback: number): number {
@@ -52,7 +54,8 @@ function positive(name: string, raw: string | undefined, fallback: number): numb
   return n;
 }
 
-export function parseBenchArgs(argv: string[]): BenchOptions {
+/** `sharedFor(seed)`: the fixed part of a dataset, to turn a size into a patient count. */
+export function parseBenchArgs(argv: string[], sharedFor: (seed: number) => number = () => 0): BenchOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -73,13 +76,14 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     .map((e) => e.trim())
     .filter(Boolean);
   for (const e of engines) if (e !== 'sqlite' && e !== 'mongodb') throw new Error(`--engines takes sqlite and/or mongodb, got '${e}'`);
+  const seed = Math.floor(positive('seed', values.seed, 1));
   return {
-    size: parseSize(values.size ?? '10k'),
+    size: parseSize(values.size ?? '10k', sharedFor(seed)),
     engines: engines as EngineName[],
     durationS: positive('duration', values.duration, 10),
     maxRequests: Math.floor(positive('max-requests', values['max-requests'], 500_000)),
     only: (values.only ?? '').split(',').map((s) => s.trim()).filter(Boolean),
-    seed: Math.floor(positive('seed', values.seed, 1)),
+    seed,
     workDir: values['work-dir'],
     ingestClients: Math.floor(positive('ingest-clients', values['ingest-clients'], 4)),
     cpuProfDir: values['cpu-prof'],

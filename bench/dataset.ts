@@ -3,7 +3,7 @@
 // fallback when transactions are missing). Generation itself is not measured here.
 import fs from 'node:fs';
 import path from 'node:path';
-import { generate } from '../src/generate';
+import { generate, generatePatientRecords } from '../src/generate';
 
 export interface Dataset {
   dir: string;
@@ -29,9 +29,18 @@ export async function ensureDataset(workDir: string, patients: number, seed: num
   // Same options → same resources in both formats (the generator is deterministic by seed).
   const nd = await generate({ patients, seed, format: 'ndjson', outDir: ndjsonDir });
   await generate({ patients, seed, format: 'bundles', outDir: bundlesDir });
+  // The duplicates truth files are not resources: keep them out of the directories that get loaded.
+  fs.renameSync(path.join(ndjsonDir, 'truth'), path.join(dir, 'truth-ndjson'));
+  fs.renameSync(path.join(bundlesDir, 'truth'), path.join(dir, 'truth-bundles'));
   fs.writeFileSync(marker, JSON.stringify({ resources: nd.resources, byType: nd.byType }));
   log(`generated ${nd.resources} resources in ${nd.durationMs} ms`);
   return { dir, bundlesDir, ndjsonDir, resources: nd.resources, byType: nd.byType };
+}
+
+/** Resources every dataset has whatever its patient count: the care directory and free slots. */
+export function sharedResourceCount(seed: number): number {
+  const first = generatePatientRecords({ patients: 0, seed }).next();
+  return first.done ? 0 : (first.value.shared?.length ?? 0);
 }
 
 /** Bundle files in load order: the shared directory first, then patients. */

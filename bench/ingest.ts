@@ -121,7 +121,11 @@ export interface ImportResult {
   implemented: boolean;
   reason?: string;
   resources: number;
+  failed?: number;
+  /** Wall time of the whole process, start-up included. */
   seconds: number;
+  /** The loading time the CLI reports (after start-up): the steady-state ingest rate. */
+  loadSeconds?: number;
   output: string;
 }
 
@@ -141,8 +145,10 @@ export async function runImportCli(ds: Dataset, env: Record<string, string>): Pr
   });
   const seconds = (performance.now() - started) / 1000;
   if (/unknown command/i.test(output)) return { implemented: false, reason: 'not implemented', resources: 0, seconds, output };
-  if (code !== 0) return { implemented: false, reason: `exit ${code}: ${lastLine(output)}`, resources: 0, seconds, output };
-  return { implemented: true, resources: ds.resources, seconds, output };
+  // The CLI's own summary: "import finished in 12.3 s: N loaded, S skipped (unchanged), F failed — R resources/s".
+  const m = /import finished in ([\d.]+) s: (\d+) loaded, (\d+) skipped[^,]*, (\d+) failed/.exec(output);
+  if (!m) return { implemented: false, reason: `exit ${code}: ${lastLine(output)}`, resources: 0, seconds, output };
+  return { implemented: true, resources: Number(m[2]) + Number(m[3]), failed: Number(m[4]), seconds, loadSeconds: Number(m[1]), output };
 }
 
 function lastLine(s: string): string {

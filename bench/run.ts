@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parseBenchArgs, USAGE, type BenchOptions } from './args';
 import { ceilingRows } from './ceilings';
 import { create, mixedCycle, readById, readPaths, update } from './crud';
-import { ensureDataset, type Dataset } from './dataset';
+import { ensureDataset, sharedResourceCount, type Dataset } from './dataset';
 import { mongoSetup, sqliteSetup, type EngineSetup } from './engines';
 import { IdPool } from './ids';
 import { ingestTransactions, runImportCli } from './ingest';
@@ -78,8 +78,13 @@ async function benchEngine(setup: EngineSetup, opts: BenchOptions, ds: Dataset):
     await setup.reset(importStore);
     log(`${setup.name}: nimbus-fhir import…`);
     const imp = await runImportCli(ds, setup.env(importStore));
-    const label = 'ingest: nimbus-fhir import <ndjson dir> (wall, incl. start-up)';
-    rows.push(imp.implemented ? { id: 'ingest.import', label, rate: imp.resources / imp.seconds, unit: 'res/s', note: `${imp.resources} resources in ${imp.seconds.toFixed(1)} s` } : naRow('ingest.import', label, imp.reason ?? 'failed'));
+    const label = 'ingest: nimbus-fhir import <ndjson dir>';
+    if (!imp.implemented) rows.push(naRow('ingest.import', label, imp.reason ?? 'failed'));
+    else {
+      const failed = imp.failed ? `; ${imp.failed} failed` : '';
+      const note = `${imp.resources} resources in ${imp.loadSeconds!.toFixed(1)} s (${imp.seconds.toFixed(1)} s wall incl. start-up)${failed}`;
+      rows.push({ id: 'ingest.import', label, rate: imp.resources / imp.loadSeconds!, unit: 'res/s', note });
+    }
     await setup.reset(importStore);
   }
   applyTargets(rows, { resources: ds.resources });
@@ -101,7 +106,7 @@ async function step<T extends Row | Row[]>(id: string, fn: () => Promise<T>): Pr
 async function main(): Promise<number> {
   let opts: BenchOptions;
   try {
-    opts = parseBenchArgs(process.argv.slice(2));
+    opts = parseBenchArgs(process.argv.slice(2), sharedResourceCount);
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n\n${USAGE}\n`);
     return 2;
@@ -113,6 +118,8 @@ async function main(): Promise<number> {
     `# Nimbus FHIR bench — size ${opts.size.label}: ${ds.resources.toLocaleString('en-US')} resources (${opts.size.patients} patients, seed ${opts.seed})`,
     '',
     formatMachine(machine),
+    // Other work on the machine skews every figure: say how busy it was when the run began.
+    `Load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (1/5/15 min)`,
     `Load: autocannon in the bench process; server in its own process; 127.0.0.1; each workload ≤ ${opts.durationS} s and ≤ ${opts.maxRequests.toLocaleString('en-US')} requests.`,
   ];
   for (const name of opts.engines) {
