@@ -43,7 +43,8 @@ export function sqliteSetup(workDir: string): EngineSetup {
 }
 
 export function mongoSetup(uri: string | undefined): EngineSetup {
-  const name = (store: string) => `nimbus_bench_${store.replace(/[^A-Za-z0-9_]/g, '_')}`;
+  // Letters and digits only: FerretDB 1.24 (SQLite handler) panics on some names with '_'.
+  const name = (store: string) => `nimbusbench${store.replace(/[^A-Za-z0-9]/g, '')}`;
   const withDb = async <T>(store: string, fn: (db: import('mongodb').Db) => Promise<T>): Promise<T> => {
     const { MongoClient } = await import('mongodb');
     const client = await MongoClient.connect(uri!, { serverSelectionTimeoutMS: 5000 });

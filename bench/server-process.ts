@@ -38,9 +38,9 @@ export function startServer(opts: ServerSpawnOptions): Promise<RunningServer> {
       child.kill('SIGKILL');
       reject(new Error(`server did not start in time:\n${out.slice(-2000)}`));
     }, opts.timeoutMs ?? 60_000);
-    const onExit = (code: number | null) => {
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
       clearTimeout(timer);
-      reject(new Error(`server exited with ${code} before it was ready:\n${out.slice(-2000)}`));
+      reject(new Error(`server exited with ${code ?? signal} before it was ready:\n${out.slice(-2000)}`));
     };
     child.once('exit', onExit);
     child.stderr!.on('data', (d: Buffer) => {
