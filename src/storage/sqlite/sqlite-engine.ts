@@ -18,7 +18,7 @@ import type {
 import type { SearchPlan, SearchResult } from '../../search/plan';
 import { Mutex } from '../../util/mutex';
 import { migrate, type Migration, MIGRATIONS } from './migrations';
-import { SqliteIndexStore } from './index-store';
+import { SqliteSearchIndex } from './search/execute';
 
 /** Most transactions committed together; bounds the latency a group adds to its first member. */
 const MAX_GROUP = 256;
@@ -93,8 +93,8 @@ export class SqliteEngine implements Engine {
   private readonly insertResource;
   private readonly updateResource;
   private readonly insertVersion;
-  private readonly index: SqliteIndexStore;
-  private readonly readIndex: SqliteIndexStore;
+  private readonly index: SqliteSearchIndex;
+  private readonly readIndex: SqliteSearchIndex;
   private readonly mutex = new Mutex();
   private readonly pending: PendingTransaction[] = [];
   private committing = false;
@@ -118,8 +118,8 @@ export class SqliteEngine implements Engine {
     this.insertVersion = this.writer.prepare(
       'INSERT INTO versions (rid, type, id, version, last_updated, deleted, json) VALUES (@rid, @type, @id, @version, @last_updated, @deleted, @json)',
     );
-    this.index = new SqliteIndexStore(this.writer);
-    this.readIndex = new SqliteIndexStore(this.reader);
+    this.index = new SqliteSearchIndex(this.writer);
+    this.readIndex = new SqliteSearchIndex(this.reader);
   }
 
   async read(resourceType: string, id: string): Promise<ResourceVersion | undefined> {
