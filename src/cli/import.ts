@@ -9,6 +9,8 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from '../config';
 import { buildServer } from '../server';
 import { BulkLoader, type LoadTotals } from '../bundles/bulk-load';
+import { searchRunner } from '../bundles/entry-reads';
+import { searchCriteriaMatcher } from '../interactions/conditional';
 import type { Command } from './commands';
 import { Progress } from './progress';
 
@@ -131,7 +133,14 @@ export const importCommand: Command = {
     const server = await buildServer(config, { logger: pino({ level: config.logLevel === 'info' ? 'warn' : config.logLevel }, pino.destination(2)) });
     const started = performance.now();
     const loader = new BulkLoader(
-      { services: server.services, allowMultipleDelete: config.allowMultipleDelete, maxBundleEntries: config.maxBundleEntries },
+      {
+        services: server.services,
+        // The server's search: conditional entries and references in imported Bundles resolve as over HTTP.
+        matcher: searchCriteriaMatcher(server.search),
+        search: searchRunner(server.search),
+        allowMultipleDelete: config.allowMultipleDelete,
+        maxBundleEntries: config.maxBundleEntries,
+      },
       { chunkSize: chunk, base: config.baseUrl },
     );
     const progress = new Progress(process.stderr, 'import');
