@@ -137,12 +137,19 @@ export const VERSION_INDEXES: IndexDescription[] = [
   { name: 'type_lastUpdated', key: { t: 1, lu: -1, _id: -1 } },
 ];
 
-/** Creates collections and indexes; createIndexes is a no-op for an identical existing index. */
+/** Creates the collections and the indexes that are missing, so every start-up may call it. */
 export async function ensureLayout(db: Db, caps: Capabilities): Promise<void> {
   const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
   for (const name of [RESOURCES, VERSIONS, META]) if (!existing.has(name)) await db.createCollection(name).catch(ignoreAlreadyExists);
-  await db.collection(RESOURCES).createIndexes(resourceIndexes(caps));
-  await db.collection(VERSIONS).createIndexes(VERSION_INDEXES);
+  await ensureIndexes(db, RESOURCES, resourceIndexes(caps));
+  await ensureIndexes(db, VERSIONS, VERSION_INDEXES);
+}
+
+/** Only the missing ones, one per command: FerretDB 1.24 drops the connection when one
+ * createIndexes names several indexes that already exist (MongoDB would treat it as a no-op). */
+async function ensureIndexes(db: Db, collection: string, wanted: IndexDescription[]): Promise<void> {
+  const have = new Set((await db.collection(collection).listIndexes().toArray()).map((i) => i.name as string));
+  for (const index of wanted) if (!have.has(index.name!)) await db.collection(collection).createIndexes([index]);
 }
 
 function ignoreAlreadyExists(e: unknown): void {

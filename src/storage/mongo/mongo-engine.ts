@@ -30,6 +30,7 @@ export class MongoEngine implements Engine {
   readonly atomicTransactions: boolean;
   readonly capabilities: Capabilities;
   private closed = false;
+  private readonly knownArity = new Map<string, Partial<Record<string, number>>>();
 
   private constructor(
     private readonly conn: MongoConnection,
@@ -124,6 +125,6 @@ export class MongoEngine implements Engine {
 
   private view(session?: ClientSession): EngineTransaction {
     const { db, capabilities } = this.conn;
-    return { ...this.reader(session), write: (v) => writeVersion({ db, capabilities, session }, v) };
+    return { ...this.reader(session), write: (v) => writeVersion({ db, capabilities, session, knownArity: this.knownArity }, v) };
   }
 }

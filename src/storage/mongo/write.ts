@@ -20,6 +20,9 @@ export interface WriteContext {
   capabilities: Capabilities;
   /** Present inside a multi-document transaction. */
   session?: ClientSession;
+  /** Per-process lower bounds of the stored arity (FerretDB), to skip `$max` updates that
+   * cannot raise it. */
+  knownArity?: Map<string, Partial<Record<string, number>>>;
 }
 
 export const arityKey = (type: string): string => `arity/${type}`;
@@ -53,7 +56,7 @@ export async function writeVersion(ctx: WriteContext, w: VersionWrite): Promise<
       throw mongoErrors.notNewer(w.resourceType, w.id, w.versionId, now?.v ?? 0);
     }
   }
-  await markSuperseded(db, w.resourceType, w.id, w.versionId, w.lastUpdated, session);
+  if (w.versionId > 1) await markSuperseded(db, w.resourceType, w.id, w.versionId, w.lastUpdated, session);
 }
 
 /** Replaces the current document when it is older than `doc` (or absent). A newer or equal one
@@ -80,13 +83,16 @@ async function rollForward(ctx: WriteContext, type: string, id: string, versionI
 /** FerretDB only: the longest entry array per kind ever stored for a type, so that the compiler
  * can expand an entry predicate over array positions (see search/compile.ts). Only grows. */
 async function recordArity(ctx: WriteContext, type: string, doc: StoredVersion): Promise<void> {
+  const known = ctx.knownArity?.get(type);
   const lengths: Document = {};
   for (const kind of INDEX_KINDS) {
     const n = doc.ix?.[kind]?.length ?? 0;
-    if (n) lengths[kind] = n;
+    if (n > (known?.[kind] ?? 0)) lengths[kind] = n;
   }
   if (!Object.keys(lengths).length) return;
   await ctx.db.collection<{ _id: string }>(META).updateOne({ _id: arityKey(type) }, { $max: lengths }, { upsert: true, session: ctx.session });
+  // Only after the database has it; the stored value only grows, so a stale cache is merely low.
+  if (ctx.knownArity && !ctx.session) ctx.knownArity.set(type, { ...known, ...lengths });
 }
 
 /** Marks every older version of a resource as superseded at `lastUpdated` (those not yet marked:
