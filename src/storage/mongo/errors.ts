@@ -21,9 +21,13 @@ export const mongoErrors = {
         diagnostics: `${type}/${id} was changed by another request while version ${versionId} was being written; read it again and retry`,
       },
     ]),
-  notNewer: (type: string, id: string, versionId: number, current: number) =>
+  notNewer: (type: string, id: string, versionId: number, current?: number) =>
     new FhirError(409, 'VERSION_NOT_NEWER', [
-      { severity: 'error', code: 'conflict', diagnostics: `version ${versionId} of ${type}/${id} is not newer than the current version ${current}` },
+      {
+        severity: 'error',
+        code: 'conflict',
+        diagnostics: `version ${versionId} of ${type}/${id} is not newer than the current version${current !== undefined ? ` ${current}` : ''}`,
+      },
     ]),
   tooCostly: (what: string, limit: number) =>
     new FhirError(400, 'SEARCH_TOO_COSTLY', [

@@ -47,13 +47,16 @@ export async function writeVersion(ctx: WriteContext, w: VersionWrite): Promise<
     await swapCurrent(ctx, current);
   } catch (e) {
     if (!isDuplicateKey(e)) throw e;
+    // In a transaction the error has aborted it (nothing to read or undo), and nobody can have
+    // rolled our version forward: the commit is all-or-nothing.
+    if (session) throw mongoErrors.notNewer(w.resourceType, w.id, w.versionId);
     // The current version is already N or newer. If it is our own version N, another writer rolled
     // it forward for us and the write is done.
-    const now = await db.collection<StoredVersion>(RESOURCES).findOne({ _id: key }, { projection: { v: 1, lu: 1 }, session });
+    const now = await db.collection<StoredVersion>(RESOURCES).findOne({ _id: key }, { projection: { v: 1, lu: 1 } });
     const ours = now && now.v === w.versionId && now.lu === w.lastUpdated;
     if (!ours) {
-      if (!session) await db.collection<StoredVersion>(VERSIONS).deleteOne({ _id: version._id, lu: w.lastUpdated });
-      throw mongoErrors.notNewer(w.resourceType, w.id, w.versionId, now?.v ?? 0);
+      await db.collection<StoredVersion>(VERSIONS).deleteOne({ _id: version._id, lu: w.lastUpdated });
+      throw mongoErrors.notNewer(w.resourceType, w.id, w.versionId, now?.v);
     }
   }
   if (w.versionId > 1) await markSuperseded(db, w.resourceType, w.id, w.versionId, w.lastUpdated, session);
