@@ -54,8 +54,9 @@ export async function ingestTransactions(baseUrl: string, ds: Dataset, clients: 
   const files = bundleFiles(ds);
   // The shared directory goes first and alone: patient records reference its resources.
   const first = await postBundle(baseUrl, fs.readFileSync(files[0], 'utf8'));
-  if (first.status === 404 || first.status === 405 || first.status === 501 || (first.status >= 400 && /not (supported|implemented)|unknown route/i.test(first.text))) {
-    return { ...(await ingestPuts(baseUrl, ds, clients, ids)), fallbackReason: `transaction Bundles not implemented (HTTP ${first.status})` };
+  if (first.status === 404 || first.status === 405 || first.status === 501 || (first.status >= 400 && /not[- ](supported|implemented)|unknown route/i.test(first.text))) {
+    // e.g. MongoDB without a replica set (FerretDB) refuses atomic transactions with not-supported.
+    return { ...(await ingestPuts(baseUrl, ds, clients, ids)), fallbackReason: `transaction Bundles refused (HTTP ${first.status}: ${diagnostics(first.text)})` };
   }
   let failures = first.status >= 300 ? 1 : 0;
   let firstFailure = failures ? `HTTP ${first.status}: ${first.text.slice(0, 200)}` : undefined;
@@ -149,6 +150,14 @@ export async function runImportCli(ds: Dataset, env: Record<string, string>): Pr
   const m = /import finished in ([\d.]+) s: (\d+) loaded, (\d+) skipped[^,]*, (\d+) failed/.exec(output);
   if (!m) return { implemented: false, reason: `exit ${code}: ${lastLine(output)}`, resources: 0, seconds, output };
   return { implemented: true, resources: Number(m[2]) + Number(m[3]), failed: Number(m[4]), seconds, loadSeconds: Number(m[1]), output };
+}
+
+function diagnostics(text: string): string {
+  try {
+    return ((JSON.parse(text) as { issue?: { diagnostics?: string }[] }).issue?.[0]?.diagnostics ?? '').slice(0, 100);
+  } catch {
+    return text.slice(0, 100);
+  }
 }
 
 function lastLine(s: string): string {
