@@ -154,6 +154,9 @@ export class SqliteEngine implements Engine {
     this.committing = true;
     try {
       while (this.pending.length) {
+        // A commit blocks the event loop while the disk syncs, so requests that arrived meanwhile
+        // are still unread sockets: let the poll phase run once so they can join this group.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const group = this.pending.splice(0, MAX_GROUP);
         await this.mutex.run(() => this.commitGroup(group));
       }
@@ -229,7 +232,8 @@ export class SqliteEngine implements Engine {
       rid = Number(this.insertResource.run(row).lastInsertRowid);
     }
     this.insertVersion.run({ ...row, rid });
-    this.index.replace(rid, v.deleted ? undefined : v.index);
+    // A rid is never reused (resources rows are never deleted), so a new row has no index rows.
+    this.index.replace(rid, v.deleted ? undefined : v.index, !current);
   }
 
   async history(q: HistoryQuery): Promise<HistoryPage> {

@@ -1,9 +1,11 @@
 // SearchPlan → SQL over resources + idx_* tables. Pure: returns SQL text and bound parameters
 // (never client text inside SQL), so golden tests pin the output. Every leaf predicate becomes
-// `r.rid IN (SELECT rid FROM idx_<kind> WHERE p = ? AND …)`, which SQLite answers from the
-// covering (p, value…, rid) indexes; and/or/not compose at the resource level.
+// `r.rid IN (SELECT k >> 20 FROM idx_<kind> WHERE p = ? AND …)` (k >> 20 is the rid, see
+// schema.ts), which SQLite answers from the covering (p, value…) indexes; and/or/not compose at
+// the resource level. `_content`/`_text` read idx_text instead.
 import type { Predicate, RangePredicate, SearchPlan, SortKey, StringPredicate, TokenPredicate, ReferencePredicate, UriPredicate } from '../../../search/plan';
 import type { IndexKind } from '../../../search/index-values';
+import { RID_SHIFT } from './schema';
 
 export interface SqlFragment {
   sql: string;
@@ -23,6 +25,12 @@ const TABLE: Record<IndexKind, string> = {
   uri: 'idx_uri',
   composite: 'idx_composite',
 };
+
+/** The rid of an index row of a kind table (alias-qualified when `alias` is given). */
+const rid = (alias?: string) => `${alias ? `${alias}.` : ''}k >> ${RID_SHIFT}`;
+
+/** Text-search parameters and their idx_text column. */
+const TEXT_COLUMN: Record<string, string> = { _content: 'content', _text: 'narrative' };
 
 /** Column accessor: plain columns for kind tables, json_extract for composite components. */
 type Col = (field: string) => string;
@@ -53,10 +61,17 @@ class Builder {
         return '0';
       case 'id':
         return `${res}.id IN (${p.ids.map((id) => this.bind(id)).join(', ')})`;
-      case 'missing':
-        return `${res}.rid ${p.missing ? 'NOT IN' : 'IN'} (SELECT rid FROM ${TABLE[p.valueKind]} WHERE p = ${this.bind(p.param)})`;
-      case 'string':
+      case 'missing': {
+        const not = p.missing ? 'NOT IN' : 'IN';
+        const text = TEXT_COLUMN[p.param];
+        if (text) return `${res}.rid ${not} (SELECT rid FROM idx_text WHERE ${text} IS NOT NULL)`;
+        return `${res}.rid ${not} (SELECT ${rid()} FROM ${TABLE[p.valueKind]} WHERE p = ${this.bind(p.param)})`;
+      }
+      case 'string': {
+        const text = TEXT_COLUMN[p.param];
+        if (text) return `${res}.rid IN (SELECT rid FROM idx_text WHERE ${this.stringCond(p, () => text)})`;
         return this.leaf('string', p.param, res, () => this.stringCond(p, (f) => f));
+      }
       case 'token':
         return this.leaf('token', p.param, res, () => this.tokenCond(p, (f) => f));
       case 'range':
@@ -92,13 +107,13 @@ class Builder {
           `${t}.deleted = 0`,
           ...p.where.map((w) => this.predicate(w, t)),
         ];
-        return `${res}.rid IN (SELECT ${x}.rid FROM idx_reference ${x} JOIN resources ${t} ON ${t}.type = ${x}.t AND ${t}.id = ${x}.i WHERE ${where.join(' AND ')})`;
+        return `${res}.rid IN (SELECT ${rid(x)} FROM idx_reference ${x} JOIN resources ${t} ON ${t}.type = ${x}.t AND ${t}.id = ${x}.i WHERE ${where.join(' AND ')})`;
       }
       case 'has': {
         const x = this.alias('x');
         const s = this.alias('s');
         const where = [`${x}.p = ${this.bind(p.param)}`, `${s}.type = ${this.bind(p.sourceType)}`, `${s}.deleted = 0`, ...p.where.map((w) => this.predicate(w, s))];
-        return `(${res}.type, ${res}.id) IN (SELECT ${x}.t, ${x}.i FROM idx_reference ${x} JOIN resources ${s} ON ${s}.rid = ${x}.rid WHERE ${where.join(' AND ')})`;
+        return `(${res}.type, ${res}.id) IN (SELECT ${x}.t, ${x}.i FROM idx_reference ${x} JOIN resources ${s} ON ${s}.rid = ${rid(x)} WHERE ${where.join(' AND ')})`;
       }
     }
   }
@@ -106,7 +121,7 @@ class Builder {
   /** `cond` is a thunk: parameters must be bound in the order their `?` appear in the text. */
   private leaf(kind: IndexKind, param: string, res: string, cond: () => string): string {
     const p = this.bind(param);
-    return `${res}.rid IN (SELECT rid FROM ${TABLE[kind]} WHERE p = ${p} AND ${cond()})`;
+    return `${res}.rid IN (SELECT ${rid()} FROM ${TABLE[kind]} WHERE p = ${p} AND ${cond()})`;
   }
 
   private stringCond(p: StringPredicate, col: Col): string {

@@ -9,6 +9,7 @@ import type { ResourceVersion } from '../../engine';
 import { searchErrors } from '../../../search/errors';
 import { compileSearch, type Position } from './compile';
 import { IndexWriter } from './writer';
+import { RID_SHIFT } from './schema';
 
 interface Row {
   rid: number;
@@ -69,10 +70,11 @@ export class SqliteSearchIndex {
 
   constructor(private readonly db: Database.Database) {}
 
-  /** Replaces the index rows of resource `rid` (undefined: deleted). Call inside the write transaction. */
-  replace(rid: number, index: IndexValues | undefined): void {
+  /** Replaces the index rows of resource `rid` (undefined: deleted); `fresh`: a new rid, nothing
+   * to remove. Call inside the write transaction. */
+  replace(rid: number, index: IndexValues | undefined, fresh = false): void {
     this.writer ??= new IndexWriter(this.db);
-    this.writer.replace(rid, index);
+    this.writer.replace(rid, index, fresh);
   }
 
   search(plan: SearchPlan): SearchResult {
@@ -129,7 +131,8 @@ export class SqliteSearchIndex {
   private forward(spec: IncludeSpec, frontier: Row[]): Row[] {
     const sources = frontier.filter((r) => spec.sourceType === '*' || r.type === spec.sourceType).map((r) => r.rid);
     if (!sources.length) return [];
-    const conds = [`x.rid IN (SELECT value FROM json_each(?))`, 't.deleted = 0'];
+    // The rows of one source resource are the key range [rid << shift, (rid + 1) << shift).
+    const conds = [`x.k >= (j.value << ${RID_SHIFT}) AND x.k < ((j.value + 1) << ${RID_SHIFT})`, 't.deleted = 0'];
     const params: unknown[] = [JSON.stringify(sources)];
     if (spec.param !== '*') {
       conds.push('x.p = ?');
@@ -139,8 +142,8 @@ export class SqliteSearchIndex {
       conds.push('x.t = ?');
       params.push(spec.targetType);
     }
-    const sql = `SELECT DISTINCT t.rid, t.type, t.id, t.version, t.last_updated, t.json FROM idx_reference x
-      JOIN resources t ON t.type = x.t AND t.id = x.i WHERE ${conds.join(' AND ')} ORDER BY t.rid`;
+    const sql = `SELECT DISTINCT t.rid, t.type, t.id, t.version, t.last_updated, t.json FROM json_each(?) j
+      JOIN idx_reference x JOIN resources t ON t.type = x.t AND t.id = x.i WHERE ${conds.join(' AND ')} ORDER BY t.rid`;
     return this.db.prepare(sql).all(...params) as Row[];
   }
 
@@ -159,7 +162,7 @@ export class SqliteSearchIndex {
       params.push(spec.param);
     }
     const sql = `SELECT DISTINCT s.rid, s.type, s.id, s.version, s.last_updated, s.json FROM idx_reference x
-      JOIN resources s ON s.rid = x.rid WHERE ${conds.join(' AND ')} ORDER BY s.rid`;
+      JOIN resources s ON s.rid = x.k >> ${RID_SHIFT} WHERE ${conds.join(' AND ')} ORDER BY s.rid`;
     return this.db.prepare(sql).all(...params) as Row[];
   }
 }

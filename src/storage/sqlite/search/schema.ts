@@ -1,54 +1,63 @@
 // Index tables of the search IndexValues in SQLite: one table per value kind, one row per
-// IndexValues record, keyed by the resource's stable `rid` (resources.rid). See
-// docs/index-layout.md for a worked example. Column names match the IndexValues field names.
+// IndexValues record. See docs/index-layout.md for a worked example and the measurements behind
+// these choices. Column names match the IndexValues field names.
 //
-// Index choices: every table has (p, <value columns>, rid) so that a predicate on one parameter is
-// answered from the index alone (covering), and (rid) so that replacing a resource's rows is cheap.
+// Row key. Every kind table is a rowid table whose key is `k = rid << RID_SHIFT | n` (n = the
+// record's position among the resource's records of that kind). So the rows of one resource are
+// one contiguous range of the table B-tree: replacing them is a range delete, and a new resource's
+// rows are appended at the end of the table. No `(rid)` index is needed, and every secondary index
+// ends with `k` implicitly, so `k >> RID_SHIFT` (the rid) is read from the index alone (covering).
+//
+// Secondary indexes: one per table where possible, led by `p` (the parameter) so that a
+// predicate on one parameter is one index range. Each index costs one B-tree insert per row on
+// ingest, which is what dominated import time; see the docs for which query forms lost an index.
+
+/** Bits of `k` that number a resource's records of one kind (up to 2^20 = 1,048,576 records). */
+export const RID_SHIFT = 20;
+export const RID_SPAN = 2 ** RID_SHIFT;
 
 export const SEARCH_INDEX_SQL = `
-  CREATE TABLE idx_string (rid INTEGER NOT NULL, p TEXT NOT NULL, v TEXT NOT NULL, e TEXT NOT NULL);
-  CREATE INDEX idx_string_pv ON idx_string(p, v, rid);
-  CREATE INDEX idx_string_rid ON idx_string(rid);
+  CREATE TABLE idx_string (k INTEGER PRIMARY KEY, p TEXT NOT NULL, v TEXT NOT NULL, e TEXT NOT NULL);
+  CREATE INDEX idx_string_pv ON idx_string(p, v);
 
-  CREATE TABLE idx_token (rid INTEGER NOT NULL, p TEXT NOT NULL, s TEXT, c TEXT, t TEXT, ts TEXT, tc TEXT);
-  CREATE INDEX idx_token_pcs ON idx_token(p, c, s, rid);
-  CREATE INDEX idx_token_ps ON idx_token(p, s, rid);
-  CREATE INDEX idx_token_rid ON idx_token(rid);
+  -- _content and _text: the folded text of a resource (up to 8,000 characters) is only ever
+  -- scanned with instr() for words, never looked up by value, so it stays out of any (p, v)
+  -- B-tree: one row per resource keyed by rid, appended on ingest.
+  CREATE TABLE idx_text (rid INTEGER PRIMARY KEY, content TEXT, narrative TEXT);
 
-  CREATE TABLE idx_date (rid INTEGER NOT NULL, p TEXT NOT NULL, lo REAL NOT NULL, hi REAL NOT NULL);
-  CREATE INDEX idx_date_plo ON idx_date(p, lo, hi, rid);
-  CREATE INDEX idx_date_phi ON idx_date(p, hi, lo, rid);
-  CREATE INDEX idx_date_rid ON idx_date(rid);
+  CREATE TABLE idx_token (k INTEGER PRIMARY KEY, p TEXT NOT NULL, s TEXT, c TEXT, t TEXT, ts TEXT, tc TEXT);
+  CREATE INDEX idx_token_pcs ON idx_token(p, c, s);
 
-  CREATE TABLE idx_number (rid INTEGER NOT NULL, p TEXT NOT NULL, lo REAL NOT NULL, hi REAL NOT NULL);
-  CREATE INDEX idx_number_plo ON idx_number(p, lo, hi, rid);
-  CREATE INDEX idx_number_rid ON idx_number(rid);
+  CREATE TABLE idx_date (k INTEGER PRIMARY KEY, p TEXT NOT NULL, lo REAL NOT NULL, hi REAL NOT NULL);
+  CREATE INDEX idx_date_plo ON idx_date(p, lo, hi);
+  CREATE INDEX idx_date_phi ON idx_date(p, hi, lo);
 
-  CREATE TABLE idx_quantity (rid INTEGER NOT NULL, p TEXT NOT NULL, lo REAL NOT NULL, hi REAL NOT NULL, s TEXT, c TEXT, u TEXT);
-  CREATE INDEX idx_quantity_plo ON idx_quantity(p, lo, hi, rid);
-  CREATE INDEX idx_quantity_rid ON idx_quantity(rid);
+  CREATE TABLE idx_number (k INTEGER PRIMARY KEY, p TEXT NOT NULL, lo REAL NOT NULL, hi REAL NOT NULL);
+  CREATE INDEX idx_number_plo ON idx_number(p, lo, hi);
 
-  CREATE TABLE idx_reference (rid INTEGER NOT NULL, p TEXT NOT NULL, t TEXT, i TEXT, u TEXT, ver TEXT, "is" TEXT, iv TEXT);
-  CREATE INDEX idx_reference_pti ON idx_reference(p, i, t, rid);
-  CREATE INDEX idx_reference_target ON idx_reference(t, i, p, rid);
-  CREATE INDEX idx_reference_pu ON idx_reference(p, u, rid);
-  CREATE INDEX idx_reference_rid ON idx_reference(rid, p);
+  CREATE TABLE idx_quantity (k INTEGER PRIMARY KEY, p TEXT NOT NULL, lo REAL NOT NULL, hi REAL NOT NULL, s TEXT, c TEXT, u TEXT);
+  CREATE INDEX idx_quantity_plo ON idx_quantity(p, lo, hi);
 
-  CREATE TABLE idx_uri (rid INTEGER NOT NULL, p TEXT NOT NULL, v TEXT NOT NULL);
-  CREATE INDEX idx_uri_pv ON idx_uri(p, v, rid);
-  CREATE INDEX idx_uri_rid ON idx_uri(rid);
+  -- (p, i, t) serves reference leaves, chains (driven from the target's (type, id)) and _has; the
+  -- URL index is partial because local references (most of them) have no u.
+  CREATE TABLE idx_reference (k INTEGER PRIMARY KEY, p TEXT NOT NULL, t TEXT, i TEXT, u TEXT, ver TEXT, "is" TEXT, iv TEXT);
+  CREATE INDEX idx_reference_pit ON idx_reference(p, i, t);
+  CREATE INDEX idx_reference_pu ON idx_reference(p, u) WHERE u IS NOT NULL;
+
+  CREATE TABLE idx_uri (k INTEGER PRIMARY KEY, p TEXT NOT NULL, v TEXT NOT NULL);
+  CREATE INDEX idx_uri_pv ON idx_uri(p, v);
 
   -- Composite records keep their components as JSON objects (c0, c1, c2: one ComponentValue each);
   -- lookups narrow by p first, then compare components with json_extract.
-  CREATE TABLE idx_composite (rid INTEGER NOT NULL, p TEXT NOT NULL, c0 TEXT NOT NULL, c1 TEXT NOT NULL, c2 TEXT);
-  CREATE INDEX idx_composite_p ON idx_composite(p, rid);
-  CREATE INDEX idx_composite_rid ON idx_composite(rid);
+  CREATE TABLE idx_composite (k INTEGER PRIMARY KEY, p TEXT NOT NULL, c0 TEXT NOT NULL, c1 TEXT NOT NULL, c2 TEXT);
+  CREATE INDEX idx_composite_p ON idx_composite(p);
 
-  -- Sort keys: min for ascending, max for descending (multi-valued elements).
+  -- Sort keys: min for ascending, max for descending (multi-valued elements), read per match by
+  -- (rid, p); one B-tree, appended on ingest.
   CREATE TABLE idx_sort (rid INTEGER NOT NULL, p TEXT NOT NULL, mn, mx, PRIMARY KEY (rid, p)) WITHOUT ROWID;
-  CREATE INDEX idx_sort_pmn ON idx_sort(p, mn, rid);
-  CREATE INDEX idx_sort_pmx ON idx_sort(p, mx, rid);
 `;
 
-/** The kind tables, in the order the writer clears them. */
-export const INDEX_TABLES = ['idx_string', 'idx_token', 'idx_date', 'idx_number', 'idx_quantity', 'idx_reference', 'idx_uri', 'idx_composite', 'idx_sort'] as const;
+/** The kind tables keyed by `k` (rid << RID_SHIFT | n), cleared by range on replace. */
+export const KEYED_TABLES = ['idx_string', 'idx_token', 'idx_date', 'idx_number', 'idx_quantity', 'idx_reference', 'idx_uri', 'idx_composite'] as const;
+/** Tables keyed by rid itself. */
+export const RID_TABLES = ['idx_text', 'idx_sort'] as const;

@@ -13,7 +13,7 @@ function page(qs: string) {
 describe('compileSearch (golden)', () => {
   it('token with system: one covering-index probe', () => {
     expect(page('code=http://loinc.org|1234')).toEqual({
-      sql: `${SELECT} FROM resources r WHERE r.deleted = 0 AND r.type IN (?) AND r.rid IN (SELECT rid FROM idx_token WHERE p = ? AND c = ? AND s = ?) ORDER BY r.rid LIMIT ?`,
+      sql: `${SELECT} FROM resources r WHERE r.deleted = 0 AND r.type IN (?) AND r.rid IN (SELECT k >> 20 FROM idx_token WHERE p = ? AND c = ? AND s = ?) ORDER BY r.rid LIMIT ?`,
       params: ['Observation', 'code', '1234', 'http://loinc.org', 101],
     });
   });
@@ -22,8 +22,8 @@ describe('compileSearch (golden)', () => {
     expect(page('subject:Patient.name=eve&_sort=-date')).toEqual({
       sql:
         `${SELECT}, (SELECT mx FROM idx_sort WHERE rid = r.rid AND p = ?) AS k0 FROM resources r WHERE r.deleted = 0 AND r.type IN (?) AND ` +
-        'r.rid IN (SELECT x1.rid FROM idx_reference x1 JOIN resources t2 ON t2.type = x1.t AND t2.id = x1.i WHERE x1.p = ? AND x1.t IN (?) AND t2.deleted = 0 AND ' +
-        't2.rid IN (SELECT rid FROM idx_string WHERE p = ? AND v >= ? AND v < ?)) ORDER BY k0 IS NULL, k0 DESC, r.rid LIMIT ?',
+        'r.rid IN (SELECT x1.k >> 20 FROM idx_reference x1 JOIN resources t2 ON t2.type = x1.t AND t2.id = x1.i WHERE x1.p = ? AND x1.t IN (?) AND t2.deleted = 0 AND ' +
+        't2.rid IN (SELECT k >> 20 FROM idx_string WHERE p = ? AND v >= ? AND v < ?)) ORDER BY k0 IS NULL, k0 DESC, r.rid LIMIT ?',
       params: ['date', 'Observation', 'subject', 'Patient', 'name', 'eve', `eve${MAX}`, 101],
     });
   });
@@ -31,23 +31,23 @@ describe('compileSearch (golden)', () => {
   it('ge on dates is "gt or eq"; _has selects (type, id) of referenced resources', () => {
     expect(page('date=ge2013-01-14&_has:Provenance:target:agent=Practitioner/1')).toEqual({
       sql:
-        `${SELECT} FROM resources r WHERE r.deleted = 0 AND r.type IN (?) AND r.rid IN (SELECT rid FROM idx_date WHERE p = ? AND (hi > ? OR (lo >= ? AND hi <= ? AND lo < ?))) AND ` +
-        '(r.type, r.id) IN (SELECT x1.t, x1.i FROM idx_reference x1 JOIN resources s2 ON s2.rid = x1.rid WHERE x1.p = ? AND s2.type = ? AND s2.deleted = 0 AND ' +
-        's2.rid IN (SELECT rid FROM idx_reference WHERE p = ? AND i = ? AND t = ?)) ORDER BY r.rid LIMIT ?',
+        `${SELECT} FROM resources r WHERE r.deleted = 0 AND r.type IN (?) AND r.rid IN (SELECT k >> 20 FROM idx_date WHERE p = ? AND (hi > ? OR (lo >= ? AND hi <= ? AND lo < ?))) AND ` +
+        '(r.type, r.id) IN (SELECT x1.t, x1.i FROM idx_reference x1 JOIN resources s2 ON s2.rid = x1.k >> 20 WHERE x1.p = ? AND s2.type = ? AND s2.deleted = 0 AND ' +
+        's2.rid IN (SELECT k >> 20 FROM idx_reference WHERE p = ? AND i = ? AND t = ?)) ORDER BY r.rid LIMIT ?',
       params: ['Observation', 'date', 1358208000000, 1358121600000, 1358208000000, 1358208000000, 'target', 'Provenance', 'agent', '1', 'Practitioner', 101],
     });
   });
 
   it('composite components are compared inside one composite row', () => {
     expect(page('code-value-quantity=1234$gt5')).toEqual({
-      sql: `${SELECT} FROM resources r WHERE r.deleted = 0 AND r.type IN (?) AND r.rid IN (SELECT rid FROM idx_composite WHERE p = ? AND json_extract(c0, '$.c') = ? AND json_extract(c1, '$.hi') > ?) ORDER BY r.rid LIMIT ?`,
+      sql: `${SELECT} FROM resources r WHERE r.deleted = 0 AND r.type IN (?) AND r.rid IN (SELECT k >> 20 FROM idx_composite WHERE p = ? AND json_extract(c0, '$.c') = ? AND json_extract(c1, '$.hi') > ?) ORDER BY r.rid LIMIT ?`,
       params: ['Observation', 'code-value-quantity', '1234', 5.5, 101],
     });
   });
 
   it(':not is NOT over the resource, so resources without the element match', () => {
     expect(page('status:not=final&_count=10')).toEqual({
-      sql: `${SELECT} FROM resources r WHERE r.deleted = 0 AND r.type IN (?) AND NOT r.rid IN (SELECT rid FROM idx_token WHERE p = ? AND c = ?) ORDER BY r.rid LIMIT ?`,
+      sql: `${SELECT} FROM resources r WHERE r.deleted = 0 AND r.type IN (?) AND NOT r.rid IN (SELECT k >> 20 FROM idx_token WHERE p = ? AND c = ?) ORDER BY r.rid LIMIT ?`,
       params: ['Observation', 'status', 'final', 11],
     });
   });
@@ -63,7 +63,7 @@ describe('compileSearch (golden)', () => {
 
   it('count query has no paging', () => {
     expect(compileSearch(parse('Observation', 'status=final').plan).count).toEqual({
-      sql: 'SELECT count(*) AS n FROM resources r WHERE r.deleted = 0 AND r.type IN (?) AND r.rid IN (SELECT rid FROM idx_token WHERE p = ? AND c = ?)',
+      sql: 'SELECT count(*) AS n FROM resources r WHERE r.deleted = 0 AND r.type IN (?) AND r.rid IN (SELECT k >> 20 FROM idx_token WHERE p = ? AND c = ?)',
       params: ['Observation', 'status', 'final'],
     });
   });
