@@ -7,7 +7,8 @@ import { errors } from './fhir/errors';
 import type { Services } from './interactions/services';
 import { negotiate } from './rest/http-format';
 import { errorMiddleware } from './rest/error-middleware';
-import { resourceRoutes } from './rest/resource-routes';
+import { readHandler, resourceRoutes } from './rest/resource-routes';
+import { ID_PATTERN } from './interactions/resource-write';
 import { historyRoutes } from './rest/history-routes';
 import { metadataRoute } from './rest/metadata-route';
 import { createMetrics, opsRoutes } from './rest/ops-routes';
@@ -62,8 +63,12 @@ export function createApp(deps: AppDeps): express.Express {
     res.locals.mediaType = negotiate(req);
     next();
   });
-  fhir.use(express.raw({ type: () => true, limit: config.maxBodyBytes }));
+  const readBody = express.raw({ type: () => true, limit: config.maxBodyBytes });
+  fhir.use((req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? next() : readBody(req, res, next)));
   fhir.use(metadataRoute(services, config, deps.features ?? [], deps.profiles));
+  // Read by id is the hottest route: answer it before walking every feature router.
+  const read = readHandler(services);
+  fhir.get('/:type/:id', (req, res, next) => (isPlainRead(req, services) ? read(req, res) : next()));
   fhir.use(historyRoutes(services, config));
   for (const f of deps.features ?? []) fhir.use(f.router);
   fhir.use(resourceRoutes(services, config));
@@ -76,6 +81,12 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use(errorMiddleware(logger, config.maxBodyBytes));
   return app;
+}
+
+/** `[type]/[id]` of a known type and an id-shaped id (not `_history`, `_search`, `$op`). */
+function isPlainRead(req: Request, services: Services): boolean {
+  const id = String(req.params.id);
+  return services.definitions.isResourceType(String(req.params.type)) && ID_PATTERN.test(id);
 }
 
 /** 405 with Allow for a known path shape and an unserved method; 404 otherwise. */

@@ -15,13 +15,19 @@ export interface RouteOptions {
   baseUrl: string;
 }
 
+/** GET [type]/[id]; also mounted early by app.ts as the fast path. */
+export function readHandler(services: Services) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const v = await read(services, param(req, 'type'), param(req, 'id'));
+    sendVersion(req, res, v);
+  };
+}
+
 export function resourceRoutes(services: Services, options: RouteOptions): Router {
   const router = Router();
 
-  router.get('/:type/:id', async (req, res) => {
-    const v = await read(services, param(req, 'type'), param(req, 'id'));
-    sendVersion(req, res, v);
-  });
+  const readRoute = readHandler(services);
+  router.get('/:type/:id', readRoute);
 
   router.get('/:type/:id/_history/:vid', async (req, res) => {
     const v = await vread(services, param(req, 'type'), param(req, 'id'), param(req, 'vid'));
