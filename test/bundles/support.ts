@@ -1,57 +1,27 @@
-// A complete server over a real SQLite file with the issue-5 features and the real search pieces
-// (registry, indexer, terminology), so that conditional criteria run through the search module.
-import path from 'node:path';
-import pino from 'pino';
-import supertest from 'supertest';
-import type { Resource } from '@medplum/fhirtypes';
-import { createApp } from '../../src/app';
-import { loadConfig, type Config } from '../../src/config';
-import { r4Definitions } from '../../src/fhir/definitions';
-import { ResourceValidator } from '../../src/fhir/validation';
-import { systemClock, uuidIds, type Clock, type Services } from '../../src/interactions/services';
-import { writeFeatures } from '../../src/rest/bundle-routes';
-import { createIndexer } from '../../src/search/indexer';
-import { createSearchRegistry, type SearchRegistry } from '../../src/search/registry';
-import { BundledTerminology } from '../../src/search/terminology';
-import type { Engine } from '../../src/storage/engine';
-import { SqliteEngine } from '../../src/storage/sqlite/sqlite-engine';
-import { tempDir } from '../support/engines';
+// The complete server (test/support/server.ts) as the Bundle, conditional and patch suites use it,
+// plus helpers to look at what the engine holds.
 
-let kit: { registry: SearchRegistry; terminology: BundledTerminology } | undefined;
-function searchKit() {
-  kit ??= { registry: createSearchRegistry(), terminology: new BundledTerminology() };
-  return kit;
-}
+import type supertest from 'supertest';
+import type { Resource } from '@medplum/fhirtypes';
+import type { Config } from '../../src/config';
+import type { Clock, Services } from '../../src/interactions/services';
+import type { Engine } from '../../src/storage/engine';
+import { makeTestServer } from '../support/server';
 
 export interface BundleTestServer {
   http: ReturnType<typeof supertest>;
   services: Services;
   engine: Engine;
   config: Config;
+  /** The SQLite database file (for byte-level comparisons). */
   file: string;
   close(): Promise<void>;
 }
 
 export async function makeBundleServer(options: { env?: Record<string, string>; clock?: Clock; newId?: () => string; engine?: Engine } = {}): Promise<BundleTestServer> {
-  const dir = tempDir('nimbus-bundles-');
-  const config = loadConfig({ NIMBUS_DATA_DIR: dir, NIMBUS_LOG_LEVEL: 'silent', ...options.env });
-  config.profilesDir = path.resolve(__dirname, '..', '..', 'fhir-profiles');
-  const file = path.join(dir, 'nimbus.sqlite');
-  const engine = options.engine ?? new SqliteEngine({ file });
-  const definitions = r4Definitions();
-  const { registry, terminology } = searchKit();
-  const clock = options.clock ?? systemClock;
-  const services: Services = {
-    engine,
-    definitions,
-    validator: new ResourceValidator(definitions),
-    indexer: createIndexer(registry),
-    clock,
-    newId: options.newId ?? uuidIds,
-  };
-  const search = { registry, terminology, defaultCount: config.defaultPageSize, maxCount: config.maxPageSize, now: () => clock.now().getTime() };
-  const app = createApp({ config, services, logger: pino({ level: 'silent' }), features: writeFeatures(services, config, search) });
-  return { http: supertest(app), services, engine, config, file, close: () => engine.close() };
+  const t = await makeTestServer(options);
+  const engine = t.server.engine;
+  return { http: t.http, services: t.server.services, engine, config: t.config, file: engine.location, close: t.close };
 }
 
 export const FHIR_JSON = 'application/fhir+json';

@@ -1,46 +1,33 @@
 // Search over HTTP (supertest, real SQLite): the request forms, searchset Bundles, links,
 // strict/lenient handling, and that no client input produces a 5xx.
-import express from 'express';
-import pino from 'pino';
 import supertest from 'supertest';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { Engine } from '../../src/storage/engine';
-import { searchFeature } from '../../src/rest/search-routes';
-import { negotiate } from '../../src/rest/http-format';
-import { errorMiddleware } from '../../src/rest/error-middleware';
-import { Compartments, defaultCompartmentsDir } from '../../src/search/compartments';
 import { makeSqliteSearchEngine } from '../engine/sqlite-search-harness';
-import { NOW, put, searchKit } from '../search/support';
+import { NOW, put } from '../search/support';
+import { makeTestServer, type TestServer } from '../support/server';
 
 const BASE = 'http://fhir.example/fhir';
 
 let engine: Engine;
 let http: ReturnType<typeof supertest>;
 
+let server: TestServer;
+
+// The real server assembly (every feature mounted, as `npm start` runs it), with a fixed clock.
 beforeAll(async () => {
   engine = await makeSqliteSearchEngine();
-  const kit = searchKit();
-  const feature = searchFeature(
-    { engine, registry: kit.registry, terminology: kit.terminology, compartments: new Compartments(defaultCompartmentsDir()), defaultCount: 2, maxCount: 50, now: () => NOW },
-    { baseUrl: BASE },
-  );
-  const app = express();
-  app.set('query parser', 'simple');
-  const fhir = express.Router();
-  fhir.use((req, res, next) => {
-    res.locals.mediaType = negotiate(req);
-    next();
+  server = await makeTestServer({
+    engine,
+    clock: { now: () => new Date(NOW) },
+    env: { NIMBUS_BASE_URL: BASE, NIMBUS_DEFAULT_COUNT: '2', NIMBUS_MAX_COUNT: '50' },
   });
-  fhir.use(express.raw({ type: () => true }));
-  fhir.use(feature.router);
-  app.use('/fhir', fhir);
-  app.use(errorMiddleware(pino({ level: 'silent' }), 1e6));
-  http = supertest(app);
+  http = server.http;
   const patients = ['Ann', 'Bea', 'Cid', 'Dee', 'Eve'].map((family, i) => ({ resourceType: 'Patient', id: `p${i}`, name: [{ family }], gender: i % 2 ? 'male' : 'female' }));
   const obs = patients.map((p, i) => ({ resourceType: 'Observation', id: `o${i}`, status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '1234' }] }, subject: { reference: `Patient/${p.id}` } }));
   await put(engine, ...(patients as Resource[]), ...(obs as Resource[]));
 });
-afterAll(async () => engine.close());
+afterAll(async () => server.close());
 
 const idsOf = (b: Bundle, mode = 'match') => (b.entry ?? []).filter((e) => e.search?.mode === mode).map((e) => e.resource!.id);
 const link = (b: Bundle, rel: string) => b.link?.find((l) => l.relation === rel)?.url;
