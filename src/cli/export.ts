@@ -6,7 +6,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { ConfigError, loadConfig } from '../config';
 import { r4Definitions } from '../fhir/definitions';
-import { parseFhirDateTime } from '../fhir/dates';
+import { dateRange } from '../search/normalise';
 import type { Engine } from '../storage/engine';
 import { openEngine } from '../storage/open-engine';
 import type { Command } from './commands';
@@ -38,9 +38,9 @@ export function parseExportArgs(args: string[]): ExportArgs {
         const unknown = types.filter((t) => !definitions.isResourceType(t));
         if (unknown.length) throw new ConfigError(`--types: not R4 resource types: ${unknown.join(', ')}`);
       } else {
-        const p = parseFhirDateTime(value);
+        const p = dateRange(value);
         if (!p) throw new ConfigError(`--since must be a date or instant such as 2024-01-31T12:00:00Z, not '${value}'`);
-        since = new Date(p.start).toISOString();
+        since = new Date(p[0]).toISOString();
       }
     } else if (a.startsWith('--')) {
       rest.push(a);

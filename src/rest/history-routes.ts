@@ -3,7 +3,7 @@
 import { Router, type Request, type Response } from 'express';
 import { errors } from '../fhir/errors';
 import { bundle, historyEntry } from '../fhir/bundle';
-import { parseFhirDateTime } from '../fhir/dates';
+import { dateRange } from '../search/normalise';
 import type { Services } from '../interactions/services';
 import { assertId, assertResourceType } from '../interactions/resource-write';
 import type { HistoryQuery } from '../storage/engine';
@@ -58,15 +58,15 @@ function parseHistoryParams(req: Request, options: { defaultPageSize: number; ma
   const out: Omit<HistoryQuery, 'resourceType' | 'id'> = { count };
   const since = firstQueryValue(req, '_since');
   if (since !== undefined) {
-    const p = parseFhirDateTime(since);
+    const p = dateRange(since);
     if (!p) throw errors.invalidParam('_since', `'${since.slice(0, 40)}' is not an instant such as 2024-01-31T12:00:00Z`);
-    out.since = new Date(p.start).toISOString();
+    out.since = new Date(p[0]).toISOString();
   }
   const at = firstQueryValue(req, '_at');
   if (at !== undefined) {
-    const p = parseFhirDateTime(at);
+    const p = dateRange(at);
     if (!p) throw errors.invalidParam('_at', `'${at.slice(0, 40)}' is not a date or dateTime`);
-    out.at = { start: new Date(p.start).toISOString(), end: new Date(p.end).toISOString() };
+    out.at = { start: new Date(p[0]).toISOString(), end: new Date(p[1]).toISOString() };
   }
   const cursor = firstQueryValue(req, '_cursor');
   if (cursor !== undefined) {
