@@ -205,12 +205,15 @@ export class SqliteEngine implements Engine {
         } catch (e) {
           this.writer.exec('ROLLBACK TO tx');
           this.writer.exec('RELEASE tx');
+          this.index.rolledBack();
           outcomes.push({ ok: false, value: e });
         }
       }
       this.writer.exec('COMMIT');
+      this.index.committed();
     } catch (e) {
       if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
+      this.index.rolledBack();
       for (const job of group) job.reject(e);
       return;
     }
@@ -255,7 +258,7 @@ export class SqliteEngine implements Engine {
     }
     this.insertVersion.run({ ...row, rid });
     // A rid is never reused (resources rows are never deleted), so a new row has no index rows.
-    this.index.replace(rid, v.deleted ? undefined : v.index, !current);
+    this.index.replace(rid, v.deleted ? undefined : v.index, !current, v.resourceType);
   }
 
   async history(q: HistoryQuery): Promise<HistoryPage> {

@@ -32,6 +32,10 @@ const rid = (alias?: string) => `${alias ? `${alias}.` : ''}k >> ${RID_SHIFT}`;
 /** Text-search parameters and their idx_text column. */
 const TEXT_COLUMN: Record<string, string> = { _content: 'content', _text: 'narrative' };
 
+/** Predicates that one index table answers on its own. */
+type LeafPredicate = Extract<Predicate, { kind: 'string' | 'token' | 'range' | 'reference' | 'uri' | 'composite' }>;
+const LEAF_KINDS = new Set<Predicate['kind']>(['string', 'token', 'range', 'reference', 'uri', 'composite']);
+
 /** Column accessor: plain columns for kind tables, json_extract for composite components. */
 type Col = (field: string) => string;
 
@@ -48,15 +52,18 @@ class Builder {
     return `${prefix}${++this.aliases}`;
   }
 
-  /** Boolean SQL expression: does predicate `p` hold for the resource row `res`? */
-  predicate(p: Predicate, res: string): string {
+  /**
+   * Boolean SQL expression: does predicate `p` hold for the resource row `res`, whose type is one
+   * of `types` (empty: any type)? The types select the parameter ids (search_param) to look up.
+   */
+  predicate(p: Predicate, res: string, types: readonly string[]): string {
     switch (p.kind) {
       case 'and':
-        return p.all.length ? `(${p.all.map((x) => this.predicate(x, res)).join(' AND ')})` : '1';
+        return p.all.length ? `(${p.all.map((x) => this.predicate(x, res, types)).join(' AND ')})` : '1';
       case 'or':
-        return p.any.length ? `(${p.any.map((x) => this.predicate(x, res)).join(' OR ')})` : '0';
+        return p.any.length ? `(${p.any.map((x) => this.predicate(x, res, types)).join(' OR ')})` : '0';
       case 'not':
-        return `NOT ${this.predicate(p.predicate, res)}`;
+        return `NOT ${this.predicate(p.predicate, res, types)}`;
       case 'nothing':
         return '0';
       case 'id':
@@ -65,24 +72,76 @@ class Builder {
         const not = p.missing ? 'NOT IN' : 'IN';
         const text = TEXT_COLUMN[p.param];
         if (text) return `${res}.rid ${not} (SELECT rid FROM idx_text WHERE ${text} IS NOT NULL)`;
-        return `${res}.rid ${not} (SELECT ${rid()} FROM ${TABLE[p.valueKind]} WHERE p = ${this.bind(p.param)})`;
+        return `${res}.rid ${not} (SELECT ${rid()} FROM ${TABLE[p.valueKind]} WHERE p IN ${this.paramIds(p.param, types)})`;
       }
-      case 'string': {
-        const text = TEXT_COLUMN[p.param];
-        if (text) return `${res}.rid IN (SELECT rid FROM idx_text WHERE ${this.stringCond(p, () => text)})`;
-        return this.leaf('string', p.param, res, () => this.stringCond(p, (f) => f));
+      case 'chain': {
+        const x = this.alias('x');
+        const t = this.alias('t');
+        const where = [
+          `${x}.p IN ${this.paramIds(p.param, types)}`,
+          `${x}.t IN (${p.targetTypes.map((tt) => this.bind(tt)).join(', ')})`,
+          `${t}.deleted = 0`,
+          ...p.where.map((w) => this.predicate(w, t, p.targetTypes)),
+        ];
+        return `${res}.rid IN (SELECT ${rid(x)} FROM idx_reference ${x} JOIN resources ${t} ON ${t}.type = ${x}.t AND ${t}.id = ${x}.i WHERE ${where.join(' AND ')})`;
       }
+      case 'has': {
+        const x = this.alias('x');
+        const s = this.alias('s');
+        const where = [
+          `${x}.p IN ${this.paramIds(p.param, [p.sourceType])}`,
+          `${s}.type = ${this.bind(p.sourceType)}`,
+          `${s}.deleted = 0`,
+          ...p.where.map((w) => this.predicate(w, s, [p.sourceType])),
+        ];
+        // The join is a key range (not `= k >> 20`) so that SQLite can seek a referrer's rows.
+        return `(${res}.type, ${res}.id) IN (SELECT ${x}.t, ${x}.i FROM idx_reference ${x} JOIN resources ${s} ON ${x}.k >= ${s}.rid << ${RID_SHIFT} AND ${x}.k < (${s}.rid + 1) << ${RID_SHIFT} WHERE ${where.join(' AND ')})`;
+      }
+      default: {
+        const leaf = this.leaf(p, types);
+        return `${res}.rid IN (SELECT ${leaf.rid} FROM ${leaf.table} WHERE ${leaf.where})`;
+      }
+    }
+  }
+
+  /** The ids of parameter `code` on `types` (all types when empty), as an SQL row set. */
+  paramIds(code: string, types: readonly string[]): string {
+    const c = this.bind(code);
+    if (!types.length) return `(SELECT pid FROM search_param WHERE code = ${c})`;
+    return `(SELECT pid FROM search_param WHERE code = ${c} AND type IN (${types.map((t) => this.bind(t)).join(', ')}))`;
+  }
+
+  /**
+   * A predicate answered by one index table: the table, the rid expression and the row condition.
+   * Rows of deleted resources do not exist and rows carry their type through `p`, so a count of
+   * distinct rids over this alone is the number of matching resources.
+   */
+  leaf(p: LeafPredicate, types: readonly string[]): { table: string; rid: string; where: string } {
+    if (p.kind === 'string' && TEXT_COLUMN[p.param]) {
+      // idx_text rows carry no type: the caller joins resources (see compileSearch's count).
+      const column = TEXT_COLUMN[p.param];
+      return { table: 'idx_text', rid: 'rid', where: this.stringCond(p, () => column) };
+    }
+    const kind: IndexKind = p.kind === 'range' ? p.valueKind : p.kind;
+    // Bind order = text order: the parameter ids come first.
+    const ids = this.paramIds(p.param, types);
+    return { table: TABLE[kind], rid: rid(), where: `p IN ${ids} AND ${this.leafCond(p)}` };
+  }
+
+  private leafCond(p: LeafPredicate): string {
+    switch (p.kind) {
+      case 'string':
+        return this.stringCond(p, (f) => f);
       case 'token':
-        return this.leaf('token', p.param, res, () => this.tokenCond(p, (f) => f));
+        return this.tokenCond(p, (f) => f);
       case 'range':
-        return this.leaf(p.valueKind, p.param, res, () => this.rangeCond(p, (f) => f));
+        return this.rangeCond(p, (f) => f);
       case 'reference':
-        return this.leaf('reference', p.param, res, () => this.referenceCond(p, (f) => (f === 'is' ? '"is"' : f)));
+        return this.referenceCond(p, (f) => (f === 'is' ? '"is"' : f));
       case 'uri':
-        return this.leaf('uri', p.param, res, () => this.uriCond(p, (f) => f));
-      case 'composite': {
-        const components = p.components;
-        return this.leaf('composite', p.param, res, () => components.map((c) => {
+        return this.uriCond(p, (f) => f);
+      case 'composite':
+        return p.components.map((c) => {
           const col: Col = (f) => `json_extract(${c.param}, '$.${f}')`;
           switch (c.kind) {
             case 'string':
@@ -96,32 +155,8 @@ class Builder {
             case 'uri':
               return this.uriCond(c, col);
           }
-        }).join(' AND '));
-      }
-      case 'chain': {
-        const x = this.alias('x');
-        const t = this.alias('t');
-        const where = [
-          `${x}.p = ${this.bind(p.param)}`,
-          `${x}.t IN (${p.targetTypes.map((tt) => this.bind(tt)).join(', ')})`,
-          `${t}.deleted = 0`,
-          ...p.where.map((w) => this.predicate(w, t)),
-        ];
-        return `${res}.rid IN (SELECT ${rid(x)} FROM idx_reference ${x} JOIN resources ${t} ON ${t}.type = ${x}.t AND ${t}.id = ${x}.i WHERE ${where.join(' AND ')})`;
-      }
-      case 'has': {
-        const x = this.alias('x');
-        const s = this.alias('s');
-        const where = [`${x}.p = ${this.bind(p.param)}`, `${s}.type = ${this.bind(p.sourceType)}`, `${s}.deleted = 0`, ...p.where.map((w) => this.predicate(w, s))];
-        return `(${res}.type, ${res}.id) IN (SELECT ${x}.t, ${x}.i FROM idx_reference ${x} JOIN resources ${s} ON ${s}.rid = ${rid(x)} WHERE ${where.join(' AND ')})`;
-      }
+        }).join(' AND ');
     }
-  }
-
-  /** `cond` is a thunk: parameters must be bound in the order their `?` appear in the text. */
-  private leaf(kind: IndexKind, param: string, res: string, cond: () => string): string {
-    const p = this.bind(param);
-    return `${res}.rid IN (SELECT ${rid()} FROM ${TABLE[kind]} WHERE p = ${p} AND ${cond()})`;
   }
 
   private stringCond(p: StringPredicate, col: Col): string {
@@ -231,12 +266,12 @@ export function compileSearch(plan: SearchPlan, page: { after?: Position; before
   const filter = (b: Builder): string[] => {
     const conds = ['r.deleted = 0'];
     if (plan.resourceTypes.length) conds.push(`r.type IN (${plan.resourceTypes.map((t) => b.bind(t)).join(', ')})`);
-    for (const p of plan.where) conds.push(b.predicate(p, 'r'));
+    for (const p of plan.where) conds.push(b.predicate(p, 'r', plan.resourceTypes));
     return conds;
   };
 
   const cb = new Builder();
-  const count: SqlFragment = { sql: `SELECT count(*) AS n FROM resources r WHERE ${filter(cb).join(' AND ')}`, params: cb.params };
+  const count: SqlFragment = { sql: countSql(plan, cb) ?? `SELECT count(*) AS n FROM resources r WHERE ${filter(cb).join(' AND ')}`, params: cb.params };
 
   const b = new Builder();
   const backwards = page.before !== undefined;
@@ -254,6 +289,19 @@ export function compileSearch(plan: SearchPlan, page: { after?: Position; before
   order.push(`r.rid${backwards ? ' DESC' : ''}`);
   const sql = `SELECT ${select.join(', ')} FROM resources r WHERE ${conds.join(' AND ')} ORDER BY ${order.join(', ')} LIMIT ${b.bind(plan.count + 1)}`;
   return { page: { sql, params: b.params }, count };
+}
+
+/**
+ * `_summary=count` of a single-leaf plan from the index alone: index rows exist only for live
+ * resources and carry their type through the parameter id, so no row of `resources` is read
+ * (joining every match to `resources` was the cost of counting). Undefined when not applicable.
+ */
+function countSql(plan: SearchPlan, b: Builder): string | undefined {
+  if (plan.where.length !== 1 || !LEAF_KINDS.has(plan.where[0].kind)) return undefined;
+  const p = plan.where[0] as LeafPredicate;
+  if (p.kind === 'string' && TEXT_COLUMN[p.param]) return undefined;
+  const leaf = b.leaf(p, plan.resourceTypes);
+  return `SELECT count(DISTINCT ${leaf.rid}) AS n FROM ${leaf.table} WHERE ${leaf.where}`;
 }
 
 /** Rows strictly after (or before) `pos` in the sort order, missing values sorting last. */

@@ -72,9 +72,19 @@ export class SqliteSearchIndex {
 
   /** Replaces the index rows of resource `rid` (undefined: deleted); `fresh`: a new rid, nothing
    * to remove. Call inside the write transaction. */
-  replace(rid: number, index: IndexValues | undefined, fresh = false): void {
+  replace(rid: number, index: IndexValues | undefined, fresh = false, type?: string): void {
     this.writer ??= new IndexWriter(this.db);
-    this.writer.replace(rid, index, fresh);
+    this.writer.replace(rid, index, fresh, type);
+  }
+
+  /** The write transaction committed (parameter ids created in it can be cached). */
+  committed(): void {
+    this.writer?.params.commit();
+  }
+
+  /** A write transaction or savepoint rolled back (forget uncommitted parameter ids). */
+  rolledBack(): void {
+    this.writer?.params.rollback();
   }
 
   search(plan: SearchPlan): SearchResult {
@@ -135,7 +145,7 @@ export class SqliteSearchIndex {
     const conds = [`x.k >= (j.value << ${RID_SHIFT}) AND x.k < ((j.value + 1) << ${RID_SHIFT})`, 't.deleted = 0'];
     const params: unknown[] = [JSON.stringify(sources)];
     if (spec.param !== '*') {
-      conds.push('x.p = ?');
+      conds.push('x.p IN (SELECT pid FROM search_param WHERE code = ?)');
       params.push(spec.param);
     }
     if (spec.targetType) {
@@ -157,10 +167,17 @@ export class SqliteSearchIndex {
       conds.push('s.type = ?');
       params.push(spec.sourceType);
     }
+    // Parameter ids of the source type(s): even `_revinclude=Type:*` narrows the index range.
+    const pids: string[] = [];
     if (spec.param !== '*') {
-      conds.push('x.p = ?');
+      pids.push('code = ?');
       params.push(spec.param);
     }
+    if (spec.sourceType !== '*') {
+      pids.push('type = ?');
+      params.push(spec.sourceType);
+    }
+    if (pids.length) conds.push(`x.p IN (SELECT pid FROM search_param WHERE ${pids.join(' AND ')})`);
     const sql = `SELECT DISTINCT s.rid, s.type, s.id, s.version, s.last_updated, s.json FROM idx_reference x
       JOIN resources s ON s.rid = x.k >> ${RID_SHIFT} WHERE ${conds.join(' AND ')} ORDER BY s.rid`;
     return this.db.prepare(sql).all(...params) as Row[];

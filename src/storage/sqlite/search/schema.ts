@@ -17,7 +17,12 @@ export const RID_SHIFT = 20;
 export const RID_SPAN = 2 ** RID_SHIFT;
 
 export const SEARCH_INDEX_SQL = `
-  CREATE TABLE idx_string (k INTEGER PRIMARY KEY, p TEXT NOT NULL, v TEXT NOT NULL, e TEXT NOT NULL);
+  -- Search parameters per resource type, numbered: kind tables store the number (pid) in p. A
+  -- pid names a (type, code) pair, so an index range on p holds rows of one resource type only
+  -- and counts need no join to resources; and a small integer key keeps every index entry short.
+  CREATE TABLE search_param (pid INTEGER PRIMARY KEY, type TEXT NOT NULL, code TEXT NOT NULL, UNIQUE (code, type));
+
+  CREATE TABLE idx_string (k INTEGER PRIMARY KEY, p INTEGER NOT NULL, v TEXT NOT NULL, e TEXT NOT NULL);
   CREATE INDEX idx_string_pv ON idx_string(p, v);
 
   -- _content and _text: the folded text of a resource (up to 8,000 characters) is only ever
@@ -25,31 +30,31 @@ export const SEARCH_INDEX_SQL = `
   -- B-tree: one row per resource keyed by rid, appended on ingest.
   CREATE TABLE idx_text (rid INTEGER PRIMARY KEY, content TEXT, narrative TEXT);
 
-  CREATE TABLE idx_token (k INTEGER PRIMARY KEY, p TEXT NOT NULL, s TEXT, c TEXT, t TEXT, ts TEXT, tc TEXT);
+  CREATE TABLE idx_token (k INTEGER PRIMARY KEY, p INTEGER NOT NULL, s TEXT, c TEXT, t TEXT, ts TEXT, tc TEXT);
   CREATE INDEX idx_token_pcs ON idx_token(p, c, s);
 
-  CREATE TABLE idx_date (k INTEGER PRIMARY KEY, p TEXT NOT NULL, lo REAL NOT NULL, hi REAL NOT NULL);
+  CREATE TABLE idx_date (k INTEGER PRIMARY KEY, p INTEGER NOT NULL, lo REAL NOT NULL, hi REAL NOT NULL);
   CREATE INDEX idx_date_plo ON idx_date(p, lo, hi);
   CREATE INDEX idx_date_phi ON idx_date(p, hi, lo);
 
-  CREATE TABLE idx_number (k INTEGER PRIMARY KEY, p TEXT NOT NULL, lo REAL NOT NULL, hi REAL NOT NULL);
+  CREATE TABLE idx_number (k INTEGER PRIMARY KEY, p INTEGER NOT NULL, lo REAL NOT NULL, hi REAL NOT NULL);
   CREATE INDEX idx_number_plo ON idx_number(p, lo, hi);
 
-  CREATE TABLE idx_quantity (k INTEGER PRIMARY KEY, p TEXT NOT NULL, lo REAL NOT NULL, hi REAL NOT NULL, s TEXT, c TEXT, u TEXT);
+  CREATE TABLE idx_quantity (k INTEGER PRIMARY KEY, p INTEGER NOT NULL, lo REAL NOT NULL, hi REAL NOT NULL, s TEXT, c TEXT, u TEXT);
   CREATE INDEX idx_quantity_plo ON idx_quantity(p, lo, hi);
 
   -- (p, i, t) serves reference leaves, chains (driven from the target's (type, id)) and _has; the
   -- URL index is partial because local references (most of them) have no u.
-  CREATE TABLE idx_reference (k INTEGER PRIMARY KEY, p TEXT NOT NULL, t TEXT, i TEXT, u TEXT, ver TEXT, "is" TEXT, iv TEXT);
+  CREATE TABLE idx_reference (k INTEGER PRIMARY KEY, p INTEGER NOT NULL, t TEXT, i TEXT, u TEXT, ver TEXT, "is" TEXT, iv TEXT);
   CREATE INDEX idx_reference_pit ON idx_reference(p, i, t);
   CREATE INDEX idx_reference_pu ON idx_reference(p, u) WHERE u IS NOT NULL;
 
-  CREATE TABLE idx_uri (k INTEGER PRIMARY KEY, p TEXT NOT NULL, v TEXT NOT NULL);
+  CREATE TABLE idx_uri (k INTEGER PRIMARY KEY, p INTEGER NOT NULL, v TEXT NOT NULL);
   CREATE INDEX idx_uri_pv ON idx_uri(p, v);
 
   -- Composite records keep their components as JSON objects (c0, c1, c2: one ComponentValue each);
   -- lookups narrow by p first, then compare components with json_extract.
-  CREATE TABLE idx_composite (k INTEGER PRIMARY KEY, p TEXT NOT NULL, c0 TEXT NOT NULL, c1 TEXT NOT NULL, c2 TEXT);
+  CREATE TABLE idx_composite (k INTEGER PRIMARY KEY, p INTEGER NOT NULL, c0 TEXT NOT NULL, c1 TEXT NOT NULL, c2 TEXT);
   CREATE INDEX idx_composite_p ON idx_composite(p);
 
   -- Sort keys: min for ascending, max for descending (multi-valued elements), read per match by

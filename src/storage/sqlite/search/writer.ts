@@ -3,6 +3,7 @@
 // and its index rows commit together. Row keys: see schema.ts (k = rid << RID_SHIFT | n).
 import type Database from 'better-sqlite3';
 import type { IndexValues } from '../../../search/index-values';
+import { ParamIds } from './param-ids';
 import { KEYED_TABLES, RID_SPAN, RID_TABLES } from './schema';
 
 type Stmt = Database.Statement;
@@ -12,8 +13,12 @@ export class IndexWriter {
   private readonly rangeDeletes: Stmt[];
   private readonly ridDeletes: Stmt[];
   private readonly insert: Record<KeyedKind | 'text' | 'sort', Stmt>;
+  private readonly typeOf: Database.Statement<[number], { type: string }>;
+  readonly params: ParamIds;
 
   constructor(db: Database.Database) {
+    this.params = new ParamIds(db);
+    this.typeOf = db.prepare('SELECT type FROM resources WHERE rid = ?');
     // Range deletes on the table B-tree: no (rid) index is needed to find a resource's rows.
     this.rangeDeletes = KEYED_TABLES.map((t) => db.prepare(`DELETE FROM ${t} WHERE k >= ? AND k < ?`));
     this.ridDeletes = RID_TABLES.map((t) => db.prepare(`DELETE FROM ${t} WHERE rid = ?`));
@@ -34,15 +39,20 @@ export class IndexWriter {
   /**
    * Replaces the rows of `rid`; undefined index (a delete) just removes them. `fresh` says the
    * resource has never been written before (a new rid), so there is nothing to delete: nine
-   * DELETE statements per created resource were a measurable share of ingest.
+   * DELETE statements per created resource were a measurable share of ingest. `type` is the
+   * resource type (read from `resources` when not given).
    */
-  replace(rid: number, index: IndexValues | undefined, fresh = false): void {
+  replace(rid: number, index: IndexValues | undefined, fresh = false, type?: string): void {
     const base = rid * RID_SPAN; // rid << RID_SHIFT without 32-bit overflow
     if (!fresh) {
       for (const d of this.rangeDeletes) d.run(base, base + RID_SPAN);
       for (const d of this.ridDeletes) d.run(rid);
     }
     if (!index) return;
+    const resourceType = type ?? this.typeOf.get(rid)?.type;
+    if (resourceType === undefined) throw new Error(`no resource with rid ${rid}`);
+    const ids = this.params;
+    const pid = (code: string) => ids.id(resourceType, code);
     const n = (v: string | undefined) => v ?? null;
     const key = (i: number) => {
       if (i >= RID_SPAN) throw new Error(`more than ${RID_SPAN} index records of one kind for one resource`);
@@ -54,23 +64,23 @@ export class IndexWriter {
     for (const e of index.string) {
       if (e.p === '_content') content = e.v;
       else if (e.p === '_text') narrative = e.v;
-      else this.insert.string.run(key(i++), e.p, e.v, e.e);
+      else this.insert.string.run(key(i++), pid(e.p), e.v, e.e);
     }
     if (content !== null || narrative !== null) this.insert.text.run(rid, content, narrative);
     i = 0;
-    for (const e of index.token) this.insert.token.run(key(i++), e.p, n(e.s), n(e.c), n(e.t), n(e.ts), n(e.tc));
+    for (const e of index.token) this.insert.token.run(key(i++), pid(e.p), n(e.s), n(e.c), n(e.t), n(e.ts), n(e.tc));
     i = 0;
-    for (const e of index.date) this.insert.date.run(key(i++), e.p, e.lo, e.hi);
+    for (const e of index.date) this.insert.date.run(key(i++), pid(e.p), e.lo, e.hi);
     i = 0;
-    for (const e of index.number) this.insert.number.run(key(i++), e.p, e.lo, e.hi);
+    for (const e of index.number) this.insert.number.run(key(i++), pid(e.p), e.lo, e.hi);
     i = 0;
-    for (const e of index.quantity) this.insert.quantity.run(key(i++), e.p, e.lo, e.hi, n(e.s), n(e.c), n(e.u));
+    for (const e of index.quantity) this.insert.quantity.run(key(i++), pid(e.p), e.lo, e.hi, n(e.s), n(e.c), n(e.u));
     i = 0;
-    for (const e of index.reference) this.insert.reference.run(key(i++), e.p, n(e.t), n(e.i), n(e.u), n(e.ver), n(e.is), n(e.iv));
+    for (const e of index.reference) this.insert.reference.run(key(i++), pid(e.p), n(e.t), n(e.i), n(e.u), n(e.ver), n(e.is), n(e.iv));
     i = 0;
-    for (const e of index.uri) this.insert.uri.run(key(i++), e.p, e.v);
+    for (const e of index.uri) this.insert.uri.run(key(i++), pid(e.p), e.v);
     i = 0;
-    for (const e of index.composite) this.insert.composite.run(key(i++), e.p, JSON.stringify(e.c0), JSON.stringify(e.c1), e.c2 ? JSON.stringify(e.c2) : null);
+    for (const e of index.composite) this.insert.composite.run(key(i++), pid(e.p), JSON.stringify(e.c0), JSON.stringify(e.c1), e.c2 ? JSON.stringify(e.c2) : null);
     for (const e of index.sort) this.insert.sort.run(rid, e.p, e.min, e.max);
   }
 }

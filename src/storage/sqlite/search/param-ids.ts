@@ -1,0 +1,41 @@
+// Numbers (type, search parameter code) pairs for the kind tables' `p` column (table
+// search_param, see schema.ts). Ids are created inside the caller's write transaction, so an id
+// is only trusted across transactions once that transaction committed: a rolled-back id may be
+// handed out again for another pair, and a stale cache entry would file rows under the wrong
+// parameter.
+import type Database from 'better-sqlite3';
+
+export class ParamIds {
+  private readonly committed = new Map<string, number>();
+  private uncommitted = new Map<string, number>();
+  private readonly find: Database.Statement<[string, string], { pid: number }>;
+  private readonly create: Database.Statement<[string, string]>;
+
+  constructor(db: Database.Database) {
+    this.find = db.prepare('SELECT pid FROM search_param WHERE code = ? AND type = ?');
+    this.create = db.prepare('INSERT INTO search_param (code, type) VALUES (?, ?)');
+  }
+
+  /** The id of `code` on `type`, created when new. Call inside the write transaction. */
+  id(type: string, code: string): number {
+    const key = `${type}\u0000${code}`;
+    let pid = this.committed.get(key) ?? this.uncommitted.get(key);
+    if (pid === undefined) {
+      pid = this.find.get(code, type)?.pid ?? Number(this.create.run(code, type).lastInsertRowid);
+      this.uncommitted.set(key, pid);
+    }
+    return pid;
+  }
+
+  /** The write transaction committed: its ids are durable. */
+  commit(): void {
+    for (const [k, v] of this.uncommitted) this.committed.set(k, v);
+    this.uncommitted = new Map();
+  }
+
+  /** Some or all of the transaction rolled back: forget ids not known to be committed (they are
+   * looked up again, which is correct whether or not they survived). */
+  rollback(): void {
+    this.uncommitted = new Map();
+  }
+}
