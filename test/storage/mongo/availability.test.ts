@@ -75,6 +75,44 @@ describeWithServer('MongoDB engine against a real server', () => {
     }
   });
 
+  it('loses no update when two engines (as two server processes) race on one resource', async () => {
+    const raceDb = `${database}_race`;
+    const a = await MongoEngine.open({ uri: uri!, database: raceDb });
+    const b = await MongoEngine.open({ uri: uri!, database: raceDb, dropOnClose: true });
+    try {
+      await a.transaction((tx) => tx.write(version('Patient', 'hot', 1, 0)));
+      let step = 0;
+      const writer = async (engine: MongoEngine, name: string) => {
+        let won = 0;
+        for (let i = 0; i < 15; i++) {
+          // Read-modify-write, as an update interaction does; a lost race is a 409, never a lost write.
+          const ok = await engine
+            .transaction(async (tx) => {
+              const cur = await tx.read('Patient', 'hot');
+              await tx.write(version('Patient', 'hot', cur!.versionId + 1, ++step, { language: name }));
+            })
+            .then(() => true, (e: { status?: number }) => {
+              if (e.status !== 409) throw e;
+              return false;
+            });
+          if (ok) won++;
+        }
+        return won;
+      };
+      const [wonA, wonB] = await Promise.all([writer(a, 'a'), writer(b, 'b')]);
+      const current = await a.read('Patient', 'hot');
+      expect(current?.versionId).toBe(1 + wonA + wonB);
+      const history = await a.history({ resourceType: 'Patient', id: 'hot', count: 100 });
+      expect(history.versions.map((v) => v.versionId)).toEqual(Array.from({ length: 1 + wonA + wonB }, (_, i) => wonA + wonB + 1 - i));
+      const byWriter = history.versions.map((v) => JSON.parse(v.json!).language).filter(Boolean);
+      expect(byWriter.filter((l: string) => l === 'a')).toHaveLength(wonA);
+      expect(byWriter.filter((l: string) => l === 'b')).toHaveLength(wonB);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('rolls forward a version whose writer died before making it current', async () => {
     const engine = await MongoEngine.open({ uri: uri!, database, dropOnClose: true });
     const client = new MongoClient(uri!, { ignoreUndefined: true });
