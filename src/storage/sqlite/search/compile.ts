@@ -39,7 +39,7 @@ const LEAF_KINDS = new Set<Predicate['kind']>(['string', 'token', 'range', 'refe
 /** Column accessor: plain columns for kind tables, json_extract for composite components. */
 type Col = (field: string) => string;
 
-class Builder {
+export class Builder {
   readonly params: unknown[] = [];
   private aliases = 0;
 
@@ -238,11 +238,37 @@ class Builder {
   }
 }
 
-/** The SQL expression of a sort key's value for resource row `res` (NULL when missing). */
-export function sortExpression(key: SortKey, b: { bind(v: unknown): string }, res = 'r'): string {
+/** Kinds (idx_<kind> tables) of each sort parameter on the searched types, from search_param. */
+export type SortKinds = Record<string, readonly IndexKind[]>;
+
+/** Per kind: the value a sort key takes from one index row (the indexer's SortEntry rules). */
+const SORT_VALUE: Partial<Record<IndexKind, { min: string; max: string }>> = {
+  string: { min: 'v', max: 'v' },
+  token: { min: 'c', max: 'c' },
+  date: { min: 'lo', max: 'hi' },
+  number: { min: 'lo', max: 'hi' },
+  quantity: { min: 'lo', max: 'hi' },
+  reference: { min: "CASE WHEN t <> '' AND i <> '' THEN t || '/' || i WHEN u <> '' THEN u END", max: "CASE WHEN t <> '' AND i <> '' THEN t || '/' || i WHEN u <> '' THEN u END" },
+  uri: { min: 'v', max: 'v' },
+};
+
+/**
+ * The SQL expression of a sort key's value for resource row `res` (NULL when missing): the min
+ * (ascending) or max (descending) of the parameter's rows, read from the resource's key range of
+ * its kind table, so no separate sort table has to be written on ingest.
+ */
+export function sortExpression(key: SortKey, b: Builder, kinds: readonly IndexKind[], types: readonly string[], res = 'r'): string {
   if (key.param === '_id') return `${res}.id`;
   if (key.param === '_lastUpdated') return `${res}.last_updated`;
-  return `(SELECT ${key.descending ? 'mx' : 'mn'} FROM idx_sort WHERE rid = ${res}.rid AND p = ${b.bind(key.param)})`;
+  const exprs = kinds.flatMap((kind) => {
+    const value = SORT_VALUE[kind];
+    if (!value) return [];
+    const range = `k >= ${res}.rid << ${RID_SHIFT} AND k < (${res}.rid + 1) << ${RID_SHIFT}`;
+    const agg = key.descending ? `max(${value.max})` : `min(${value.min})`;
+    return [`(SELECT ${agg} FROM ${TABLE[kind]} WHERE ${range} AND p IN ${b.paramIds(key.param, types)})`];
+  });
+  if (!exprs.length) return 'NULL';
+  return exprs.length === 1 ? exprs[0] : `coalesce(${exprs.join(', ')})`;
 }
 
 /** Position of a row in the sort order: its sort key values and rid (the unique tie-breaker). */
@@ -262,7 +288,7 @@ export interface CompiledSearch {
  * Compiles a plan. `after` continues after a position (next page); `before` goes back from one
  * (previous page: rows come back in reverse order and the caller flips them).
  */
-export function compileSearch(plan: SearchPlan, page: { after?: Position; before?: Position } = {}): CompiledSearch {
+export function compileSearch(plan: SearchPlan, page: { after?: Position; before?: Position } = {}, sortKinds: SortKinds = {}): CompiledSearch {
   const filter = (b: Builder): string[] => {
     const conds = ['r.deleted = 0'];
     if (plan.resourceTypes.length) conds.push(`r.type IN (${plan.resourceTypes.map((t) => b.bind(t)).join(', ')})`);
@@ -275,7 +301,7 @@ export function compileSearch(plan: SearchPlan, page: { after?: Position; before
 
   const b = new Builder();
   const backwards = page.before !== undefined;
-  const keyExprs = plan.sort.map((k) => sortExpression(k, b));
+  const keyExprs = plan.sort.map((k) => sortExpression(k, b, sortKinds[k.param] ?? [], plan.resourceTypes));
   const select = ['r.rid', 'r.type', 'r.id', 'r.version', 'r.last_updated', 'r.json', ...keyExprs.map((e, i) => `${e} AS k${i}`)];
   const conds = filter(b);
   const position = page.after ?? page.before;

@@ -3,11 +3,11 @@
 // to call for everything search (`SqliteSearchIndex`).
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { IndexValues } from '../../../search/index-values';
+import type { IndexKind, IndexValues } from '../../../search/index-values';
 import type { IncludeSpec, SearchPlan, SearchResult } from '../../../search/plan';
 import type { ResourceVersion } from '../../engine';
 import { searchErrors } from '../../../search/errors';
-import { compileSearch, type Position } from './compile';
+import { compileSearch, type Position, type SortKinds } from './compile';
 import { IndexWriter } from './writer';
 import { RID_SHIFT } from './schema';
 
@@ -89,7 +89,7 @@ export class SqliteSearchIndex {
 
   search(plan: SearchPlan): SearchResult {
     const cursor = plan.cursor !== undefined ? decodeCursor(plan.cursor, plan) : undefined;
-    const compiled = compileSearch(plan, cursor ? (cursor.d === 'n' ? { after: cursor } : { before: cursor }) : {});
+    const compiled = compileSearch(plan, cursor ? (cursor.d === 'n' ? { after: cursor } : { before: cursor }) : {}, this.sortKinds(plan));
     const result: SearchResult = { matches: [], included: [] };
     if (plan.total !== 'none') {
       result.total = (this.db.prepare(compiled.count.sql).get(...compiled.count.params) as { n: number }).n;
@@ -113,6 +113,19 @@ export class SqliteSearchIndex {
     }
     if (plan.include.length || plan.revinclude.length) result.included = this.includes(plan, rows);
     return result;
+  }
+
+  /** Which kind tables hold each sort parameter's rows on the plan's types (see compile.ts). */
+  private sortKinds(plan: SearchPlan): SortKinds {
+    const kinds: SortKinds = {};
+    for (const key of plan.sort) {
+      if (key.param === '_id' || key.param === '_lastUpdated') continue;
+      const types = plan.resourceTypes;
+      const sql = `SELECT DISTINCT kind FROM search_param WHERE code = ?${types.length ? ` AND type IN (${types.map(() => '?').join(', ')})` : ''} ORDER BY kind`;
+      const rows = this.db.prepare(sql).all(key.param, ...types) as { kind: IndexKind }[];
+      kinds[key.param] = rows.map((r) => r.kind);
+    }
+    return kinds;
   }
 
   private includes(plan: SearchPlan, matches: Row[]): ResourceVersion[] {

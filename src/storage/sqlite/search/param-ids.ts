@@ -9,19 +9,20 @@ export class ParamIds {
   private readonly committed = new Map<string, number>();
   private uncommitted = new Map<string, number>();
   private readonly find: Database.Statement<[string, string], { pid: number }>;
-  private readonly create: Database.Statement<[string, string]>;
+  private readonly create: Database.Statement<[string, string, string]>;
 
   constructor(db: Database.Database) {
     this.find = db.prepare('SELECT pid FROM search_param WHERE code = ? AND type = ?');
-    this.create = db.prepare('INSERT INTO search_param (code, type) VALUES (?, ?)');
+    this.create = db.prepare('INSERT INTO search_param (code, type, kind) VALUES (?, ?, ?)');
   }
 
-  /** The id of `code` on `type`, created when new. Call inside the write transaction. */
-  id(type: string, code: string): number {
+  /** The id of `code` on `type` (whose rows are in idx_<kind>), created when new. Call inside
+   * the write transaction. */
+  id(type: string, code: string, kind: string): number {
     const key = `${type}\u0000${code}`;
     let pid = this.committed.get(key) ?? this.uncommitted.get(key);
     if (pid === undefined) {
-      pid = this.find.get(code, type)?.pid ?? Number(this.create.run(code, type).lastInsertRowid);
+      pid = this.find.get(code, type)?.pid ?? Number(this.create.run(code, type, kind).lastInsertRowid);
       this.uncommitted.set(key, pid);
     }
     return pid;

@@ -8,6 +8,9 @@
 // rows are appended at the end of the table. No `(rid)` index is needed, and every secondary index
 // ends with `k` implicitly, so `k >> RID_SHIFT` (the rid) is read from the index alone (covering).
 //
+// Sort keys are not stored apart: a sort key is the min (ascending) or max (descending) of the
+// parameter's rows, read from the resource's key range of its kind table (compile.ts).
+//
 // Secondary indexes: one per table where possible, led by `p` (the parameter) so that a
 // predicate on one parameter is one index range. Each index costs one B-tree insert per row on
 // ingest, which is what dominated import time; see the docs for which query forms lost an index.
@@ -20,7 +23,8 @@ export const SEARCH_INDEX_SQL = `
   -- Search parameters per resource type, numbered: kind tables store the number (pid) in p. A
   -- pid names a (type, code) pair, so an index range on p holds rows of one resource type only
   -- and counts need no join to resources; and a small integer key keeps every index entry short.
-  CREATE TABLE search_param (pid INTEGER PRIMARY KEY, type TEXT NOT NULL, code TEXT NOT NULL, UNIQUE (code, type));
+  -- kind names the idx_<kind> table that holds the parameter's rows (read to compile _sort).
+  CREATE TABLE search_param (pid INTEGER PRIMARY KEY, type TEXT NOT NULL, code TEXT NOT NULL, kind TEXT NOT NULL, UNIQUE (code, type));
 
   CREATE TABLE idx_string (k INTEGER PRIMARY KEY, p INTEGER NOT NULL, v TEXT NOT NULL, e TEXT NOT NULL);
   CREATE INDEX idx_string_pv ON idx_string(p, v);
@@ -57,12 +61,9 @@ export const SEARCH_INDEX_SQL = `
   CREATE TABLE idx_composite (k INTEGER PRIMARY KEY, p INTEGER NOT NULL, c0 TEXT NOT NULL, c1 TEXT NOT NULL, c2 TEXT);
   CREATE INDEX idx_composite_p ON idx_composite(p);
 
-  -- Sort keys: min for ascending, max for descending (multi-valued elements), read per match by
-  -- (rid, p); one B-tree, appended on ingest.
-  CREATE TABLE idx_sort (rid INTEGER NOT NULL, p TEXT NOT NULL, mn, mx, PRIMARY KEY (rid, p)) WITHOUT ROWID;
 `;
 
 /** The kind tables keyed by `k` (rid << RID_SHIFT | n), cleared by range on replace. */
 export const KEYED_TABLES = ['idx_string', 'idx_token', 'idx_date', 'idx_number', 'idx_quantity', 'idx_reference', 'idx_uri', 'idx_composite'] as const;
 /** Tables keyed by rid itself. */
-export const RID_TABLES = ['idx_text', 'idx_sort'] as const;
+export const RID_TABLES = ['idx_text'] as const;

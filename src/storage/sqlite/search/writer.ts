@@ -12,7 +12,7 @@ type KeyedKind = Exclude<keyof IndexValues, 'sort'>;
 export class IndexWriter {
   private readonly rangeDeletes: Stmt[];
   private readonly ridDeletes: Stmt[];
-  private readonly insert: Record<KeyedKind | 'text' | 'sort', Stmt>;
+  private readonly insert: Record<KeyedKind | 'text', Stmt>;
   private readonly typeOf: Database.Statement<[number], { type: string }>;
   readonly params: ParamIds;
 
@@ -32,7 +32,6 @@ export class IndexWriter {
       reference: db.prepare('INSERT INTO idx_reference (k, p, t, i, u, ver, "is", iv) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       uri: db.prepare('INSERT INTO idx_uri (k, p, v) VALUES (?, ?, ?)'),
       composite: db.prepare('INSERT INTO idx_composite (k, p, c0, c1, c2) VALUES (?, ?, ?, ?, ?)'),
-      sort: db.prepare('INSERT OR REPLACE INTO idx_sort (rid, p, mn, mx) VALUES (?, ?, ?, ?)'),
     };
   }
 
@@ -52,7 +51,7 @@ export class IndexWriter {
     const resourceType = type ?? this.typeOf.get(rid)?.type;
     if (resourceType === undefined) throw new Error(`no resource with rid ${rid}`);
     const ids = this.params;
-    const pid = (code: string) => ids.id(resourceType, code);
+    const pid = (code: string, kind: KeyedKind) => ids.id(resourceType, code, kind);
     const n = (v: string | undefined) => v ?? null;
     const key = (i: number) => {
       if (i >= RID_SPAN) throw new Error(`more than ${RID_SPAN} index records of one kind for one resource`);
@@ -64,23 +63,23 @@ export class IndexWriter {
     for (const e of index.string) {
       if (e.p === '_content') content = e.v;
       else if (e.p === '_text') narrative = e.v;
-      else this.insert.string.run(key(i++), pid(e.p), e.v, e.e);
+      else this.insert.string.run(key(i++), pid(e.p, 'string'), e.v, e.e);
     }
     if (content !== null || narrative !== null) this.insert.text.run(rid, content, narrative);
     i = 0;
-    for (const e of index.token) this.insert.token.run(key(i++), pid(e.p), n(e.s), n(e.c), n(e.t), n(e.ts), n(e.tc));
+    for (const e of index.token) this.insert.token.run(key(i++), pid(e.p, 'token'), n(e.s), n(e.c), n(e.t), n(e.ts), n(e.tc));
     i = 0;
-    for (const e of index.date) this.insert.date.run(key(i++), pid(e.p), e.lo, e.hi);
+    for (const e of index.date) this.insert.date.run(key(i++), pid(e.p, 'date'), e.lo, e.hi);
     i = 0;
-    for (const e of index.number) this.insert.number.run(key(i++), pid(e.p), e.lo, e.hi);
+    for (const e of index.number) this.insert.number.run(key(i++), pid(e.p, 'number'), e.lo, e.hi);
     i = 0;
-    for (const e of index.quantity) this.insert.quantity.run(key(i++), pid(e.p), e.lo, e.hi, n(e.s), n(e.c), n(e.u));
+    for (const e of index.quantity) this.insert.quantity.run(key(i++), pid(e.p, 'quantity'), e.lo, e.hi, n(e.s), n(e.c), n(e.u));
     i = 0;
-    for (const e of index.reference) this.insert.reference.run(key(i++), pid(e.p), n(e.t), n(e.i), n(e.u), n(e.ver), n(e.is), n(e.iv));
+    for (const e of index.reference) this.insert.reference.run(key(i++), pid(e.p, 'reference'), n(e.t), n(e.i), n(e.u), n(e.ver), n(e.is), n(e.iv));
     i = 0;
-    for (const e of index.uri) this.insert.uri.run(key(i++), pid(e.p), e.v);
+    for (const e of index.uri) this.insert.uri.run(key(i++), pid(e.p, 'uri'), e.v);
     i = 0;
-    for (const e of index.composite) this.insert.composite.run(key(i++), pid(e.p), JSON.stringify(e.c0), JSON.stringify(e.c1), e.c2 ? JSON.stringify(e.c2) : null);
-    for (const e of index.sort) this.insert.sort.run(rid, e.p, e.min, e.max);
+    for (const e of index.composite) this.insert.composite.run(key(i++), pid(e.p, 'composite'), JSON.stringify(e.c0), JSON.stringify(e.c1), e.c2 ? JSON.stringify(e.c2) : null);
+    // index.sort is not stored: sort keys are read from the kind tables (see compile.ts).
   }
 }

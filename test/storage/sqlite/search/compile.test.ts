@@ -9,7 +9,8 @@ const MAX = '\u{10FFFF}';
 const PIDS = 'p IN (SELECT pid FROM search_param WHERE code = ? AND type IN (?))';
 
 function page(qs: string) {
-  return compileSearch(parse('Observation', qs).plan).page;
+  // Sort parameters' kind tables, as SqliteSearchIndex reads them from search_param.
+  return compileSearch(parse('Observation', qs).plan, {}, { date: ['date'], status: ['token'] }).page;
 }
 
 describe('compileSearch (golden)', () => {
@@ -23,11 +24,12 @@ describe('compileSearch (golden)', () => {
   it('chain joins the reference index to the target resource; sort by max descending', () => {
     expect(page('subject:Patient.name=eve&_sort=-date')).toEqual({
       sql:
-        `${SELECT}, (SELECT mx FROM idx_sort WHERE rid = r.rid AND p = ?) AS k0 FROM resources r WHERE r.deleted = 0 AND r.type IN (?) AND ` +
+        // The sort key is the max of the resource's own date rows: a seek into its key range.
+        `${SELECT}, (SELECT max(hi) FROM idx_date WHERE k >= r.rid << 20 AND k < (r.rid + 1) << 20 AND ${PIDS}) AS k0 FROM resources r WHERE r.deleted = 0 AND r.type IN (?) AND ` +
         `r.rid IN (SELECT x1.k >> 20 FROM idx_reference x1 JOIN resources t2 ON t2.type = x1.t AND t2.id = x1.i WHERE x1.${PIDS} AND x1.t IN (?) AND t2.deleted = 0 AND ` +
         `t2.rid IN (SELECT k >> 20 FROM idx_string WHERE ${PIDS} AND v >= ? AND v < ?)) ORDER BY k0 IS NULL, k0 DESC, r.rid LIMIT ?`,
       // The chained predicate looks up `name` on the chain's target type.
-      params: ['date', 'Observation', 'subject', 'Observation', 'Patient', 'name', 'Patient', 'eve', `eve${MAX}`, 101],
+      params: ['date', 'Observation', 'Observation', 'subject', 'Observation', 'Patient', 'name', 'Patient', 'eve', `eve${MAX}`, 101],
     });
   });
 

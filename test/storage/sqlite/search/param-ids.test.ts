@@ -19,29 +19,29 @@ describe('ParamIds', () => {
     const db = open();
     const ids = new ParamIds(db);
     db.exec('BEGIN');
-    const code = ids.id('Observation', 'code');
+    const code = ids.id('Observation', 'code', 'token');
     db.exec('COMMIT');
     ids.commit();
 
     db.exec('BEGIN');
-    const lost = ids.id('Observation', 'status');
+    const lost = ids.id('Observation', 'status', 'token');
     db.exec('ROLLBACK');
     ids.rollback();
 
     db.exec('BEGIN');
-    const subject = ids.id('Observation', 'subject'); // reuses the rolled-back pid number
-    const status = ids.id('Observation', 'status');
+    const subject = ids.id('Observation', 'subject', 'reference'); // reuses the rolled-back pid number
+    const status = ids.id('Observation', 'status', 'token');
     db.exec('COMMIT');
     ids.commit();
 
     expect(subject).toBe(lost);
     expect(status).not.toBe(subject);
-    expect(ids.id('Observation', 'code')).toBe(code);
-    const rows = db.prepare('SELECT pid, type, code FROM search_param ORDER BY pid').all();
+    expect(ids.id('Observation', 'code', 'token')).toBe(code);
+    const rows = db.prepare('SELECT pid, type, code, kind FROM search_param ORDER BY pid').all();
     expect(rows).toEqual([
-      { pid: code, type: 'Observation', code: 'code' },
-      { pid: subject, type: 'Observation', code: 'subject' },
-      { pid: status, type: 'Observation', code: 'status' },
+      { pid: code, type: 'Observation', code: 'code', kind: 'token' },
+      { pid: subject, type: 'Observation', code: 'subject', kind: 'reference' },
+      { pid: status, type: 'Observation', code: 'status', kind: 'token' },
     ]);
     db.close();
   });
@@ -49,7 +49,7 @@ describe('ParamIds', () => {
   it('the same code on two types gets two ids', () => {
     const db = open();
     const ids = new ParamIds(db);
-    expect(ids.id('Observation', 'code')).not.toBe(ids.id('Condition', 'code'));
+    expect(ids.id('Observation', 'code', 'token')).not.toBe(ids.id('Condition', 'code', 'token'));
     db.close();
   });
 });
