@@ -41,10 +41,8 @@ export function searchFeature(services: SearchServices, options: { baseUrl: stri
     sendJson(req, res, 200, bundle);
   };
 
-  router.get('/', async (req, res, next: NextFunction) => {
-    if (queryPairs(req).length === 0) return next();
-    await run(req, res, queryPairs(req), {});
-  });
+  // GET [base] with or without parameters: system search (no parameters: every resource, paged).
+  router.get('/', async (req, res) => run(req, res, queryPairs(req), {}));
   router.post('/_search', async (req, res) => run(req, res, formPairs(req), {}));
   router.get('/:type', async (req, res, next: NextFunction) => {
     if (!isType(param(req, 'type'))) return next();

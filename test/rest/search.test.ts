@@ -126,3 +126,12 @@ describe('search over HTTP', () => {
     await http.post('/fhir/Patient/_search').set('Content-Type', 'application/json').send('{}').expect(415);
   });
 });
+
+describe('system search without parameters', () => {
+  it('GET [base] pages through every resource', async () => {
+    const res = await http.get('/fhir').expect(200);
+    expect(res.body.type).toBe('searchset');
+    expect(res.body.total).toBeGreaterThanOrEqual(10); // the 5 Patients and 5 Observations, plus conformance resources
+    expect(link(res.body, 'next')).toBeDefined();
+  });
+});
