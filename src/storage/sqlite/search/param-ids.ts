@@ -6,8 +6,9 @@
 import type Database from 'better-sqlite3';
 
 export class ParamIds {
-  private readonly committed = new Map<string, number>();
-  private uncommitted = new Map<string, number>();
+  /** type → code → pid; nested rather than keyed by a joined string (no string built per row). */
+  private readonly committed = new Map<string, Map<string, number>>();
+  private uncommitted = new Map<string, Map<string, number>>();
   private readonly find: Database.Statement<[string, string], { pid: number }>;
   private readonly create: Database.Statement<[string, string, string]>;
 
@@ -19,18 +20,17 @@ export class ParamIds {
   /** The id of `code` on `type` (whose rows are in idx_<kind>), created when new. Call inside
    * the write transaction. */
   id(type: string, code: string, kind: string): number {
-    const key = `${type}\u0000${code}`;
-    let pid = this.committed.get(key) ?? this.uncommitted.get(key);
+    let pid = this.committed.get(type)?.get(code) ?? this.uncommitted.get(type)?.get(code);
     if (pid === undefined) {
       pid = this.find.get(code, type)?.pid ?? Number(this.create.run(code, type, kind).lastInsertRowid);
-      this.uncommitted.set(key, pid);
+      put(this.uncommitted, type, code, pid);
     }
     return pid;
   }
 
   /** The write transaction committed: its ids are durable. */
   commit(): void {
-    for (const [k, v] of this.uncommitted) this.committed.set(k, v);
+    for (const [type, codes] of this.uncommitted) for (const [code, pid] of codes) put(this.committed, type, code, pid);
     this.uncommitted = new Map();
   }
 
@@ -39,4 +39,10 @@ export class ParamIds {
   rollback(): void {
     this.uncommitted = new Map();
   }
+}
+
+function put(map: Map<string, Map<string, number>>, type: string, code: string, pid: number): void {
+  let codes = map.get(type);
+  if (!codes) map.set(type, (codes = new Map()));
+  codes.set(code, pid);
 }
