@@ -41,6 +41,12 @@ type Col = (field: string) => string;
 
 export class Builder {
   readonly params: unknown[] = [];
+
+  /**
+   * Correlated leaves: `EXISTS` over the resource's own key range instead of `rid IN (…)`. For a
+   * query that checks a few given rids, SQLite would otherwise build the whole IN set each time.
+   */
+  constructor(private readonly correlated = false) {}
   private aliases = 0;
 
   bind(value: unknown): string {
@@ -98,6 +104,11 @@ export class Builder {
         return `(${res}.type, ${res}.id) IN (SELECT ${x}.t, ${x}.i FROM idx_reference ${x} JOIN resources ${s} ON ${x}.k >= ${s}.rid << ${RID_SHIFT} AND ${x}.k < (${s}.rid + 1) << ${RID_SHIFT} WHERE ${where.join(' AND ')})`;
       }
       default: {
+        if (this.correlated && !(p.kind === 'string' && TEXT_COLUMN[p.param])) {
+          const range = `k >= ${res}.rid << ${RID_SHIFT} AND k < (${res}.rid + 1) << ${RID_SHIFT}`;
+          const leaf = this.leaf(p, types);
+          return `EXISTS (SELECT 1 FROM ${leaf.table} WHERE ${range} AND ${leaf.where})`;
+        }
         const leaf = this.leaf(p, types);
         return `${res}.rid IN (SELECT ${leaf.rid} FROM ${leaf.table} WHERE ${leaf.where})`;
       }
@@ -349,4 +360,52 @@ function keyset(sort: SortKey[], pos: Position, backwards: boolean, b: Builder):
     alternatives.push(conds.join(' AND '));
   }
   return `(${alternatives.map((a) => `(${a})`).join(' OR ')})`;
+}
+
+/** Index order of each kind's sort value: the column whose (p, column) index SQLite walks. */
+const WALK_COLUMN: Partial<Record<IndexKind, { asc: string; desc?: string }>> = {
+  date: { asc: 'lo', desc: 'hi' }, // idx_date_plo / idx_date_phi
+  number: { asc: 'lo' }, // no (p, hi) index: descending number/quantity sorts are not walked
+  quantity: { asc: 'lo' },
+  token: { asc: 'c', desc: 'c' },
+  string: { asc: 'v', desc: 'v' },
+  uri: { asc: 'v', desc: 'v' },
+};
+
+export interface SortWalk {
+  /** `rid, v` of index rows in sort order (LIMIT ? OFFSET ? are the last two parameters). */
+  walk: SqlFragment;
+  /** Page rows (as the page query) of the rids at parameter `slot` (a JSON array) that match. */
+  candidates: SqlFragment & { slot: number };
+}
+
+/**
+ * For a broad match sorted by one parameter, reading matches in sort order from the (p, value)
+ * index and stopping after a page beats computing the key of every match and sorting (that was
+ * seconds at 1M matches). In index order, a resource first appears at its minimum value
+ * (ascending) or maximum (descending), which is exactly its sort key; the caller keeps a resource
+ * only when its key equals the value it first appeared at, so a resource whose key lies before a
+ * cursor is never taken. Undefined when the shape does not allow it (the caller then runs the
+ * page query): several sort keys or types, _id/_lastUpdated, kinds without an ordered index.
+ */
+export function compileSortWalk(plan: SearchPlan, sortKinds: SortKinds, after?: Position): SortWalk | undefined {
+  if (plan.sort.length !== 1 || plan.resourceTypes.length !== 1) return undefined;
+  const key = plan.sort[0];
+  const kinds = sortKinds[key.param] ?? [];
+  if (kinds.length !== 1) return undefined;
+  const column = key.descending ? WALK_COLUMN[kinds[0]]?.desc : WALK_COLUMN[kinds[0]]?.asc;
+  if (!column || (after && after.keys[0] === null)) return undefined;
+
+  const w = new Builder();
+  const conds = [`p = (SELECT pid FROM search_param WHERE code = ${w.bind(key.param)} AND type = ${w.bind(plan.resourceTypes[0])})`, `${column} IS NOT NULL`];
+  if (after) conds.push(`${column} ${key.descending ? '<=' : '>='} ${w.bind(after.keys[0])}`);
+  const walk = `SELECT k >> ${RID_SHIFT} AS rid, ${column} AS v FROM ${TABLE[kinds[0]]} WHERE ${conds.join(' AND ')} ORDER BY ${column}${key.descending ? ' DESC' : ''} LIMIT ? OFFSET ?`;
+
+  const b = new Builder(true);
+  const select = ['r.rid', 'r.type', 'r.id', 'r.version', 'r.last_updated', 'r.json', `${sortExpression(key, b, kinds, plan.resourceTypes)} AS k0`];
+  const slot = b.params.length;
+  const where = [`r.rid IN (SELECT value FROM json_each(${b.bind(null)}))`, 'r.deleted = 0', `r.type = ${b.bind(plan.resourceTypes[0])}`];
+  for (const p of plan.where) where.push(b.predicate(p, 'r', plan.resourceTypes));
+  if (after) where.push(keyset(plan.sort, after, false, b));
+  return { walk: { sql: walk, params: w.params }, candidates: { sql: `SELECT ${select.join(', ')} FROM resources r WHERE ${where.join(' AND ')}`, params: b.params, slot } };
 }

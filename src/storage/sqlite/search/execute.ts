@@ -7,7 +7,8 @@ import type { IndexKind, IndexValues } from '../../../search/index-values';
 import type { IncludeSpec, SearchPlan, SearchResult } from '../../../search/plan';
 import type { ResourceVersion } from '../../engine';
 import { searchErrors } from '../../../search/errors';
-import { compileSearch, type Position, type SortKinds } from './compile';
+import { compileSearch, compileSortWalk, type Position, type SortKinds } from './compile';
+import { runSortWalk } from './sort-walk';
 import { IndexWriter } from './writer';
 import { RID_SHIFT } from './schema';
 
@@ -89,14 +90,17 @@ export class SqliteSearchIndex {
 
   search(plan: SearchPlan): SearchResult {
     const cursor = plan.cursor !== undefined ? decodeCursor(plan.cursor, plan) : undefined;
-    const compiled = compileSearch(plan, cursor ? (cursor.d === 'n' ? { after: cursor } : { before: cursor }) : {}, this.sortKinds(plan));
+    const kinds = this.sortKinds(plan);
+    const compiled = compileSearch(plan, cursor ? (cursor.d === 'n' ? { after: cursor } : { before: cursor }) : {}, kinds);
     const result: SearchResult = { matches: [], included: [] };
     if (plan.total !== 'none') {
       result.total = (this.db.prepare(compiled.count.sql).get(...compiled.count.params) as { n: number }).n;
     }
     if (plan.count === 0) return result;
 
-    let rows = this.db.prepare(compiled.page.sql).all(...compiled.page.params) as Row[];
+    // A broad match sorted by one parameter reads its first page from the sort index (compile.ts).
+    const walk = cursor?.d === 'p' ? undefined : compileSortWalk(plan, kinds, cursor);
+    let rows = (walk && runSortWalk<Row>(this.db, walk, plan.count + 1)) || (this.db.prepare(compiled.page.sql).all(...compiled.page.params) as Row[]);
     const more = rows.length > plan.count;
     if (more) rows = rows.slice(0, plan.count);
     if (cursor?.d === 'p') rows.reverse();
