@@ -107,7 +107,9 @@ export class Builder {
         if (this.correlated && !(p.kind === 'string' && TEXT_COLUMN[p.param])) {
           const range = `k >= ${res}.rid << ${RID_SHIFT} AND k < (${res}.rid + 1) << ${RID_SHIFT}`;
           const leaf = this.leaf(p, types);
-          return `EXISTS (SELECT 1 FROM ${leaf.table} WHERE ${range} AND ${leaf.where})`;
+          // NOT INDEXED keeps SQLite on the rowid range (see sortExpression): measured 56 s vs
+          // 34 ms for one count when it chose the (p, c) index instead.
+          return `EXISTS (SELECT 1 FROM ${leaf.table} NOT INDEXED WHERE ${range} AND ${leaf.where})`;
         }
         const leaf = this.leaf(p, types);
         return `${res}.rid IN (SELECT ${leaf.rid} FROM ${leaf.table} WHERE ${leaf.where})`;
@@ -276,7 +278,9 @@ export function sortExpression(key: SortKey, b: Builder, kinds: readonly IndexKi
     if (!value) return [];
     const range = `k >= ${res}.rid << ${RID_SHIFT} AND k < (${res}.rid + 1) << ${RID_SHIFT}`;
     const agg = key.descending ? `max(${value.max})` : `min(${value.min})`;
-    return [`(SELECT ${agg} FROM ${TABLE[kind]} WHERE ${range} AND p IN ${b.paramIds(key.param, types)})`];
+    // NOT INDEXED: the rowid range is the only good access path for one resource's rows; left to
+    // itself the planner may pick the (p, …) index and scan the parameter's rows for every match.
+    return [`(SELECT ${agg} FROM ${TABLE[kind]} NOT INDEXED WHERE ${range} AND p IN ${b.paramIds(key.param, types)})`];
   });
   if (!exprs.length) return 'NULL';
   return exprs.length === 1 ? exprs[0] : `coalesce(${exprs.join(', ')})`;

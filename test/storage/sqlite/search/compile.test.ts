@@ -25,7 +25,7 @@ describe('compileSearch (golden)', () => {
     expect(page('subject:Patient.name=eve&_sort=-date')).toEqual({
       sql:
         // The sort key is the max of the resource's own date rows: a seek into its key range.
-        `${SELECT}, (SELECT max(hi) FROM idx_date WHERE k >= r.rid << 20 AND k < (r.rid + 1) << 20 AND ${PIDS}) AS k0 FROM resources r WHERE r.deleted = 0 AND r.type IN (?) AND ` +
+        `${SELECT}, (SELECT max(hi) FROM idx_date NOT INDEXED WHERE k >= r.rid << 20 AND k < (r.rid + 1) << 20 AND ${PIDS}) AS k0 FROM resources r WHERE r.deleted = 0 AND r.type IN (?) AND ` +
         `r.rid IN (SELECT x1.k >> 20 FROM idx_reference x1 JOIN resources t2 ON t2.type = x1.t AND t2.id = x1.i WHERE x1.${PIDS} AND x1.t IN (?) AND t2.deleted = 0 AND ` +
         `t2.rid IN (SELECT k >> 20 FROM idx_string WHERE ${PIDS} AND v >= ? AND v < ?)) ORDER BY k0 IS NULL, k0 DESC, r.rid LIMIT ?`,
       // The chained predicate looks up `name` on the chain's target type.
