@@ -21,6 +21,13 @@ import { FhirError } from '../../fhir/errors';
 import { migrate, type Migration, MIGRATIONS } from './migrations';
 import { SqliteSearchIndex } from './search/execute';
 
+/**
+ * The text of a version: the current version's lives only in `resources` (versions.json is NULL
+ * until the version is superseded and archived), so a create writes its JSON once, not twice.
+ * Needs `resources r` joined on the version's rid.
+ */
+const VERSION_JSON = 'COALESCE(v.json, CASE WHEN r.version = v.version THEN r.json END)';
+
 /** SQLite's own limits on one statement (expression depth, bound variables, LIKE pattern size)
  * are reached only by very large client queries: they are the client's to simplify, not a 500. */
 const QUERY_LIMIT_ERRORS = /Expression tree is too large|too many SQL variables|parser stack overflow|LIKE or GLOB pattern too complex|string or blob too big|too many terms in compound SELECT/;
@@ -98,7 +105,8 @@ class Statements {
   constructor(readonly db: Database.Database) {
     this.read = db.prepare<[string, string], VersionRow>('SELECT type, id, version, last_updated, deleted, json FROM resources WHERE type = ? AND id = ?');
     this.vread = db.prepare<[string, string, number], VersionRow>(
-      'SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.json FROM resources r JOIN versions v ON v.rid = r.rid WHERE r.type = ? AND r.id = ? AND v.version = ?',
+      `SELECT v.type, v.id, v.version, v.last_updated, v.deleted, ${VERSION_JSON} AS json
+       FROM resources r JOIN versions v ON v.rid = r.rid WHERE r.type = ? AND r.id = ? AND v.version = ?`,
     );
     this.ridOf = db.prepare<[string, string], { rid: number; version: number }>('SELECT rid, version FROM resources WHERE type = ? AND id = ?');
   }
@@ -115,6 +123,7 @@ export class SqliteEngine implements Engine {
   private readonly insertResource;
   private readonly updateResource;
   private readonly insertVersion;
+  private readonly archiveCurrent;
   private readonly index: SqliteSearchIndex;
   private readonly readIndex: SqliteSearchIndex;
   private readonly mutex = new Mutex();
@@ -136,6 +145,9 @@ export class SqliteEngine implements Engine {
     );
     this.updateResource = this.writer.prepare(
       'UPDATE resources SET version = @version, last_updated = @last_updated, deleted = @deleted, json = @json WHERE rid = @rid',
+    );
+    this.archiveCurrent = this.writer.prepare(
+      'UPDATE versions SET json = (SELECT r.json FROM resources r WHERE r.rid = @rid) WHERE rid = @rid AND version = @version AND json IS NULL',
     );
     this.insertVersion = this.writer.prepare(
       'INSERT INTO versions (rid, type, id, version, last_updated, deleted, json) VALUES (@rid, @type, @id, @version, @last_updated, @deleted, @json)',
@@ -252,11 +264,13 @@ export class SqliteEngine implements Engine {
     let rid: number;
     if (current) {
       rid = current.rid;
+      // The superseded version keeps its text in `versions` from now on (see VERSION_JSON).
+      this.archiveCurrent.run({ rid, version: current.version });
       this.updateResource.run({ ...row, rid });
     } else {
       rid = Number(this.insertResource.run(row).lastInsertRowid);
     }
-    this.insertVersion.run({ ...row, rid });
+    this.insertVersion.run({ ...row, rid, json: null });
     // A rid is never reused (resources rows are never deleted), so a new row has no index rows.
     this.index.replace(rid, v.deleted ? undefined : v.index, !current, v.resourceType);
   }
@@ -294,7 +308,8 @@ export class SqliteEngine implements Engine {
     }
     const rows = this.reader
       .prepare(
-        `SELECT v.seq, v.type, v.id, v.version, v.last_updated, v.deleted, v.json FROM versions v ${
+        `SELECT v.seq, v.type, v.id, v.version, v.last_updated, v.deleted, ${VERSION_JSON} AS json
+         FROM versions v JOIN resources r ON r.rid = v.rid ${
           pageWhere.length ? `WHERE ${pageWhere.join(' AND ')}` : ''
         } ORDER BY v.seq DESC LIMIT ?`,
       )
