@@ -33,7 +33,10 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`nimbus-fhir: ${e.message}\n`);
       return 2;
     }
-    process.stderr.write(`nimbus-fhir ${name}: ${(e as Error).stack ?? String(e)}\n`);
+    // Start-up failures (database unreachable, broken fhir-profiles file…) carry a message meant
+    // for the operator; the stack only helps when debugging.
+    const debug = process.env.NIMBUS_LOG_LEVEL === 'debug' || process.env.NIMBUS_LOG_LEVEL === 'trace';
+    process.stderr.write(`nimbus-fhir ${name}: ${debug ? ((e as Error).stack ?? String(e)) : e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }
 }
