@@ -20,6 +20,8 @@ export interface AppDeps {
   logger: Logger;
   /** Canonical URLs of the fhir-profiles/ StructureDefinitions by constrained type. */
   profiles?: (type: string) => string[];
+  /** Canonical URLs of the fhir-profiles/ CompartmentDefinitions. */
+  compartments?: string[];
   /** Further features (search, bundles, operations). Their routers are mounted before the
    * instance routes so that e.g. `Patient/_search` or `Patient/$match` are not read as ids, and
    * what they declare goes into the CapabilityStatement. */
@@ -65,7 +67,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
   const readBody = express.raw({ type: () => true, limit: config.maxBodyBytes });
   fhir.use((req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? next() : readBody(req, res, next)));
-  fhir.use(metadataRoute(services, config, deps.features ?? [], deps.profiles));
+  fhir.use(metadataRoute(services, config, deps.features ?? [], { profiles: deps.profiles, compartments: deps.compartments }));
   // Read by id is the hottest route: answer it before walking every feature router.
   const read = readHandler(services);
   fhir.get('/:type/:id', (req, res, next) => (isPlainRead(req, services) ? read(req, res) : next()));

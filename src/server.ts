@@ -69,7 +69,10 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
     conformance
       .filter((c) => c.resource.resourceType === 'StructureDefinition' && (c.resource as { type?: string }).type === type && c.resource.url)
       .map((c) => c.resource.url!);
-  const app = createApp({ config, services, logger, features, profiles });
+  const compartments = conformance
+    .filter((c) => c.resource.resourceType === 'CompartmentDefinition' && c.resource.url)
+    .map((c) => c.resource.url!);
+  const app = createApp({ config, services, logger, features, profiles, compartments });
   return {
     app,
     services,

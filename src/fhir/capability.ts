@@ -28,6 +28,8 @@ export interface CapabilitySources {
   operations?: { system: CapabilityStatementRestResourceOperation[]; byType: (type: string) => CapabilityStatementRestResourceOperation[] };
   /** Canonical URLs of StructureDefinitions loaded from fhir-profiles/, by the type they constrain. */
   profiles?: (type: string) => string[];
+  /** Canonical URLs of the CompartmentDefinitions compartment search serves (from fhir-profiles/). */
+  compartments?: string[];
   searchIncludes?: (type: string) => string[];
   searchRevIncludes?: (type: string) => string[];
   date: string;
@@ -77,6 +79,7 @@ export function buildCapabilityStatement(src: CapabilitySources): CapabilityStat
         mode: 'server',
         resource: resources,
         interaction: src.systemInteractions.map((code) => ({ code })),
+        ...(src.compartments?.length ? { compartment: src.compartments } : {}),
         ...(src.commonSearchParams?.length ? { searchParam: src.commonSearchParams } : {}),
         ...(src.operations?.system.length ? { operation: src.operations.system } : {}),
       },

@@ -11,7 +11,12 @@ import { baseUrlOf } from './request';
 const CORE_TYPE_INTERACTIONS: TypeInteraction[] = ['read', 'vread', 'update', 'delete', 'history-instance', 'history-type', 'create'];
 const CORE_SYSTEM_INTERACTIONS: SystemInteraction[] = ['history-system'];
 
-export function metadataRoute(services: Services, config: Config, features: Feature[], profiles?: (type: string) => string[]): Router {
+export function metadataRoute(
+  services: Services,
+  config: Config,
+  features: Feature[],
+  conformance: Pick<CapabilitySources, 'profiles' | 'compartments'> = {},
+): Router {
   const router = Router();
   const started = services.clock.now().toISOString();
   const cache = new Map<string, string>();
@@ -26,7 +31,7 @@ export function metadataRoute(services: Services, config: Config, features: Feat
         typeInteractions: [...CORE_TYPE_INTERACTIONS, ...features.flatMap((f) => f.typeInteractions ?? [])],
         systemInteractions: [...CORE_SYSTEM_INTERACTIONS, ...features.flatMap((f) => f.systemInteractions ?? [])],
         date: started,
-        profiles,
+        ...conformance,
       };
       for (const f of features) Object.assign(sources, f.capability ?? {});
       text = JSON.stringify(buildCapabilityStatement(sources));

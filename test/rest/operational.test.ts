@@ -22,6 +22,20 @@ describe('metadata and operational endpoints', () => {
     expect(t.server.services.validator.validate(res.body, 'CapabilityStatement')).toEqual([]);
   });
 
+  it('lists the compartments served, and each CompartmentDefinition (from fhir-profiles/) is readable', async () => {
+    const res = await t.http.get('/fhir/metadata');
+    const compartments = res.body.rest[0].compartment as string[];
+    expect(compartments).toEqual(expect.arrayContaining(['http://hl7.org/fhir/CompartmentDefinition/patient']));
+    for (const url of compartments) {
+      const id = url.split('/').pop();
+      const def = await t.http.get(`/fhir/CompartmentDefinition/${id}`);
+      expect(def.status).toBe(200);
+      expect(def.body.url).toBe(url);
+      const search = await t.http.get(`/fhir/${def.body.code}/x/Observation`);
+      expect(search.status).toBe(200);
+    }
+  });
+
   it('every type the statement lists really accepts create and read', async () => {
     const res = await t.http.get('/fhir/metadata');
     for (const { type } of res.body.rest[0].resource) {
