@@ -45,6 +45,41 @@ function withQueryLimits<T>(run: () => T): T {
   }
 }
 
+/**
+ * Keeps SQLite's query-planner statistics (ANALYZE, sqlite_stat1) in step with a growing database.
+ * Without them the planner cannot tell a 0.2 %-selective code from a resource type and scans every
+ * resource of the type (measured at 100k: a code search 11 ms → 0.3 ms, a chained search 5 s →
+ * 22 ms once analysed). ANALYZE is sampled (analysis_limit), ~80 ms at 100k resources, and rerun
+ * whenever the data has grown by a quarter since the last run, so its cost stays logarithmic.
+ */
+class PlannerStatistics {
+  private sinceAnalyze = 0;
+  private threshold: number;
+
+  constructor(private readonly db: Database.Database) {
+    const rows = (db.prepare('SELECT count(*) AS n FROM versions').get() as { n: number }).n;
+    const analysed = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").get() !== undefined;
+    this.threshold = nextThreshold(rows);
+    if (rows > 0 && !analysed) this.analyze(rows);
+  }
+
+  written(versions: number): void {
+    this.sinceAnalyze += versions;
+    if (this.sinceAnalyze >= this.threshold) this.analyze((this.db.prepare('SELECT count(*) AS n FROM versions').get() as { n: number }).n);
+  }
+
+  private analyze(rows: number): void {
+    this.db.pragma('analysis_limit = 400');
+    this.db.exec('ANALYZE');
+    this.sinceAnalyze = 0;
+    this.threshold = nextThreshold(rows);
+  }
+}
+
+function nextThreshold(rows: number): number {
+  return Math.max(1000, Math.floor(rows / 4));
+}
+
 /** Most transactions committed together; bounds the latency a group adds to its first member. */
 const MAX_GROUP = 256;
 
@@ -129,6 +164,7 @@ export class SqliteEngine implements Engine {
   private readonly mutex = new Mutex();
   private readonly pending: PendingTransaction[] = [];
   private committing = false;
+  private readonly statistics: PlannerStatistics;
   private closed = false;
 
   constructor(options: SqliteEngineOptions) {
@@ -137,6 +173,7 @@ export class SqliteEngine implements Engine {
     this.location = options.file;
     this.writer = openDatabase(options.file, false);
     migrate(this.writer, options.migrations ?? MIGRATIONS);
+    this.statistics = new PlannerStatistics(this.writer);
     this.reader = openDatabase(options.file, true);
     this.writeStmts = new Statements(this.writer);
     this.readStmts = new Statements(this.reader);
@@ -230,6 +267,8 @@ export class SqliteEngine implements Engine {
       return;
     }
     group.forEach((job, i) => (outcomes[i].ok ? job.resolve(outcomes[i].value) : job.reject(outcomes[i].value)));
+    this.statistics.written(this.writtenInGroup);
+    this.writtenInGroup = 0;
   }
 
   private transactionView(): EngineTransaction {
@@ -248,7 +287,10 @@ export class SqliteEngine implements Engine {
     };
   }
 
+  private writtenInGroup = 0;
+
   private writeVersion(v: VersionWrite): void {
+    this.writtenInGroup++;
     const current = this.writeStmts.ridOf.get(v.resourceType, v.id);
     if (current && v.versionId <= current.version) {
       throw new Error(`version ${v.versionId} of ${v.resourceType}/${v.id} is not newer than ${current.version}`);

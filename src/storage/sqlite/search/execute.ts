@@ -169,8 +169,11 @@ export class SqliteSearchIndex {
       conds.push('x.t = ?');
       params.push(spec.targetType);
     }
+    // CROSS JOIN fixes the loop order (SQLite's way to say so): sources first, then a key-range seek
+    // into their reference rows, then the targets by (type, id). Left to the planner, it scanned
+    // idx_reference by parameter instead (40 ms → see commit).
     const sql = `SELECT DISTINCT t.rid, t.type, t.id, t.version, t.last_updated, t.json FROM json_each(?) j
-      JOIN idx_reference x JOIN resources t ON t.type = x.t AND t.id = x.i WHERE ${conds.join(' AND ')} ORDER BY t.rid`;
+      CROSS JOIN idx_reference x CROSS JOIN resources t ON t.type = x.t AND t.id = x.i WHERE ${conds.join(' AND ')} ORDER BY t.rid`;
     return this.db.prepare(sql).all(...params) as Row[];
   }
 
