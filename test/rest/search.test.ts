@@ -135,3 +135,14 @@ describe('system search without parameters', () => {
     expect(link(res.body, 'next')).toBeDefined();
   });
 });
+
+describe('long OR lists', () => {
+  it('POST _search with 1,500 reference values answers like the short list (IN-list, not an OR chain)', async () => {
+    const many = ['Patient/p1', 'Patient/p3', ...Array.from({ length: 1500 }, (_, i) => `Patient/none${i}`)];
+    const res = await http.post('/fhir/Observation/_search').type('form').send(`subject=${encodeURIComponent(many.join(','))}&_count=50`).expect(200);
+    expect(idsOf(res.body).sort()).toEqual(['o1', 'o3']);
+    const codes = ['http://loinc.org|1234', ...Array.from({ length: 1500 }, (_, i) => `http://loinc.org|x${i}`)];
+    const byCode = await http.post('/fhir/Observation/_search').type('form').send(`code=${encodeURIComponent(codes.join(','))}&_count=50`).expect(200);
+    expect(idsOf(byCode.body)).toHaveLength(5);
+  });
+});

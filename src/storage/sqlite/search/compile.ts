@@ -67,7 +67,8 @@ export class Builder {
       case 'and':
         return p.all.length ? `(${p.all.map((x) => this.predicate(x, res, types)).join(' AND ')})` : '1';
       case 'or':
-        return p.any.length ? `(${p.any.map((x) => this.predicate(x, res, types)).join(' OR ')})` : '0';
+        if (!p.any.length) return '0';
+        return this.valueList(p.any, res, types) ?? `(${p.any.map((x) => this.predicate(x, res, types)).join(' OR ')})`;
       case 'not':
         return `NOT ${this.predicate(p.predicate, res, types)}`;
       case 'nothing':
@@ -115,6 +116,36 @@ export class Builder {
         return `${res}.rid IN (SELECT ${leaf.rid} FROM ${leaf.table} WHERE ${leaf.where})`;
       }
     }
+  }
+
+  /**
+   * An OR of many plain values of one parameter — references by type/id, tokens by system|code —
+   * as one IN-list lookup. Clients send hundreds (`patient=` with 1,000 ids), and an OR chain that
+   * long exceeds SQLite's expression depth (1,000) besides planning poorly. Undefined when the
+   * alternatives are not all of that plain shape.
+   */
+  private valueList(any: Predicate[], res: string, types: readonly string[]): string | undefined {
+    if (any.length < 2) return undefined;
+    const first = any[0];
+    if (first.kind === 'reference') {
+      const plain = (r: Predicate): r is ReferencePredicate =>
+        r.kind === 'reference' && r.param === first.param && r.id !== undefined && r.type !== undefined &&
+        r.url === undefined && r.version === undefined && r.identifierSystem === undefined && r.identifierValue === undefined;
+      if (!any.every(plain)) return undefined;
+      const ids = this.paramIds(first.param, types);
+      const pairs = (any as ReferencePredicate[]).map((r) => `(${this.bind(r.id)}, ${this.bind(r.type)})`).join(', ');
+      return `${res}.rid IN (SELECT ${rid()} FROM idx_reference WHERE p IN ${ids} AND (i, t) IN (VALUES ${pairs}))`;
+    }
+    if (first.kind === 'token') {
+      const plain = (t: Predicate): t is TokenPredicate =>
+        t.kind === 'token' && t.param === first.param && t.code !== undefined && typeof t.system === 'string' &&
+        t.text === undefined && t.typeSystem === undefined && t.typeCode === undefined;
+      if (!any.every(plain)) return undefined;
+      const ids = this.paramIds(first.param, types);
+      const pairs = (any as TokenPredicate[]).map((t) => `(${this.bind(t.code)}, ${this.bind(t.system)})`).join(', ');
+      return `${res}.rid IN (SELECT ${rid()} FROM idx_token WHERE p IN ${ids} AND (c, s) IN (VALUES ${pairs}))`;
+    }
+    return undefined;
   }
 
   /** The ids of parameter `code` on `types` (all types when empty), as an SQL row set. */
