@@ -170,10 +170,11 @@ export class SqliteSearchIndex {
       params.push(spec.targetType);
     }
     // CROSS JOIN fixes the loop order (SQLite's way to say so): sources first, then a key-range seek
-    // into their reference rows, then the targets by (type, id). Left to the planner, it scanned
-    // idx_reference by parameter instead (40 ms → see commit).
+    // into their reference rows (NOT INDEXED: the rowid range, never the (p, i, t) index), then the
+    // targets by (type, id). Left to the planner it scanned every reference row of the parameter
+    // per source: 300 ms → 0.5 ms for a page of 20 at 100k resources.
     const sql = `SELECT DISTINCT t.rid, t.type, t.id, t.version, t.last_updated, t.json FROM json_each(?) j
-      CROSS JOIN idx_reference x CROSS JOIN resources t ON t.type = x.t AND t.id = x.i WHERE ${conds.join(' AND ')} ORDER BY t.rid`;
+      CROSS JOIN idx_reference x NOT INDEXED CROSS JOIN resources t ON t.type = x.t AND t.id = x.i WHERE ${conds.join(' AND ')} ORDER BY t.rid`;
     return this.db.prepare(sql).all(...params) as Row[];
   }
 
