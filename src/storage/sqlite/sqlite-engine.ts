@@ -17,6 +17,7 @@ import type {
 } from '../engine';
 import type { SearchPlan, SearchResult } from '../../search/plan';
 import { Mutex } from '../../util/mutex';
+import { toVersion, type VersionRow } from './rows';
 import { FhirError } from '../../fhir/errors';
 import { migrate, type Migration, MIGRATIONS } from './migrations';
 import { SqliteSearchIndex } from './search/execute';
@@ -89,14 +90,6 @@ interface PendingTransaction {
   reject: (reason: unknown) => void;
 }
 
-interface VersionRow {
-  type: string;
-  id: string;
-  version: number;
-  last_updated: string;
-  deleted: number;
-  json: string | null;
-}
 
 export interface SqliteEngineOptions {
   /** Database file; ':memory:' is refused because the read connection could not see it. */
@@ -104,16 +97,6 @@ export interface SqliteEngineOptions {
   migrations?: Migration[];
 }
 
-function toVersion(row: VersionRow): ResourceVersion {
-  return {
-    resourceType: row.type,
-    id: row.id,
-    versionId: row.version,
-    lastUpdated: row.last_updated,
-    deleted: row.deleted === 1,
-    ...(row.json !== null ? { json: row.json } : {}),
-  };
-}
 
 function openDatabase(file: string, readonly: boolean): Database.Database {
   const db = new Database(file, { readonly, fileMustExist: readonly });

@@ -10,6 +10,7 @@ import { searchErrors } from '../../../search/errors';
 import { compileSearch, compileSortWalk, type Position, type SortKinds } from './compile';
 import { runSortWalk } from './sort-walk';
 import { IndexWriter } from './writer';
+import { toVersion } from '../rows';
 import { RID_SHIFT } from './schema';
 
 interface Row {
@@ -33,16 +34,6 @@ interface Cursor extends Position {
 const MAX_INCLUDE_ROUNDS = 5;
 const DEFAULT_MAX_INCLUDED = 1000;
 
-function toVersion(row: Row): ResourceVersion {
-  return {
-    resourceType: row.type,
-    id: row.id,
-    versionId: row.version,
-    lastUpdated: row.last_updated,
-    deleted: false,
-    ...(row.json !== null ? { json: row.json } : {}),
-  };
-}
 
 function fingerprint(plan: SearchPlan): string {
   const what = JSON.stringify([plan.resourceTypes, plan.where, plan.sort]);
