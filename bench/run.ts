@@ -15,6 +15,7 @@ import { naRow, type Row } from './rows';
 import { searchRows } from './search';
 import { startServer } from './server-process';
 import { formatTable } from './table';
+import { formatComparison } from './compare';
 import { applyTargets } from './targets';
 import type { WorkloadContext } from './workload';
 
@@ -122,6 +123,7 @@ async function main(): Promise<number> {
     `Load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (1/5/15 min)`,
     `Load: autocannon in the bench process; server in its own process; 127.0.0.1; each workload ≤ ${opts.durationS} s and ≤ ${opts.maxRequests.toLocaleString('en-US')} requests.`,
   ];
+  const measured: { name: string; rows: Row[] }[] = [];
   for (const name of opts.engines) {
     const setup = name === 'sqlite' ? sqliteSetup(workDir) : mongoSetup(process.env.MONGODB_URI);
     out.push('', `## ${name === 'sqlite' ? 'SQLite' : 'MongoDB'}`, '');
@@ -132,9 +134,14 @@ async function main(): Promise<number> {
     try {
       const { rows, store } = await benchEngine(setup, opts, ds);
       out.push(`store: ${store}`, '', formatTable(rows));
+      measured.push({ name: name === 'sqlite' ? 'SQLite' : 'MongoDB', rows });
     } catch (e) {
       out.push(`failed: ${(e as Error).message.split('\n').slice(0, 3).join(' ')}`);
     }
+  }
+  if (measured.length === 2) {
+    const [a, b] = measured;
+    out.push('', `## ${b.name} compared with ${a.name} (same data, same run)`, '', formatComparison(a.name, a.rows, b.name, b.rows));
   }
   process.stdout.write(out.join('\n') + '\n');
   return 0;

@@ -41,3 +41,26 @@ describe('bench targets and table', () => {
     expect(lines[3]).toContain('0.70 ms');
   });
 });
+
+describe('engine comparison', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { formatComparison } = require('../../bench/compare') as typeof import('../../bench/compare');
+  it('pairs rows by id and prints the ratio, saying which direction is better', () => {
+    const text = formatComparison(
+      'SQLite',
+      [
+        { id: 'read.1', label: 'read by id (1 conn)', rate: 4000, unit: 'req/s' },
+        { id: 'startup', label: 'start-up', rate: 500, unit: 'ms' },
+        { id: 'only.sqlite', label: 'only here', rate: 1, unit: 'req/s' },
+      ],
+      'MongoDB',
+      [
+        { id: 'read.1', label: 'read by id (1 conn)', rate: 1000, unit: 'req/s' },
+        { id: 'startup', label: 'start-up', rate: 1500, unit: 'ms' },
+      ],
+    );
+    expect(text).toMatch(/read by id \(1 conn\) \|\s+4,000 req\/s \|\s+1,000 req\/s \|\s+0\.25× \(higher is better\)/);
+    expect(text).toMatch(/start-up\s+\|\s+500 ms \|\s+1,500 ms \|\s+3\.00× \(lower is better\)/);
+    expect(text).not.toContain('only here');
+  });
+});
