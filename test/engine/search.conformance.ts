@@ -40,7 +40,11 @@ export function describeSearchConformance(name: string, makeEngine: () => Promis
   const skipped = new Map((options.skip ?? []).map((s) => [s.test, s.reason]));
   const test = (title: string, fn: () => Promise<void>) => {
     const reason = skipped.get(title);
-    if (reason) it.skip(`${title} (skipped: ${reason})`, fn);
+    if (reason) {
+      // eslint-disable-next-line no-console
+      console.log(`[search conformance ${name}] SKIPPED '${title}' — ${reason}`);
+      it.skip(`${title} (skipped: ${reason})`, fn);
+    }
     else it(title, fn);
   };
 
