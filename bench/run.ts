@@ -32,9 +32,12 @@ async function benchEngine(setup: EngineSetup, opts: BenchOptions, ds: Dataset):
   const rows: Row[] = [];
   const ids = new IdPool();
 
+  // Both measured servers (ingest, then the workloads on the loaded store) are profiled when asked.
+  const cpuProf = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(opts.cpuProfDir)}`] : [];
+
   // 1. Load through HTTP on an empty store: this is the ingest row.
   await setup.reset(store);
-  let server = await startServer({ env: setup.env(store) });
+  let server = await startServer({ env: setup.env(store), nodeArgs: cpuProf });
   try {
     log(`${setup.name}: ingesting ${ds.resources} resources with ${opts.ingestClients} clients…`);
     const ing = await ingestTransactions(server.baseUrl, ds, opts.ingestClients, ids);
@@ -54,7 +57,6 @@ async function benchEngine(setup: EngineSetup, opts: BenchOptions, ds: Dataset):
 
   // 2. Restart on the loaded store: start-up time, then the measured workloads, reads first and
   //    writes last so that searches see exactly the generated data.
-  const cpuProf = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(opts.cpuProfDir)}`] : [];
   server = await startServer({ env: setup.env(store), nodeArgs: cpuProf });
   try {
     rows.push({ id: 'startup', label: 'start-up on the loaded store (spawn → ready)', rate: server.startupWallMs, unit: 'ms', note: `server reports ${server.startupReportedMs} ms` });

@@ -1,6 +1,6 @@
 // The services every FHIR interaction needs, passed in explicitly (no singletons) so that a test
 // builds a complete server over any engine, with a fixed clock and id generator, in one line.
-import { randomUUID } from 'node:crypto';
+import { uuidV7 } from './ids';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Engine } from '../storage/engine';
 import type { ResourceValidator } from '../fhir/validation';
@@ -14,8 +14,8 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date() };
 
-/** Server-assigned logical ids: UUIDs, so ids never collide across stateless server processes. */
-export const uuidIds = (): string => randomUUID();
+/** Server-assigned logical ids: time-ordered UUIDs (see ids.ts), unique across server processes. */
+export const uuidIds = (): string => uuidV7();
 
 export interface Services {
   engine: Engine;
