@@ -51,6 +51,17 @@ export const MIGRATIONS: Migration[] = [
     description: 'search index tables (one per IndexValues kind; see docs/index-layout.md)',
     sql: SEARCH_INDEX_SQL,
   },
+  {
+    version: 3,
+    description: 'live resources of a type counted from an index alone',
+    // Every search filters on `deleted = 0`, which (type, last_updated) could not answer: counting
+    // all Observations read every one of their table rows (100k store: 20 ms → 1.8 ms; at 1M the
+    // whole-type count was 1.2 M matches/s). The same index still orders by _lastUpdated.
+    sql: `
+      DROP INDEX resources_type_updated;
+      CREATE INDEX resources_type_live ON resources(type, deleted, last_updated);
+    `,
+  },
 ];
 
 /** Brings a database file up to the newest schema; refuses a file from a newer release. */
