@@ -44,6 +44,18 @@ describe('compileSearch (golden)', () => {
     });
   });
 
+  it('an open date range next to a code is checked per candidate row; a closed range keeps its rid set', () => {
+    const DATE_GE = '(hi > ? OR (lo >= ? AND hi <= ? AND lo < ?))';
+    const CODE = `r.rid IN (SELECT k >> 20 FROM idx_token WHERE ${PIDS} AND c = ? AND s = ?)`;
+    expect(page('code=http://loinc.org|1234&date=ge2024-01-01').sql).toBe(
+      `${SELECT} FROM resources r WHERE r.deleted = 0 AND r.type IN (?) AND ${CODE} AND ` +
+        `EXISTS (SELECT 1 FROM idx_date NOT INDEXED WHERE k >= r.rid << 20 AND k < (r.rid + 1) << 20 AND ${PIDS} AND ${DATE_GE}) ORDER BY r.rid LIMIT ?`,
+    );
+    expect(page('code=http://loinc.org|1234&date=2024-03-05').sql).toMatch(/AND r\.rid IN \(SELECT k >> 20 FROM idx_date WHERE /);
+    // Alone, the open range is the only way in and stays a set.
+    expect(page('date=ge2024-01-01').sql).toContain(`r.rid IN (SELECT k >> 20 FROM idx_date WHERE ${PIDS} AND ${DATE_GE})`);
+  });
+
   it('composite components are compared inside one composite row', () => {
     expect(page('code-value-quantity=1234$gt5')).toEqual({
       sql: `${SELECT} FROM resources r WHERE r.deleted = 0 AND r.type IN (?) AND r.rid IN (SELECT k >> 20 FROM idx_composite WHERE ${PIDS} AND json_extract(c0, '$.c') = ? AND json_extract(c1, '$.hi') > ?) ORDER BY r.rid LIMIT ?`,
