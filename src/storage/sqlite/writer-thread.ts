@@ -42,6 +42,16 @@ function run(c: Command): unknown {
   }
 }
 
+/** Statistics are an optimisation: failing to refresh them (say, a lock held by another
+ * process) must not fail the writes that follow. */
+function maintain(): void {
+  try {
+    writer.maintain();
+  } catch {
+    // retried after the next commit
+  }
+}
+
 /** Reads change nothing, so their failure (e.g. a search too large for SQLite) is only theirs. */
 const READS = new Set<Command['op']>(['vread', 'search', 'ping']);
 
@@ -55,6 +65,7 @@ port.on('message', (batch: Command[]) => {
     try {
       const value = run(c);
       if (id !== undefined) reply({ id, ok: true, value });
+      if (c.op === 'commit') maintain();
     } catch (e) {
       if (!READS.has(c.op)) {
         failure = e;
