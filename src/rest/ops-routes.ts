@@ -2,8 +2,8 @@
 // database is usable) and Prometheus metrics. They carry no resource content.
 import { Router } from 'express';
 import type { Logger } from 'pino';
-import { Registry, collectDefaultMetrics, Counter, Histogram } from 'prom-client';
-import type { Engine } from '../storage/engine';
+import { Registry, collectDefaultMetrics, Counter, Gauge, Histogram } from 'prom-client';
+import type { Engine, WriteStatistics } from '../storage/engine';
 
 export interface HttpMetrics {
   registry: Registry;
@@ -27,7 +27,38 @@ export function createMetrics(): HttpMetrics {
   };
 }
 
+/**
+ * The engine's write path, read when /metrics is scraped: queue depth, groups and transactions
+ * committed, failed groups and commit wait. rate(commit_wait) / rate(groups) is the mean wait for
+ * a commit, rate(transactions) / rate(groups) the mean group size.
+ */
+function registerWriteMetrics(registry: Registry, statistics: () => WriteStatistics): void {
+  const counter = (name: string, help: string, value: (s: WriteStatistics) => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(value(statistics()));
+      },
+    });
+  new Gauge({
+    name: 'nimbus_write_queue_transactions',
+    help: 'Write transactions waiting for their turn',
+    registers: [registry],
+    collect() {
+      this.set(statistics().queued);
+    },
+  });
+  counter('nimbus_write_groups_total', 'Groups of write transactions committed together (one fsync each)', (s) => s.groups);
+  counter('nimbus_write_transactions_total', 'Write transactions committed', (s) => s.transactions);
+  counter('nimbus_write_failed_groups_total', 'Groups the database failed to commit (their callers got errors)', (s) => s.failedGroups);
+  counter('nimbus_write_commit_wait_seconds_total', 'Time spent waiting for commits after a group was prepared', (s) => s.commitWaitSeconds);
+}
+
 export function opsRoutes(engine: Engine, metrics: HttpMetrics, logger: Logger): Router {
+  if (engine.writeStatistics) registerWriteMetrics(metrics.registry, () => engine.writeStatistics!());
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'alive' });

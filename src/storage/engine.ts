@@ -86,4 +86,19 @@ export interface Engine extends EngineReader {
   /** Throws when the database is unusable (readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** Counters of the write path, for /metrics; engines without a write queue leave it out. */
+  writeStatistics?(): WriteStatistics;
+}
+
+/** Cumulative since start, except `queued`. */
+export interface WriteStatistics {
+  /** Transactions waiting for their turn now. */
+  queued: number;
+  /** Groups committed (one fsync each) and the transactions they carried. */
+  groups: number;
+  transactions: number;
+  /** Groups that failed in the database (disk full, I/O error): their callers got errors. */
+  failedGroups: number;
+  /** Time callers waited for commits after their group was prepared, summed over groups. */
+  commitWaitSeconds: number;
 }

@@ -50,6 +50,7 @@ it('fails the whole group when the writer thread fails, stores nothing of it, an
   expect(await engine.read('Patient', 'broken')).toBeUndefined();
   expect(await engine.read('Patient', 'neighbour')).toBeUndefined();
   expect((await engine.read('Patient', 'kept'))?.versionId).toBe(1);
+  expect(engine.writeStatistics()).toMatchObject({ failedGroups: 1, queued: 0 });
 
   // The writer recovers: the next transaction sees the committed state (version 1), not the
   // failed group's version 2, and writes version 2 itself.

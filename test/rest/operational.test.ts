@@ -64,4 +64,21 @@ describe('metadata and operational endpoints', () => {
     expect(res.text).not.toContain('abc-secret-id');
     expect(res.text).not.toContain('Smith');
   });
+
+  it('Prometheus metrics show the write path: groups, transactions and the queue', async () => {
+    const metric = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    const before = (await t.http.get('/metrics')).text;
+    const created = await Promise.all(
+      Array.from({ length: 5 }, () => t.http.post('/fhir/Patient').set('Content-Type', 'application/fhir+json').send({ resourceType: 'Patient', active: true })),
+    );
+    expect(created.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+    const after = (await t.http.get('/metrics')).text;
+    expect(metric(after, 'nimbus_write_transactions_total') - metric(before, 'nimbus_write_transactions_total')).toBe(5);
+    const groups = metric(after, 'nimbus_write_groups_total') - metric(before, 'nimbus_write_groups_total');
+    expect(groups).toBeGreaterThanOrEqual(1);
+    expect(groups).toBeLessThanOrEqual(5);
+    expect(metric(after, 'nimbus_write_queue_transactions')).toBe(0);
+    expect(metric(after, 'nimbus_write_failed_groups_total')).toBe(0);
+    expect(metric(after, 'nimbus_write_commit_wait_seconds_total')).toBeGreaterThan(metric(before, 'nimbus_write_commit_wait_seconds_total'));
+  });
 });

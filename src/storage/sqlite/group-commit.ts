@@ -16,7 +16,7 @@
 // read connection. If the writer thread fails a write or a commit (disk full, I/O error), it
 // rolls back and refuses every command until `reset`; the main thread then fails that group and
 // the one prepared behind it (which may have read the failed group's writes), and resets.
-import type { EngineTransaction, ResourceVersion } from '../engine';
+import type { EngineTransaction, ResourceVersion, WriteStatistics } from '../engine';
 import { PendingWrites } from './pending-writes';
 import type { WriterChannel } from './writer-channel';
 
@@ -46,6 +46,7 @@ export class GroupCommit {
   private failedThrough = 0;
   private resetNeeded = false;
   private closed = false;
+  private readonly counts = { groups: 0, transactions: 0, failedGroups: 0, commitWaitSeconds: 0 };
 
   constructor(
     private readonly channel: WriterChannel,
@@ -59,6 +60,10 @@ export class GroupCommit {
       this.queue.push({ fn: fn as Job['fn'], resolve: resolve as Job['resolve'], reject });
       if (!this.pumping) void this.pump();
     });
+  }
+
+  statistics(): WriteStatistics {
+    return { queued: this.queue.length, ...this.counts };
   }
 
   /** Refuses new transactions and waits until every queued one is answered. */
@@ -111,12 +116,23 @@ export class GroupCommit {
   }
 
   private commit(group: Group): Promise<void> {
+    const posted = performance.now();
+    const counted = (failed: boolean) => {
+      this.counts.commitWaitSeconds += (performance.now() - posted) / 1000;
+      if (failed) this.counts.failedGroups++;
+      else {
+        this.counts.groups++;
+        this.counts.transactions += group.jobs.length;
+      }
+    };
     return this.channel.request('commit').then(
       () => {
+        counted(false);
         this.pending.committed(group.seq);
         group.jobs.forEach((job, i) => (group.outcomes[i].ok ? job.resolve(group.outcomes[i].value) : job.reject(group.outcomes[i].value)));
       },
       (e: unknown) => {
+        counted(true);
         if (group.seq > this.failedThrough) {
           // The writer thread refuses everything until reset, so the group being prepared now
           // (begun before this reply) fails too; the next group begins with the reset.

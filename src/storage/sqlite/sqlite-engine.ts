@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import type { Engine, EngineTransaction, HistoryPage, HistoryQuery, ResourceVersion, ScanOptions, TransactionOptions } from '../engine';
+import type { Engine, EngineTransaction, HistoryPage, HistoryQuery, ResourceVersion, ScanOptions, TransactionOptions, WriteStatistics } from '../engine';
 import type { SearchPlan, SearchResult } from '../../search/plan';
 import { toVersion, type VersionRow } from './rows';
 import { migrate, type Migration, MIGRATIONS } from './migrations';
@@ -71,6 +71,10 @@ export class SqliteEngine implements Engine {
   /** See group-commit.ts: transactions are grouped, each in its own savepoint, one fsync per group. */
   transaction<T>(fn: (tx: EngineTransaction) => Promise<T>, _options?: TransactionOptions): Promise<T> {
     return this.commits.transaction(fn);
+  }
+
+  writeStatistics(): WriteStatistics {
+    return this.commits.statistics();
   }
 
   async history(q: HistoryQuery): Promise<HistoryPage> {
