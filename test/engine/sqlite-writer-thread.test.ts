@@ -64,6 +64,44 @@ it('fails the whole group when the writer thread fails, stores nothing of it, an
   expect(JSON.parse((await engine.vread('Patient', 'kept', 2))!.json!).active).toBe(false);
 });
 
+it('never builds on a failed write: a transaction queued right behind it fails too or starts from the committed state', async () => {
+  // Whether the second transaction is prepared before or after the writer thread reports the
+  // failure depends on timing; both interleavings occur over these rounds. Either way it must not
+  // store version 2 on top of a version 1 that never committed.
+  const outcomes = new Set<string>();
+  for (let round = 0; round < 30; round++) {
+    const id = `x${round}`;
+    let behind: Promise<number> | undefined;
+    const failing = engine.transaction(async (tx) => {
+      await tx.write(version('Patient', id, 1, 1, {}, unstorable()));
+      setImmediate(() => {
+        behind = engine.transaction(async (tx2) => {
+          const next = ((await tx2.read('Patient', id))?.versionId ?? 0) + 1;
+          await tx2.write(version('Patient', id, next, 2));
+          return next;
+        });
+      });
+    });
+    await expect(failing).rejects.toThrow(/NOT NULL/);
+    while (!behind) await new Promise<void>((resolve) => setImmediate(resolve));
+    const written = await behind.then(
+      (v) => v,
+      () => undefined,
+    );
+    const stored = await engine.read('Patient', id);
+    if (written === undefined) expect(stored).toBeUndefined();
+    else {
+      expect(written).toBe(1);
+      expect(stored?.versionId).toBe(1);
+    }
+    outcomes.add(written === undefined ? 'failed with it' : 'started after it');
+  }
+  // The engine keeps working afterwards.
+  await engine.transaction((tx) => tx.write(version('Patient', 'after', 1, 3)));
+  expect((await engine.read('Patient', 'after'))?.versionId).toBe(1);
+  console.log(`transactions queued behind a failed write: ${[...outcomes].join(', ')}`);
+});
+
 it('answers a search inside a transaction with its own writes, and a query too large for SQLite with a 400', async () => {
   const nested = (depth: number): SearchPlan['where'][number] => (depth === 0 ? { kind: 'id', ids: ['p1'] } : { kind: 'not', predicate: nested(depth - 1) });
   const outcome = await engine.transaction(async (tx) => {
