@@ -1,5 +1,6 @@
 // Builds the Express app from explicit services: operational endpoints, then the FHIR base with
 // content negotiation, body reading, the interaction routes and the one error middleware.
+import type { RequestListener } from 'node:http';
 import express, { type Request, type Response, type NextFunction, type Router } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from './config';
@@ -11,7 +12,8 @@ import { readHandler, resourceRoutes } from './rest/resource-routes';
 import { ID_PATTERN } from './interactions/resource-write';
 import { historyRoutes } from './rest/history-routes';
 import { metadataRoute } from './rest/metadata-route';
-import { createMetrics, opsRoutes } from './rest/ops-routes';
+import { createMetrics, opsRoutes, recordRequest } from './rest/ops-routes';
+import { withFastRead } from './rest/fast-read';
 import type { CapabilitySources, SystemInteraction, TypeInteraction } from './fhir/capability';
 
 export interface AppDeps {
@@ -38,7 +40,8 @@ export interface Feature {
 
 export const SOFTWARE = { name: 'Nimbus FHIR', version: '0.1.0' };
 
-export function createApp(deps: AppDeps): express.Express {
+/** The request listener of the FHIR server: the read-by-id fast path (fast-read.ts), then Express. */
+export function createApp(deps: AppDeps): RequestListener {
   const { config, services, logger } = deps;
   const app = express();
   app.disable('x-powered-by');
@@ -50,10 +53,7 @@ export function createApp(deps: AppDeps): express.Express {
     const start = process.hrtime.bigint();
     res.on('finish', () => {
       const route = req.route?.path ? `${(res.locals.mount as string | undefined) ?? ''}${String(req.route.path)}` : 'unmatched';
-      metrics.requests.inc({ method: req.method, route, status: String(res.statusCode) });
-      metrics.duration.observe({ method: req.method, route }, Number(process.hrtime.bigint() - start) / 1e9);
-      // Paths and statuses only: query strings and bodies can hold patient data.
-      logger.debug({ method: req.method, route, status: res.statusCode, ms: Number(process.hrtime.bigint() - start) / 1e6 }, 'request');
+      recordRequest(metrics, logger, req.method, route, res.statusCode, start);
     });
     next();
   });
@@ -82,7 +82,7 @@ export function createApp(deps: AppDeps): express.Express {
     throw errors.unknownRoute(req.path);
   });
   app.use(errorMiddleware(logger, config.maxBodyBytes));
-  return app;
+  return withFastRead(app, services, metrics, logger);
 }
 
 /** `[type]/[id]` of a known type and an id-shaped id (not `_history`, `_search`, `$op`). */

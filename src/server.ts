@@ -1,7 +1,7 @@
 // Assembles a complete server from a configuration: engine, services, conformance resources from
-// fhir-profiles/, features and the Express app. main.ts (CLI) and the tests both use it, so what
-// is tested is what runs.
-import type { Express } from 'express';
+// fhir-profiles/, features and the HTTP request listener (Express behind the read fast path).
+// main.ts (CLI) and the tests both use it, so what is tested is what runs.
+import type { RequestListener } from 'node:http';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config';
 import { createApp, type Feature } from './app';
@@ -22,7 +22,8 @@ import { openEngine } from './storage/open-engine';
 import { writeFeatures } from './rest/bundle-routes';
 
 export interface Server {
-  app: Express;
+  /** The HTTP request listener (give it to http.createServer or supertest). */
+  app: RequestListener;
   services: Services;
   search: SearchServices;
   engine: Engine;

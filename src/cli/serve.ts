@@ -1,5 +1,6 @@
 // `nimbus-fhir serve`: runs the server until SIGTERM/SIGINT, then shuts down gracefully: stop
 // accepting, let in-flight requests finish, close the database.
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../config';
 import { buildServer } from '../server';
@@ -13,7 +14,7 @@ export const serveCommand: Command = {
     const startedAt = performance.now();
     const config = loadConfig(process.env, args);
     const server = await buildServer(config);
-    const http = server.app.listen(config.port, config.host);
+    const http = createServer(server.app).listen(config.port, config.host);
     await new Promise<void>((resolve, reject) => {
       http.once('listening', resolve);
       http.once('error', reject);

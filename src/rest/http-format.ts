@@ -18,13 +18,16 @@ const JSON_BODY_TYPES = new Set([FHIR_JSON, JSON_TYPE, 'application/json+fhir', 
 
 /** Chooses the response media type, or throws 406. Called once per request by a middleware. */
 export function negotiate(req: Request): string {
-  const format = firstQueryValue(req, '_format');
+  return negotiateMediaType(firstQueryValue(req, '_format'), req.headers.accept);
+}
+
+/** The media type for `_format` (wins when given) and the Accept header, or a 406. */
+export function negotiateMediaType(format: string | undefined, accept: string | undefined): string {
   if (format !== undefined) {
     const chosen = FORMAT_ALIASES[format.trim().toLowerCase().split(';')[0].trim()];
     if (!chosen) throw errors.notAcceptable(format);
     return chosen;
   }
-  const accept = req.headers.accept;
   if (!accept) return FHIR_JSON;
   let wildcard = false;
   for (const part of accept.split(',')) {
@@ -61,7 +64,7 @@ export function sendJson(req: Request, res: Response, status: number, body: unkn
 }
 
 /** ETag and Last-Modified of a version (on reads and writes alike). */
-export function setVersionHeaders(res: Response, v: ResourceVersion): void {
+export function setVersionHeaders(res: { setHeader(name: string, value: string): unknown }, v: ResourceVersion): void {
   res.setHeader('ETag', `W/"${v.versionId}"`);
   res.setHeader('Last-Modified', new Date(v.lastUpdated).toUTCString());
 }

@@ -11,6 +11,15 @@ export interface HttpMetrics {
   duration: Histogram<'method' | 'route'>;
 }
 
+/** Counts and times one answered request, and logs it at debug level. Paths and statuses only:
+ * query strings and bodies can hold patient data. */
+export function recordRequest(metrics: HttpMetrics, logger: Logger, method: string, route: string, status: number, startNs: bigint): void {
+  const seconds = Number(process.hrtime.bigint() - startNs) / 1e9;
+  metrics.requests.inc({ method, route, status: String(status) });
+  metrics.duration.observe({ method, route }, seconds);
+  if (logger.isLevelEnabled('debug')) logger.debug({ method, route, status, ms: seconds * 1000 }, 'request');
+}
+
 export function createMetrics(): HttpMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'nimbus_' });
