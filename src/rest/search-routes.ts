@@ -8,7 +8,7 @@
 import express, { type Request, type Response, type NextFunction } from 'express';
 import type { Feature } from '../app';
 import { errors } from '../fhir/errors';
-import { search, type SearchServices } from '../search/service';
+import { searchJson, type SearchServices } from '../search/service';
 import { baseUrlOf, parsePrefer, param } from './request';
 import { sendJson } from './http-format';
 
@@ -32,7 +32,7 @@ export function searchFeature(services: SearchServices, options: { baseUrl: stri
   const isType = (t: string) => services.registry.resourceTypes.has(t);
 
   const run = async (req: Request, res: Response, query: Array<[string, string]>, target: { resourceType?: string; compartment?: { type: string; id: string } }) => {
-    const bundle = await search(services, {
+    const bundle = await searchJson(services, {
       ...target,
       query,
       lenient: parsePrefer(req).lenient,

@@ -1,12 +1,11 @@
 // The search interaction without HTTP: query pairs in, searchset Bundle out. The REST adapter
 // (rest/search-routes.ts) only reads the request; operations (e.g. $everything) can call this too.
-import type { Bundle } from '@medplum/fhirtypes';
 import type { Engine } from '../storage/engine';
 import type { SearchRegistry } from './registry';
 import type { Terminology } from './terminology';
 import type { Compartments } from './compartments';
 import { parseSearchQuery } from './parse-query';
-import { searchsetBundle } from './bundle';
+import { searchsetText } from './bundle';
 import { errors } from '../fhir/errors';
 
 export interface SearchServices {
@@ -29,7 +28,13 @@ export interface SearchRequest {
   baseUrl: string;
 }
 
-export async function search(services: SearchServices, request: SearchRequest): Promise<Bundle> {
+/** The searchset Bundle as JSON text (resources embedded as stored): what the REST route sends. */
+export async function searchJson(services: SearchServices, request: SearchRequest): Promise<string> {
+  const { parsed, result, options } = await run(services, request);
+  return searchsetText(parsed, result, options);
+}
+
+async function run(services: SearchServices, request: SearchRequest) {
   const { registry } = services;
   let resourceTypes: string[] = [];
   if (request.resourceType && request.resourceType !== '*') {
@@ -55,5 +60,5 @@ export async function search(services: SearchServices, request: SearchRequest): 
     path = `${type}/${id}/${request.resourceType ?? '*'}`;
   }
   const result = await services.engine.search(parsed.plan);
-  return searchsetBundle(parsed, result, { baseUrl: request.baseUrl, path, model: registry.model });
+  return { parsed, result, options: { baseUrl: request.baseUrl, path, model: registry.model } };
 }
