@@ -3,7 +3,7 @@
 // (If-Match, conditional criteria) is checked against the state it then changes. The `*In`
 // variants take an open transaction: Bundle transactions compose them.
 import type { Resource } from '@medplum/fhirtypes';
-import { errors } from '../fhir/errors';
+import { errors, FhirError } from '../fhir/errors';
 import type { EngineReader, EngineTransaction, ResourceVersion } from '../storage/engine';
 import type { Services } from './services';
 import { assertBodyType, assertId, assertResourceType, nextInstant, prepareVersion } from './resource-write';
@@ -117,8 +117,31 @@ export async function vreadIn(reader: EngineReader, services: Services, type: st
 // ---- one-shot forms, each its own transaction ---------------------------------------------------
 export const create = (s: Services, type: string, body: unknown) => s.engine.transaction((tx) => createIn(tx, s, type, body));
 export const update = (s: Services, type: string, id: string, body: unknown, pre?: WritePreconditions) =>
-  s.engine.transaction((tx) => updateIn(tx, s, type, id, body, pre));
+  afterConcurrentWriters(pre, () => s.engine.transaction((tx) => updateIn(tx, s, type, id, body, pre)));
 export const remove = (s: Services, type: string, id: string, pre?: WritePreconditions) =>
-  s.engine.transaction((tx) => deleteIn(tx, s, type, id, pre));
+  afterConcurrentWriters(pre, () => s.engine.transaction((tx) => deleteIn(tx, s, type, id, pre)));
+
+/** What engines report when another writer changed the resource between read and write. */
+const LOST_RACE = new Set(['CONCURRENT_UPDATE', 'VERSION_NOT_NEWER']);
+const RACE_ATTEMPTS = 8;
+
+/**
+ * An update or delete without If-Match does not claim to replace a particular version, so a
+ * concurrent writer is no conflict for it: it simply becomes the next version after that writer's.
+ * Engines that serialise writers (SQLite) never lose such a race; MongoDB without transactions
+ * detects it (compare-and-set) and reports a 409, which is retried here with a short random
+ * backoff. With If-Match the client named the version, and the conflict is theirs to see.
+ */
+export async function afterConcurrentWriters<T>(pre: WritePreconditions | undefined, write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (e) {
+      const lostRace = e instanceof FhirError && LOST_RACE.has(e.errorCode);
+      if (!lostRace || pre?.ifMatch !== undefined || attempt >= RACE_ATTEMPTS) throw e;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 4 * attempt));
+    }
+  }
+}
 export const read = (s: Services, type: string, id: string) => readIn(s.engine, s, type, id);
 export const vread = (s: Services, type: string, id: string, vid: string) => vreadIn(s.engine, s, type, id, vid);

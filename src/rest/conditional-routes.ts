@@ -11,6 +11,7 @@ import {
   type CriteriaMatcher,
 } from '../interactions/conditional';
 import type { Services } from '../interactions/services';
+import { afterConcurrentWriters } from '../interactions/crud';
 import { readJsonBody, sendJson, setVersionHeaders } from './http-format';
 import { rawQuery } from './patch-routes';
 import { param, parsePrefer } from './request';
@@ -38,8 +39,9 @@ export function conditionalRoutes(services: Services, matcher: CriteriaMatcher |
     const criteria = rawQuery(req);
     if (!criteria) return next();
     const body = readJsonBody(req);
-    const outcome = await services.engine.transaction((tx) =>
-      conditionalUpdateIn(tx, services, requireMatcher(matcher), param(req, 'type'), criteria, body, { ifMatch: req.headers['if-match'] }),
+    const pre = { ifMatch: req.headers['if-match'] };
+    const outcome = await afterConcurrentWriters(pre, () =>
+      services.engine.transaction((tx) => conditionalUpdateIn(tx, services, requireMatcher(matcher), param(req, 'type'), criteria, body, pre)),
     );
     sendWrite(req, res, outcome, options);
   });
@@ -47,11 +49,9 @@ export function conditionalRoutes(services: Services, matcher: CriteriaMatcher |
   router.delete('/:type', async (req, res, next) => {
     const criteria = rawQuery(req);
     if (!criteria) return next();
-    const outcomes = await services.engine.transaction((tx) =>
-      conditionalDeleteIn(tx, services, requireMatcher(matcher), param(req, 'type'), criteria, {
-        allowMultiple: options.allowMultipleDelete,
-        ifMatch: req.headers['if-match'],
-      }),
+    const pre = { allowMultiple: options.allowMultipleDelete, ifMatch: req.headers['if-match'] };
+    const outcomes = await afterConcurrentWriters(pre, () =>
+      services.engine.transaction((tx) => conditionalDeleteIn(tx, services, requireMatcher(matcher), param(req, 'type'), criteria, pre)),
     );
     const written = outcomes.filter((o) => o.version);
     if (written.length === 1) setVersionHeaders(res, written[0].version!);

@@ -5,6 +5,7 @@ import { Router, type Request } from 'express';
 import type { CriteriaMatcher } from '../interactions/conditional';
 import { conditionalPatchIn, JSON_PATCH_TYPE, parsePatch, patchIn, type PatchDocument } from '../interactions/patch';
 import type { Services } from '../interactions/services';
+import { afterConcurrentWriters } from '../interactions/crud';
 import { errors } from '../fhir/errors';
 import { isJsonBodyType, parseJson } from './http-format';
 import { param } from './request';
@@ -30,17 +31,17 @@ export function patchRoutes(services: Services, matcher: CriteriaMatcher | undef
   const router = Router();
   router.patch('/:type/:id', async (req, res) => {
     const patch = readPatch(req);
-    const outcome = await services.engine.transaction((tx) =>
-      patchIn(tx, services, param(req, 'type'), param(req, 'id'), patch, { ifMatch: req.headers['if-match'] }),
-    );
+    const pre = { ifMatch: req.headers['if-match'] };
+    const outcome = await afterConcurrentWriters(pre, () => services.engine.transaction((tx) => patchIn(tx, services, param(req, 'type'), param(req, 'id'), patch, pre)));
     sendWrite(req, res, outcome, options);
   });
   router.patch('/:type', async (req, res, next) => {
     const criteria = rawQuery(req);
     if (!criteria) return next(); // PATCH on a bare type is not an interaction: 405 from app.ts
     const patch = readPatch(req);
-    const outcome = await services.engine.transaction((tx) =>
-      conditionalPatchIn(tx, services, matcher, param(req, 'type'), criteria, patch, { ifMatch: req.headers['if-match'] }),
+    const pre = { ifMatch: req.headers['if-match'] };
+    const outcome = await afterConcurrentWriters(pre, () =>
+      services.engine.transaction((tx) => conditionalPatchIn(tx, services, matcher, param(req, 'type'), criteria, patch, pre)),
     );
     sendWrite(req, res, outcome, options);
   });
