@@ -9,7 +9,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { Logger } from 'pino';
 import type { Services } from '../interactions/services';
 import { ID_PATTERN } from '../interactions/resource-write';
-import { negotiateMediaType, setVersionHeaders } from './http-format';
+import { jsonContentType, negotiateMediaType, setVersionHeaders } from './http-format';
 import { recordRequest, type HttpMetrics } from './ops-routes';
 
 const PREFIX = '/fhir/';
@@ -33,7 +33,7 @@ export function withFastRead(app: RequestListener, services: Services, metrics: 
     if (!v || v.deleted || v.json === undefined) return void app(req, res); // 404 / 410 with their OperationOutcomes
     setVersionHeaders(res, v);
     res.statusCode = 200;
-    res.setHeader('Content-Type', `${target.mediaType}; charset=utf-8`);
+    res.setHeader('Content-Type', jsonContentType(target.mediaType));
     res.end(v.json);
     recordRequest(metrics, logger, 'GET', ROUTE, 200, start);
   }

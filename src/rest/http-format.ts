@@ -59,8 +59,13 @@ export function sendJson(req: Request, res: Response, status: number, body: unkn
   if (typeof body === 'string') text = isPretty(req) ? JSON.stringify(JSON.parse(body), null, 2) : body;
   else text = JSON.stringify(body, null, isPretty(req) ? 2 : undefined);
   res.status(status);
-  res.setHeader('Content-Type', `${mediaType}; charset=utf-8`);
+  res.setHeader('Content-Type', jsonContentType(mediaType));
   res.end(text);
+}
+
+/** The Content-Type header of a JSON body in the negotiated media type. */
+export function jsonContentType(mediaType: string): string {
+  return `${mediaType}; charset=utf-8`;
 }
 
 /** ETag and Last-Modified of a version (on reads and writes alike). */

@@ -48,14 +48,16 @@ export class SqliteEngine implements Engine {
     this.readStmts = new VersionStatements(this.reader);
     this.readIndex = new SqliteSearchIndex(this.reader);
     this.writer = new WriterChannel(options.file);
-    this.commits = new GroupCommit(this.writer, (type, id) => {
-      const row = this.readStmts.read.get(type, id);
-      return row && toVersion(row);
-    });
+    this.commits = new GroupCommit(this.writer, (type, id) => this.committed(type, id));
   }
 
   async read(resourceType: string, id: string): Promise<ResourceVersion | undefined> {
-    const row = this.readStmts.read.get(resourceType, id);
+    return this.committed(resourceType, id);
+  }
+
+  /** The current version as last committed (what the read connection sees). */
+  private committed(type: string, id: string): ResourceVersion | undefined {
+    const row = this.readStmts.read.get(type, id);
     return row && toVersion(row);
   }
 
