@@ -4,7 +4,7 @@
 // variants take an open transaction: Bundle transactions compose them.
 import type { Resource } from '@medplum/fhirtypes';
 import { errors, FhirError } from '../fhir/errors';
-import type { EngineReader, EngineTransaction, ResourceVersion } from '../storage/engine';
+import { LOST_RACE_CODES, type EngineReader, type EngineTransaction, type ResourceVersion } from '../storage/engine';
 import type { Services } from './services';
 import { assertBodyType, assertId, assertResourceType, nextInstant, prepareVersion } from './resource-write';
 
@@ -121,8 +121,6 @@ export const update = (s: Services, type: string, id: string, body: unknown, pre
 export const remove = (s: Services, type: string, id: string, pre?: WritePreconditions) =>
   afterConcurrentWriters(pre, () => s.engine.transaction((tx) => deleteIn(tx, s, type, id, pre)));
 
-/** What engines report when another writer changed the resource between read and write. */
-const LOST_RACE = new Set(['CONCURRENT_UPDATE', 'VERSION_NOT_NEWER']);
 const RACE_ATTEMPTS = 8;
 
 /**
@@ -137,7 +135,7 @@ export async function afterConcurrentWriters<T>(pre: WritePreconditions | undefi
     try {
       return await write();
     } catch (e) {
-      const lostRace = e instanceof FhirError && LOST_RACE.has(e.errorCode);
+      const lostRace = e instanceof FhirError && LOST_RACE_CODES.has(e.errorCode);
       if (!lostRace || pre?.ifMatch !== undefined || attempt >= RACE_ATTEMPTS) throw e;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 4 * attempt));
     }

@@ -9,7 +9,7 @@
 // - ranges are half-open `[low, high)` on both sides (search value and stored value), compared as
 //   described on RangePredicate;
 // - `nothing` matches no resource (e.g. `_id=` of a type the parameter cannot target).
-import type { ResourceVersion } from '../storage/engine';
+import type { ResourceVersion } from '../storage/version';
 import type { IndexKind } from './index-values';
 
 /** R4 prefixes for ordered values. */

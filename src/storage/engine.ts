@@ -2,25 +2,10 @@
 // BSON: they hand over versions with their IndexValues, and SearchPlans, and get versions back.
 import type { IndexValues } from '../search/index-values';
 import type { SearchPlan, SearchResult } from '../search/plan';
+import type { ResourceVersion, VersionWrite } from './version';
 
-/** One stored version of a resource, exactly as the engine keeps it. */
-export interface ResourceVersion {
-  resourceType: string;
-  id: string;
-  /** Server-assigned, 1, 2, 3… per resource; a delete is a version too. */
-  versionId: number;
-  /** ISO-8601 instant with milliseconds and `Z`, as written into meta.lastUpdated. */
-  lastUpdated: string;
-  deleted: boolean;
-  /** The resource as JSON text (meta included); absent for a delete. Kept as text so a read can be
-   * answered without a parse/stringify round trip. */
-  json?: string;
-}
-
-/** A version to make current, with the search index values of its content (none for a delete). */
-export interface VersionWrite extends ResourceVersion {
-  index?: IndexValues;
-}
+export type { ResourceVersion, VersionWrite } from './version';
+export { engineErrors, LOST_RACE_CODES } from './engine-errors';
 
 export interface HistoryQuery {
   /** Absent: system-level history. */

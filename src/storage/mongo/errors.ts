@@ -1,6 +1,7 @@
 // The MongoDB engine's own FhirError factories (the shared catalogue in fhir/errors.ts stays
 // engine-neutral): what a client can do about a deployment limit or a concurrent writer.
 import { FhirError } from '../../fhir/errors';
+import { engineErrors } from '../engine-errors';
 
 export const mongoErrors = {
   replicaSetRequired: (topology: string) =>
@@ -13,22 +14,8 @@ export const mongoErrors = {
           'without multi-document transactions. Send the entries as a batch Bundle, or run MongoDB as a replica set (even a single-node one).',
       },
     ]),
-  concurrentUpdate: (type: string, id: string, versionId: number) =>
-    new FhirError(409, 'CONCURRENT_UPDATE', [
-      {
-        severity: 'error',
-        code: 'conflict',
-        diagnostics: `${type}/${id} was changed by another request while version ${versionId} was being written; read it again and retry`,
-      },
-    ]),
-  notNewer: (type: string, id: string, versionId: number, current?: number) =>
-    new FhirError(409, 'VERSION_NOT_NEWER', [
-      {
-        severity: 'error',
-        code: 'conflict',
-        diagnostics: `version ${versionId} of ${type}/${id} is not newer than the current version${current !== undefined ? ` ${current}` : ''}`,
-      },
-    ]),
+  concurrentUpdate: engineErrors.concurrentUpdate,
+  notNewer: engineErrors.notNewer,
   tooCostly: (what: string, limit: number) =>
     new FhirError(400, 'SEARCH_TOO_COSTLY', [
       { severity: 'error', code: 'too-costly', diagnostics: `${what} matches more than ${limit} resources; narrow the search` },

@@ -19,6 +19,7 @@
 import type { EngineTransaction, ResourceVersion, WriteStatistics } from '../engine';
 import { PendingWrites } from './pending-writes';
 import type { WriterChannel } from './writer-channel';
+import { engineErrors } from '../engine-errors';
 
 /** Most transactions committed together; bounds the latency a group adds to its first member. */
 const MAX_GROUP = 256;
@@ -156,7 +157,7 @@ export class GroupCommit {
         // transaction, not the group it would poison there.
         const now = current(version.resourceType, version.id);
         if (now && version.versionId <= now.versionId) {
-          throw new Error(`version ${version.versionId} of ${version.resourceType}/${version.id} is not newer than ${now.versionId}`);
+          throw engineErrors.notNewer(version.resourceType, version.id, version.versionId, now.versionId);
         }
         this.pending.put(seq, version);
         this.channel.send({ op: 'write', version });

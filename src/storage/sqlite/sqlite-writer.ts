@@ -9,6 +9,7 @@ import type { SearchPlan, SearchResult } from '../../search/plan';
 import { toVersion } from './rows';
 import { openDatabase, VersionStatements, withQueryLimits } from './connection';
 import { SqliteSearchIndex } from './search/execute';
+import { engineErrors } from '../engine-errors';
 
 /**
  * Keeps SQLite's query-planner statistics (ANALYZE, sqlite_stat1) in step with a growing database.
@@ -123,7 +124,7 @@ export class SqliteWriter {
     this.writtenInTransaction++;
     const current = this.stmts.ridOf.get(v.resourceType, v.id);
     if (current && v.versionId <= current.version) {
-      throw new Error(`version ${v.versionId} of ${v.resourceType}/${v.id} is not newer than ${current.version}`);
+      throw engineErrors.notNewer(v.resourceType, v.id, v.versionId, current.version);
     }
     const row = {
       type: v.resourceType,

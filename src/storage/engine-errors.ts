@@ -1,0 +1,28 @@
+// Errors that are part of the engine contract: every engine throws these (and only these) when a
+// concurrent writer got there first, so the layers above can retry a version-unaware write
+// without knowing which engine they run on.
+import { FhirError } from '../fhir/errors';
+
+export const engineErrors = {
+  /** Another writer changed the resource between this transaction's read and its write. */
+  concurrentUpdate: (type: string, id: string, versionId: number) =>
+    new FhirError(409, 'CONCURRENT_UPDATE', [
+      {
+        severity: 'error',
+        code: 'conflict',
+        diagnostics: `${type}/${id} was changed by another request while version ${versionId} was being written; read it again and retry`,
+      },
+    ]),
+  /** The version being written is not newer than the one already current. */
+  notNewer: (type: string, id: string, versionId: number, current?: number) =>
+    new FhirError(409, 'VERSION_NOT_NEWER', [
+      {
+        severity: 'error',
+        code: 'conflict',
+        diagnostics: `version ${versionId} of ${type}/${id} is not newer than the current version${current !== undefined ? ` ${current}` : ''}`,
+      },
+    ]),
+};
+
+/** The errorCodes of a lost race: a write that claimed no version may simply retry. */
+export const LOST_RACE_CODES: ReadonlySet<string> = new Set(['CONCURRENT_UPDATE', 'VERSION_NOT_NEWER']);
