@@ -76,6 +76,8 @@ export class Builder {
         return '0';
       case 'id':
         return `${res}.id IN (${p.ids.map((id) => this.bind(id)).join(', ')})`;
+      case 'type':
+        return p.types.length ? `${res}.type IN (${p.types.map((t) => this.bind(t)).join(', ')})` : '0';
       case 'missing': {
         const not = p.missing ? 'NOT IN' : 'IN';
         const text = TEXT_COLUMN[p.param];
