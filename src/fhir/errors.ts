@@ -95,13 +95,20 @@ export const errors = {
       `Content-Type '${contentType.slice(0, 100)}' is not accepted: send application/fhir+json or application/json`,
     ),
   payloadTooLarge: (limit: string) => err(413, 'PAYLOAD_TOO_LARGE', 'too-costly', `The body exceeds the limit of ${limit}`),
-  methodNotAllowed: (method: string, path: string, allow: string[]) =>
-    new FhirError(405, 'METHOD_NOT_ALLOWED', [{ severity: 'error', code: 'not-supported', diagnostics: `${method} is not supported on ${path}` }], {
+  methodNotAllowed: (method: string, path: string, allow: string[], why?: string) =>
+    new FhirError(405, 'METHOD_NOT_ALLOWED', [{ severity: 'error', code: 'not-supported', diagnostics: why ?? `${method} is not supported on ${path}` }], {
       Allow: allow.join(', '),
     }),
+  unknownOperation: (code: string) =>
+    err(404, 'UNKNOWN_OPERATION', 'not-supported', `This server has no operation $${code.slice(0, 64)}; GET [base]/metadata lists the operations it performs`),
+  operationLevel: (code: string, level: string, allowed: string) =>
+    err(400, 'OPERATION_LEVEL', 'not-supported', `$${code} cannot be invoked at the ${level} level (its definition allows: ${allowed})`),
+  unknownJob: (id: string) => err(404, 'UNKNOWN_JOB', 'not-found', `There is no asynchronous request '${id.slice(0, 64)}' (it may have expired or been cancelled)`),
+  forbidden: (text: string) => err(403, 'FORBIDDEN', 'forbidden', `Not permitted: ${text}`),
   notSupported: (text: string) => err(400, 'NOT_SUPPORTED', 'not-supported', text),
   invalidParam: (name: string, why: string) => err(400, 'INVALID_PARAM', 'invalid', `Parameter '${name}': ${why}`),
   unknownRoute: (path: string) => err(404, 'UNKNOWN_ROUTE', 'not-found', `No FHIR interaction answers ${path.slice(0, 200)}`),
+  cancelled: () => err(499, 'CANCELLED', 'incomplete', 'The request was cancelled before it completed'),
   unavailable: (text: string) => err(503, 'UNAVAILABLE', 'transient', text),
   internal: () => err(500, 'INTERNAL', 'exception', 'Internal server error; the incident has been logged'),
 };
