@@ -6,7 +6,20 @@
 // path can forget it. An unrestricted policy gets the engine itself: no cost for anonymous reads.
 import { errors, FhirError } from '../fhir/errors';
 import type { Predicate, SearchPlan, SearchResult } from '../search/plan';
-import type { Engine, EngineReader, EngineTransaction, HistoryPage, HistoryQuery, ResourceVersion, TransactionOptions, VersionWrite } from '../storage/engine';
+import type {
+  AggregateQuery,
+  AggregateResult,
+  Engine,
+  EngineReader,
+  EngineTransaction,
+  HistoryPage,
+  HistoryQuery,
+  ResourceVersion,
+  ScanPage,
+  ScanPageQuery,
+  TransactionOptions,
+  VersionWrite,
+} from '../storage/engine';
 import type { AccessAction, AccessPolicy, TypeAccess } from './policy';
 import { holdsOnIndex, UncheckablePredicateError } from './index-match';
 
@@ -21,6 +34,13 @@ export interface DataAccess extends EngineReader {
   history(query: HistoryQuery): Promise<HistoryPage>;
   /** An engine transaction whose reads and writes pass this door too. */
   transaction<T>(fn: (tx: EngineTransaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /** Counts inside the database over what the caller may see (types refused are left out). */
+  aggregate(query: AggregateQuery): Promise<AggregateResult>;
+  /** A page of the current versions of a type the caller may see (long jobs, with a resumable cursor). */
+  scanPage(query: ScanPageQuery): Promise<ScanPage>;
+  /** New content for the current version in place (see Engine.rewriteCurrent), if the caller may
+   * see the resource and the new content stays within its reach; false when it changed meanwhile. */
+  rewriteCurrent(expected: ResourceVersion, next: VersionWrite): Promise<boolean>;
 }
 
 /** Builds the door for one caller. */
@@ -42,6 +62,9 @@ function openAccess(engine: Engine, policy: AccessPolicy): DataAccess {
       search: (plan) => engine.search(plan),
       history: (query) => engine.history(query),
       transaction: (fn, options) => engine.transaction(fn, options),
+      aggregate: (query) => engine.aggregate(query),
+      scanPage: (query) => engine.scanPage(query),
+      rewriteCurrent: (expected, next) => engine.rewriteCurrent(expected, next),
     };
     OPEN.set(engine, access);
   }
@@ -87,6 +110,24 @@ class GuardedAccess implements DataAccess {
   transaction<T>(fn: (tx: EngineTransaction) => Promise<T>, options?: TransactionOptions): Promise<T> {
     return this.engine.transaction((tx) => fn(guardedTransaction(tx, this.policy, this.resourceTypes)), options);
   }
+
+  aggregate(query: AggregateQuery): Promise<AggregateResult> {
+    const plan = restrictPlan(this.policy, this.resourceTypes, { resourceTypes: query.resourceTypes, where: query.where, sort: [], count: 0, total: 'none', include: [], revinclude: [] });
+    return this.engine.aggregate({ ...query, resourceTypes: plan.resourceTypes, where: plan.where });
+  }
+
+  async scanPage(query: ScanPageQuery): Promise<ScanPage> {
+    allowed(this.policy, query.resourceType, 'read');
+    const page = await this.engine.scanPage(query);
+    return { ...page, versions: await visibleVersions(this.engine, this.policy, page.versions) };
+  }
+
+  async rewriteCurrent(expected: ResourceVersion, next: VersionWrite): Promise<boolean> {
+    const access = allowed(this.policy, expected.resourceType, 'write');
+    if (!(await visible(this.engine, this.policy, expected))) throw errors.notFound(expected.resourceType, expected.id);
+    if (access.where.length && !withinReach(access.where, next)) throw errors.forbidden(`this ${next.resourceType} would be outside what the caller may write`);
+    return this.engine.rewriteCurrent(expected, next);
+  }
 }
 
 /** The door as seen from inside an open transaction: reads and writes go to it (its own writes
@@ -100,6 +141,10 @@ export function transactionAccess(outside: DataAccess, tx: EngineTransaction): D
     search: (plan) => tx.search(plan),
     history: (query) => outside.history(query),
     transaction: (fn) => fn(tx),
+    // Not part of an engine transaction: they act outside it, through the door.
+    aggregate: (query) => outside.aggregate(query),
+    scanPage: (query) => outside.scanPage(query),
+    rewriteCurrent: (expected, next) => outside.rewriteCurrent(expected, next),
   };
 }
 

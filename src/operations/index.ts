@@ -2,7 +2,10 @@
 import type { OperationModule } from './types';
 import { validateOperation } from './standard/validate';
 import { versionsOperation } from './standard/versions';
+import { metaOperation } from './standard/meta';
+import { metaAddOperation } from './standard/meta-add';
+import { metaDeleteOperation } from './standard/meta-delete';
 
 export function standardOperations(): OperationModule[] {
-  return [versionsOperation, validateOperation];
+  return [versionsOperation, validateOperation, metaOperation, metaAddOperation, metaDeleteOperation];
 }

@@ -8,7 +8,7 @@ import { errors, type FhirError } from '../fhir/errors';
 
 /** A checked value: primitives as JS values (numbers for integer/decimal, booleans), complex
  * datatypes and resources as their JSON objects, nested `part`s as OperationParameters. */
-export type ParameterValue = string | number | boolean | Record<string, unknown> | Resource | OperationParameters;
+export type ParameterValue = string | number | boolean | object | Resource | OperationParameters;
 
 /** Parameters about the HTTP exchange that every FHIR URL may carry; never operation input. */
 const HTTP_PARAMS = new Set(['_format', '_pretty']);
