@@ -66,6 +66,16 @@ export const errors = {
   invalidId: (id: string) =>
     err(400, 'INVALID_ID', 'invalid', `'${id.slice(0, 80)}' is not a valid FHIR id: use 1-64 characters of A-Z a-z 0-9 - .`),
   invalidJson: (why: string) => err(400, 'INVALID_JSON', 'structure', `The body is not valid JSON: ${why}`),
+  tooDeep: (limit: number) =>
+    err(400, 'TOO_DEEP', 'structure', `The JSON nests objects and arrays more than ${limit} levels deep; FHIR resources never need that many`),
+  numberOutOfRange: (lexeme: string, expression?: string) =>
+    err(
+      400,
+      'NUMBER_OUT_OF_RANGE',
+      'value',
+      `${expression ?? 'A number'}: ${lexeme.slice(0, 40)}${lexeme.length > 40 ? '…' : ''} is outside the range of a FHIR decimal (at most ±1.7976931348623157e308)`,
+      expression ? [expression] : undefined,
+    ),
   notAResource: () => err(400, 'NOT_A_RESOURCE', 'structure', 'The body must be a JSON object with a resourceType'),
   typeMismatch: (urlType: string, bodyType: unknown) =>
     err(400, 'TYPE_MISMATCH', 'invalid', `resourceType '${String(bodyType)}' in the body does not match '${urlType}' in the URL`, [

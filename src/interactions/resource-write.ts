@@ -2,6 +2,7 @@
 // API that sit above the schema, sets the server-owned meta, validates, and computes the index.
 import type { Resource } from '@medplum/fhirtypes';
 import { errors } from '../fhir/errors';
+import { serialiseResource } from '../fhir/json';
 import type { VersionWrite } from '../storage/engine';
 import type { Services } from './services';
 
@@ -49,7 +50,7 @@ export function prepareVersion(
       versionId,
       lastUpdated,
       deleted: false,
-      json: JSON.stringify(resource),
+      json: serialiseResource(resource),
       index: services.indexer(resource),
     },
   };

@@ -7,6 +7,7 @@ import { create, parseETag, read, remove, update, vread, type WriteOutcome } fro
 import type { Services } from '../interactions/services';
 import { informational } from '../fhir/errors';
 import { parseElements, parseSummary, subsetResource } from '../fhir/summary';
+import { parseStoredJson } from '../fhir/json';
 import type { ResourceVersion } from '../storage/engine';
 import { firstQueryValue, readJsonBody, sendJson, setVersionHeaders } from './http-format';
 import { baseUrlOf, param, parsePrefer } from './request';
@@ -78,7 +79,7 @@ export function sendVersion(req: Request, res: Response, v: ResourceVersion): vo
   const summary = parseSummary(firstQueryValue(req, '_summary'));
   const elements = parseElements(firstQueryValue(req, '_elements'));
   if ((summary && summary !== 'false') || elements) {
-    sendJson(req, res, 200, subsetResource(JSON.parse(v.json!) as Resource, summary, elements));
+    sendJson(req, res, 200, subsetResource(parseStoredJson(v.json!) as Resource, summary, elements));
   } else {
     sendJson(req, res, 200, v.json!);
   }
