@@ -24,6 +24,7 @@ const REASONS: Record<number, string> = {
   413: 'Payload Too Large',
   422: 'Unprocessable Entity',
   500: 'Internal Server Error',
+  503: 'Service Unavailable',
 };
 
 export function statusText(status: number): string {

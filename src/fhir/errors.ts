@@ -112,6 +112,9 @@ export const errors = {
   notSupported: (text: string) => err(400, 'NOT_SUPPORTED', 'not-supported', text),
   invalidParam: (name: string, why: string) => err(400, 'INVALID_PARAM', 'invalid', `Parameter '${name}': ${why}`),
   unknownRoute: (path: string) => err(404, 'UNKNOWN_ROUTE', 'not-found', `No FHIR interaction answers ${path.slice(0, 200)}`),
-  unavailable: (text: string) => err(503, 'UNAVAILABLE', 'transient', text),
+  /** The server cannot serve the request now but will again (database down, disk full): 503 with
+   * Retry-After, so that clients and proxies retry instead of giving up. */
+  unavailable: (text: string, retryAfterSeconds = 5) =>
+    new FhirError(503, 'UNAVAILABLE', [{ severity: 'error', code: 'transient', diagnostics: text }], { 'Retry-After': String(retryAfterSeconds) }),
   internal: () => err(500, 'INTERNAL', 'exception', 'Internal server error; the incident has been logged'),
 };
