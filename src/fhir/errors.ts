@@ -105,6 +105,11 @@ export const errors = {
       `Content-Type '${contentType.slice(0, 100)}' is not accepted: send application/fhir+json or application/json`,
     ),
   payloadTooLarge: (limit: string) => err(413, 'PAYLOAD_TOO_LARGE', 'too-costly', `The body exceeds the limit of ${limit}`),
+  uriTooLong: (limit: number) =>
+    err(414, 'URI_TOO_LONG', 'too-costly', `The request line exceeds ${limit} bytes: send long searches as POST [type]/_search with the parameters in the body`),
+  headersTooLarge: (what: string) => err(431, 'HEADERS_TOO_LARGE', 'too-costly', `The request has ${what}, more than this server accepts`),
+  requestTimeout: (headersMs: number, requestMs: number) =>
+    err(408, 'REQUEST_TIMEOUT', 'timeout', `The request did not arrive in time (headers within ${headersMs / 1000} s, the whole request within ${requestMs / 1000} s)`),
   methodNotAllowed: (method: string, path: string, allow: string[]) =>
     new FhirError(405, 'METHOD_NOT_ALLOWED', [{ severity: 'error', code: 'not-supported', diagnostics: `${method} is not supported on ${path}` }], {
       Allow: allow.join(', '),
