@@ -13,6 +13,7 @@ import { atEntry, type EntryRequest } from './entry-request';
 import { deleteEntry, errorEntry, writeEntry } from './entry-response';
 import { readEntryIn } from './entry-reads';
 import { BundleReferences } from './references';
+import { unavailableFrom } from '../storage/unavailable';
 
 async function runEntry(ctx: BundleContext, e: EntryRequest): Promise<BundleEntry> {
   const { services } = ctx;
@@ -69,14 +70,26 @@ async function runEntry(ctx: BundleContext, e: EntryRequest): Promise<BundleEntr
 /** Entries that could not even be parsed arrive as errors and are answered in place. */
 export async function processBatch(ctx: BundleContext, entries: Array<EntryRequest | FhirError>): Promise<Bundle> {
   const out: BundleEntry[] = [];
+  // Once the database is unavailable, the entries left are answered 503 without trying: the
+  // response still tells exactly which entries were written before it went away.
+  let unavailable: FhirError | undefined;
   for (const e of entries) {
     if (e instanceof FhirError) {
       out.push(errorEntry(e));
       continue;
     }
+    if (unavailable) {
+      out.push(errorEntry(unavailable));
+      continue;
+    }
     try {
       out.push(await runEntry(ctx, e));
     } catch (err) {
+      unavailable = unavailableFrom(err);
+      if (unavailable) {
+        out.push(errorEntry(unavailable));
+        continue;
+      }
       if (!(err instanceof FhirError) || err.status >= 500) throw err;
       out.push(errorEntry(atEntry(e, err)));
     }

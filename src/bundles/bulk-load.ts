@@ -5,6 +5,7 @@
 // same processors as `POST [base]`; collection/searchset/document Bundles are loaded entry by entry.
 import type { Resource } from '@medplum/fhirtypes';
 import { FhirError } from '../fhir/errors';
+import { parseStoredJson } from '../fhir/json';
 import { updateIn } from '../interactions/crud';
 import { createWithIdIn } from '../interactions/conditional';
 import { deepEqual, type Json } from '../interactions/patch-json';
@@ -52,7 +53,7 @@ function sameContent(storedJson: string, incoming: Record<string, unknown>): boo
     const { meta: _m, ...rest } = r;
     return (Object.keys(meta).length ? { ...rest, meta } : rest) as Json;
   };
-  return deepEqual(strip(JSON.parse(storedJson) as Record<string, unknown>), strip(incoming));
+  return deepEqual(strip(parseStoredJson(storedJson) as Record<string, unknown>), strip(incoming));
 }
 
 export class BulkLoader {

@@ -7,6 +7,7 @@ import { create, readIn, remove, update, vreadIn, type WriteOutcome } from '../i
 import { notModified } from '../interactions/conditional-read';
 import { informational } from '../fhir/errors';
 import { parseElements, parseSummary, subsetResource } from '../fhir/summary';
+import { parseStoredJson } from '../fhir/json';
 import type { ResourceVersion } from '../storage/engine';
 import { contextOf } from './context';
 import { firstQueryValue, readJsonBody, sendJson, setVersionHeaders } from './http-format';
@@ -60,7 +61,7 @@ export function sendVersion(req: Request, res: Response, v: ResourceVersion): vo
   const summary = parseSummary(firstQueryValue(req, '_summary'));
   const elements = parseElements(firstQueryValue(req, '_elements'));
   if ((summary && summary !== 'false') || elements) {
-    sendJson(req, res, 200, subsetResource(JSON.parse(v.json!) as Resource, summary, elements));
+    sendJson(req, res, 200, subsetResource(parseStoredJson(v.json!) as Resource, summary, elements));
   } else {
     sendJson(req, res, 200, v.json!);
   }

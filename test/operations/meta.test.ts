@@ -57,6 +57,19 @@ describeEachEngine('$meta operations', (factory) => {
     expect((await t.http.get('/fhir/Patient/b')).body.meta.versionId).toBe(before.body.meta.versionId);
   });
 
+  it('keeps the rest of the resource exactly as stored, decimals included', async () => {
+    const text = '{"resourceType":"Observation","id":"dec","status":"final","code":{"text":"x"},"valueQuantity":{"value":1.50,"unit":"mg"}}';
+    expect((await t.http.put('/fhir/Observation/dec').set('Content-Type', FHIR).send(text)).status).toBe(201);
+    expect((await post('/fhir/Observation/dec/$meta-add', metaParam({ tag: [VIP] }))).status).toBe(200);
+    const read = await t.http.get('/fhir/Observation/dec').buffer(true).parse((res, cb) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => cb(null, body));
+    });
+    expect(read.body).toContain('"value":1.50');
+    expect(read.body).toContain('"tag":[');
+  });
+
   it('keeps every label of concurrent edits of one resource', async () => {
     const codes = Array.from({ length: 8 }, (_, i) => `c${i}`);
     const answers = await Promise.all(codes.map((code) => post('/fhir/Patient/a/$meta-add', metaParam({ tag: [{ system: 'urn:race', code }] }))));

@@ -5,6 +5,7 @@
 import type { Coding, Meta, Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../../context/request-context';
 import { errors } from '../../fhir/errors';
+import { parseStoredJson, serialiseResource } from '../../fhir/json';
 import { readIn } from '../../interactions/crud';
 import type { OperationCall, OperationResult } from '../types';
 
@@ -23,12 +24,13 @@ export async function editMeta(call: OperationCall, ctx: RequestContext, edit: M
   const { resourceType, id } = call.target;
   let current = call.target.current!;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const resource = JSON.parse(current.json!) as Resource;
-    const meta = edit(resource.meta ?? {}, change);
-    const next = { ...resource, meta } as Resource;
+    // Parsed and written back exactly: decimals keep their text (fhir/json.ts).
+    const next = parseStoredJson(current.json!) as Resource;
+    const meta = edit(next.meta ?? {}, change);
+    next.meta = meta;
     const issues = core.validator.validate(next, next.resourceType).filter((i) => i.severity === 'error' || i.severity === 'fatal');
     if (issues.length) throw errors.invalidResource(issues);
-    const json = JSON.stringify(next);
+    const json = serialiseResource(next);
     const written = await ctx.data.rewriteCurrent(current, { ...current, json, index: core.indexer(next) });
     if (written) return { out: { return: meta } };
     current = await readIn(ctx.data, core, resourceType!, id!);
