@@ -163,6 +163,23 @@ describeEachEngine('asynchronous operations', (factory) => {
     }
   });
 
+  it('runs at most NIMBUS_MAX_JOBS at once; the others queue', async () => {
+    const queueGates = gates();
+    const one = await makeTestServer({ engine: await factory.make(), env: { ...JOB_ENV, NIMBUS_MAX_JOBS: '1' }, overrides: { operations: [stepsOperation(queueGates, true)] } });
+    try {
+      const start = () => one.http.post('/fhir/$steps').set({ 'Content-Type': FHIR, Prefer: 'respond-async' }).send({ resourceType: 'Parameters', parameter: [{ name: 'steps', valuePositiveInt: 1 }] });
+      const [a, b] = [await start(), await start()];
+      await until('the first job to run', async () => (queueGates.reached(0) ? true : undefined));
+      const second = await one.http.get(statusPath(b));
+      expect([second.status, second.headers['x-progress']]).toEqual([202, 'queued']);
+      expect((await one.server.services.jobs.counts()).running).toBe(1);
+      queueGates.release(0);
+      for (const res of [a, b]) await until('both to finish', async () => ((await one.http.get(statusPath(res))).status === 200 ? true : undefined));
+    } finally {
+      await one.close();
+    }
+  });
+
   it('answers a job only to the caller who started it', async () => {
     g.releaseAll(10);
     const callerOf = (req: { headers: Record<string, unknown> }) => (req.headers['x-who'] === 'b' ? { kind: 'user' as const, fhirUser: 'Practitioner/b' } : ANONYMOUS);
