@@ -26,7 +26,7 @@ export interface LockOptions {
   leaseMs?: number;
   /** How long to wait for a held lock before giving up with a 503. */
   waitMs?: number;
-  /** Called about every 10 s while waiting, with the holder's description (e.g. a log line). */
+  /** Called when a wait begins and about every 10 s after, with the holder (host/pid): a log line. */
   onWait?: (holder: string | undefined, waitedMs: number) => void;
 }
 
@@ -148,7 +148,7 @@ export class MongoLocks {
     const _id = `l:${name}`;
     const leaseMs = options.leaseMs ?? this.leaseMs;
     const waitMs = options.waitMs ?? this.waitMs;
-    let lastLog = started;
+    let lastLog = started - WAIT_LOG_EVERY_MS; // the first wait is reported at once
     await this.purgeNowAndThen();
     for (let attempt = 0; ; attempt++) {
       const g = randomUUID();

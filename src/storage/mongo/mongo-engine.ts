@@ -22,10 +22,11 @@ import { runAggregate } from './aggregate';
 import { rewriteCurrent } from './rewrite';
 import { MongoSystemStore } from './system-store';
 import { MongoLocks, type LockOptions } from './locks';
+import { openSchema, type SchemaOptions } from './schema';
 import { connectMongo, type Capabilities, type ConnectOptions, type MongoConnection } from './connection';
 import { mongoErrors } from './errors';
 import { readHistory, scanPage, scanType } from './history';
-import { RESOURCES, VERSIONS, VERSION_PROJECTION, ensureLayout, currentKey, toResourceVersion, versionKey, type StoredVersion } from './layout';
+import { RESOURCES, VERSIONS, VERSION_PROJECTION, currentKey, toResourceVersion, versionKey, type StoredVersion } from './layout';
 import { runSearch } from './search/run';
 import { resourceLock, runExclusive, sessionView, type ViewContext } from './transaction-views';
 
@@ -34,6 +35,8 @@ export interface MongoEngineOptions extends ConnectOptions {
   dropOnClose?: boolean;
   /** Leases and waits of the locks that serialise writers without transactions (locks.ts). */
   locks?: LockOptions;
+  /** Schema migrations (tests inject their own) and the operator log of start-up waits. */
+  schema?: SchemaOptions;
 }
 
 export class MongoEngine implements Engine {
@@ -58,16 +61,18 @@ export class MongoEngine implements Engine {
     this.system = new MongoSystemStore(conn.db, conn.capabilities, this.locks);
   }
 
-  /** Connects, detects capabilities and creates the layout; fails fast when unreachable. */
+  /** Connects, detects capabilities, and brings the database to this release's schema (safe when
+   * several processes start at once; refuses a newer schema); fails fast when unreachable. */
   static async open(options: MongoEngineOptions): Promise<MongoEngine> {
     const conn = await connectMongo(options);
+    const engine = new MongoEngine(conn, options.dropOnClose ?? false, options.locks);
     try {
-      await ensureLayout(conn.db, conn.capabilities);
+      await openSchema(conn.db, conn.capabilities, engine.locks, options.schema);
     } catch (e) {
       await conn.client.close().catch(() => undefined);
       throw e;
     }
-    return new MongoEngine(conn, options.dropOnClose ?? false, options.locks);
+    return engine;
   }
 
   read(resourceType: string, id: string): Promise<ResourceVersion | undefined> {
