@@ -17,6 +17,21 @@ export interface Config {
   mongodbDatabase: string;
   /** Largest accepted request body, in bytes. */
   maxBodyBytes: number;
+  /** HTTP limits (rest/http-limits.ts): request line + headers size, header count, time to send
+   * the headers and the whole request, keep-alive idle time, concurrent connections. */
+  maxHeaderBytes: number;
+  maxHeaders: number;
+  headersTimeoutMs: number;
+  receiveTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+  /** Asynchronous jobs (operations/job-service.ts): how many one process runs at once, how often
+   * it looks for queued or orphaned jobs, how long a job's lease lasts without a heartbeat (after
+   * that another process takes it over), and how long finished jobs stay answerable. */
+  maxJobs: number;
+  jobPollMs: number;
+  jobLeaseMs: number;
+  jobRetentionMs: number;
   defaultPageSize: number;
   maxPageSize: number;
   maxBundleEntries: number;
@@ -58,6 +73,21 @@ export function parseBytes(name: string, raw: string): number {
   return bytes;
 }
 
+/** Parses durations like `10s`, `500ms`, `2m` (a bare number is milliseconds) into milliseconds. */
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+export function parseDuration(name: string, raw: string, min: number, max: number): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(raw);
+  if (!m) throw new ConfigError(`${name} must be a duration such as 10s, 500ms, 2m, 24h or 7d, got '${raw}'`);
+  const ms = Math.round(Number(m[1]) * DURATION_UNITS[(m[2] ?? 'ms').toLowerCase()]);
+  if (ms < min || ms > max) throw new ConfigError(`${name} must be between ${min / 1000} s and ${max / 1000} s, got '${raw}'`);
+  return ms;
+}
+
+function duration(name: string, min: number, max: number) {
+  return (raw: string): number => parseDuration(name, raw, min, max);
+}
+
 function bool(name: string) {
   return (raw: string): boolean => {
     const v = raw.trim().toLowerCase();
@@ -85,6 +115,16 @@ const SETTINGS: Setting<keyof Config>[] = [
   { key: 'mongodbUri', env: 'MONGODB_URI', flag: 'mongodb-uri', help: 'MongoDB connection string', parse: parseMongoUri },
   { key: 'mongodbDatabase', env: 'NIMBUS_MONGODB_DATABASE', flag: 'mongodb-database', help: 'MongoDB database name', parse: (r) => nonEmpty('NIMBUS_MONGODB_DATABASE', r) },
   { key: 'maxBodyBytes', env: 'NIMBUS_MAX_BODY', flag: 'max-body', help: 'largest request body (e.g. 16mb)', parse: (r) => parseBytes('NIMBUS_MAX_BODY', r) },
+  { key: 'maxHeaderBytes', env: 'NIMBUS_MAX_HEADER_SIZE', flag: 'max-header-size', help: 'largest request line + headers (e.g. 16kb)', parse: (r) => parseBytes('NIMBUS_MAX_HEADER_SIZE', r) },
+  { key: 'maxHeaders', env: 'NIMBUS_MAX_HEADERS', flag: 'max-headers', help: 'most header fields in a request', parse: integer('NIMBUS_MAX_HEADERS', 10, 10000) },
+  { key: 'headersTimeoutMs', env: 'NIMBUS_HEADERS_TIMEOUT', flag: 'headers-timeout', help: 'time a client has to send the headers (e.g. 10s)', parse: duration('NIMBUS_HEADERS_TIMEOUT', 1000, 3_600_000) },
+  { key: 'receiveTimeoutMs', env: 'NIMBUS_RECEIVE_TIMEOUT', flag: 'receive-timeout', help: 'time a client has to send a whole request', parse: duration('NIMBUS_RECEIVE_TIMEOUT', 1000, 3_600_000) },
+  { key: 'keepAliveTimeoutMs', env: 'NIMBUS_KEEP_ALIVE_TIMEOUT', flag: 'keep-alive-timeout', help: 'idle time before a keep-alive connection closes', parse: duration('NIMBUS_KEEP_ALIVE_TIMEOUT', 1000, 3_600_000) },
+  { key: 'maxJobs', env: 'NIMBUS_MAX_JOBS', flag: 'max-jobs', help: 'asynchronous jobs one process runs at once', parse: integer('NIMBUS_MAX_JOBS', 1, 64) },
+  { key: 'jobPollMs', env: 'NIMBUS_JOB_POLL_INTERVAL', flag: 'job-poll-interval', help: 'how often to look for queued jobs (e.g. 1s)', parse: duration('NIMBUS_JOB_POLL_INTERVAL', 50, 600_000) },
+  { key: 'jobLeaseMs', env: 'NIMBUS_JOB_LEASE', flag: 'job-lease', help: 'silence after which a running job is taken over (e.g. 30s)', parse: duration('NIMBUS_JOB_LEASE', 500, 3_600_000) },
+  { key: 'jobRetentionMs', env: 'NIMBUS_JOB_RETENTION', flag: 'job-retention', help: 'how long finished jobs stay answerable (e.g. 24h)', parse: duration('NIMBUS_JOB_RETENTION', 1000, 90 * 86_400_000) },
+  { key: 'maxConnections', env: 'NIMBUS_MAX_CONNECTIONS', flag: 'max-connections', help: 'concurrent connections (keep below ulimit -n)', parse: integer('NIMBUS_MAX_CONNECTIONS', 1, 1_000_000) },
   { key: 'defaultPageSize', env: 'NIMBUS_DEFAULT_COUNT', flag: 'default-count', help: 'search page size when _count is absent', parse: integer('NIMBUS_DEFAULT_COUNT', 1, 10000) },
   { key: 'maxPageSize', env: 'NIMBUS_MAX_COUNT', flag: 'max-count', help: 'largest page size; a larger _count is capped', parse: integer('NIMBUS_MAX_COUNT', 1, 100000) },
   { key: 'maxBundleEntries', env: 'NIMBUS_MAX_BUNDLE_ENTRIES', flag: 'max-bundle-entries', help: 'most entries in a batch/transaction', parse: integer('NIMBUS_MAX_BUNDLE_ENTRIES', 1, 1000000) },
@@ -138,6 +178,22 @@ export function loadConfig(env: NodeJS.ProcessEnv, args: string[] = [], cwd = pr
     dataDir: path.resolve(cwd, 'data'),
     mongodbDatabase: 'nimbus',
     maxBodyBytes: 16 * 1024 * 1024,
+    // Node's own default; longer searches belong in POST [type]/_search.
+    maxHeaderBytes: 16 * 1024,
+    // FHIR clients send a dozen or two; Node would accept 2,000 and silently drop the rest.
+    maxHeaders: 100,
+    // Short enough that a slow-loris socket is cut within seconds, long enough for any real
+    // client; the whole request may take longer (a 16 MB Bundle over a slow link).
+    headersTimeoutMs: 10_000,
+    receiveTimeoutMs: 60_000,
+    // Above the 60 s idle timeout of common load balancers, so the balancer closes first.
+    keepAliveTimeoutMs: 65_000,
+    maxConnections: 1000,
+    maxJobs: 2,
+    jobPollMs: 1000,
+    // Heartbeats every third of it: a slow page of work must not look like a dead process.
+    jobLeaseMs: 30_000,
+    jobRetentionMs: 24 * 3_600_000,
     defaultPageSize: 20,
     maxPageSize: 1000,
     maxBundleEntries: 10000,
@@ -160,6 +216,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, args: string[] = [], cwd = pr
   }
   if (config.defaultPageSize > config.maxPageSize) {
     throw new ConfigError(`NIMBUS_DEFAULT_COUNT (${config.defaultPageSize}) must not exceed NIMBUS_MAX_COUNT (${config.maxPageSize})`);
+  }
+  if (config.headersTimeoutMs > config.receiveTimeoutMs) {
+    throw new ConfigError(`NIMBUS_HEADERS_TIMEOUT (${config.headersTimeoutMs} ms) must not exceed NIMBUS_RECEIVE_TIMEOUT (${config.receiveTimeoutMs} ms)`);
   }
   if (config.engine === 'mongodb' && !config.mongodbUri) {
     throw new ConfigError('NIMBUS_ENGINE=mongodb needs MONGODB_URI (e.g. mongodb://127.0.0.1:27017/?replicaSet=rs0)');

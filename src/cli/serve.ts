@@ -1,9 +1,9 @@
 // `nimbus-fhir serve`: runs the server until SIGTERM/SIGINT, then shuts down gracefully: stop
 // accepting, let in-flight requests finish, close the database.
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../config';
 import { buildServer } from '../server';
+import { createHttpServer } from '../rest/http-limits';
 import type { Command } from './commands';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -14,20 +14,15 @@ export const serveCommand: Command = {
     const startedAt = performance.now();
     const config = loadConfig(process.env, args);
     const server = await buildServer(config);
-    const http = createServer(server.app).listen(config.port, config.host);
+    const http = createHttpServer(server.app, config).listen(config.port, config.host);
     await new Promise<void>((resolve, reject) => {
       http.once('listening', resolve);
       http.once('error', reject);
     });
-    http.keepAliveTimeout = 65_000;
     const { port } = http.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const base = config.baseUrl || `http://${host}:${port}/fhir`;
     const where = server.engine.kind === 'sqlite' ? server.engine.location : server.engine.location;
-    process.stdout.write(
-      `Nimbus FHIR R4 server ready at ${base} — engine ${server.engine.kind} (${where}) — started in ${Math.round(performance.now() - startedAt)} ms\n`,
-    );
-
     let stopping = false;
     const shutdown = (signal: string) => {
       if (stopping) return;
@@ -50,8 +45,14 @@ export const serveCommand: Command = {
       http.closeIdleConnections();
       setInterval(() => http.closeIdleConnections(), 50).unref();
     };
+    // Before the banner: a supervisor (or a test) may signal as soon as it reads it, and on a busy
+    // machine this process can be descheduled right after the write; a signal arriving before the
+    // handlers are installed kills it without a graceful shutdown (seen under load in tests).
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
+    process.stdout.write(
+      `Nimbus FHIR R4 server ready at ${base} — engine ${server.engine.kind} (${where}) — started in ${Math.round(performance.now() - startedAt)} ms\n`,
+    );
     return -1;
   },
 };

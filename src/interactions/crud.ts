@@ -6,6 +6,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { errors, FhirError } from '../fhir/errors';
 import { LOST_RACE_CODES, type EngineReader, type EngineTransaction, type ResourceVersion } from '../storage/engine';
 import type { Services } from './services';
+import type { DataAccess } from '../access/data-access';
 import { assertBodyType, assertId, assertResourceType, nextInstant, prepareVersion } from './resource-write';
 
 export interface WriteOutcome {
@@ -114,12 +115,12 @@ export async function vreadIn(reader: EngineReader, services: Services, type: st
   return version;
 }
 
-// ---- one-shot forms, each its own transaction ---------------------------------------------------
-export const create = (s: Services, type: string, body: unknown) => s.engine.transaction((tx) => createIn(tx, s, type, body));
-export const update = (s: Services, type: string, id: string, body: unknown, pre?: WritePreconditions) =>
-  afterConcurrentWriters(pre, () => s.engine.transaction((tx) => updateIn(tx, s, type, id, body, pre)));
-export const remove = (s: Services, type: string, id: string, pre?: WritePreconditions) =>
-  afterConcurrentWriters(pre, () => s.engine.transaction((tx) => deleteIn(tx, s, type, id, pre)));
+// ---- one-shot forms, each its own transaction through the caller's door ----------------------
+export const create = (data: DataAccess, s: Services, type: string, body: unknown) => data.transaction((tx) => createIn(tx, s, type, body));
+export const update = (data: DataAccess, s: Services, type: string, id: string, body: unknown, pre?: WritePreconditions) =>
+  afterConcurrentWriters(pre, () => data.transaction((tx) => updateIn(tx, s, type, id, body, pre)));
+export const remove = (data: DataAccess, s: Services, type: string, id: string, pre?: WritePreconditions) =>
+  afterConcurrentWriters(pre, () => data.transaction((tx) => deleteIn(tx, s, type, id, pre)));
 
 /** How long a version-unaware write keeps retrying lost races before it reports the conflict. */
 const RACE_DEADLINE_MS = 15_000;
@@ -146,5 +147,4 @@ export async function afterConcurrentWriters<T>(pre: WritePreconditions | undefi
     }
   }
 }
-export const read = (s: Services, type: string, id: string) => readIn(s.engine, s, type, id);
-export const vread = (s: Services, type: string, id: string, vid: string) => vreadIn(s.engine, s, type, id, vid);
+

@@ -7,6 +7,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { ConformanceResource } from '../fhir/profiles';
 import { afterConcurrentWriters, updateIn } from './crud';
 import type { Services } from './services';
+import type { DataAccess } from '../access/data-access';
 
 function withoutMeta(r: Resource): string {
   const { meta: _meta, ...rest } = r as Resource & { meta?: unknown };
@@ -14,16 +15,16 @@ function withoutMeta(r: Resource): string {
   return JSON.stringify(Object.fromEntries(Object.entries(rest).sort(([a], [b]) => a.localeCompare(b))));
 }
 
-export async function installConformanceResources(services: Services, resources: ConformanceResource[]): Promise<number> {
+export async function installConformanceResources(data: DataAccess, services: Services, resources: Array<Pick<ConformanceResource, 'resource'>>): Promise<number> {
   let written = 0;
   for (const { resource } of resources) {
     const wanted = withoutMeta(resource);
     const same = (json: string | undefined) => json !== undefined && withoutMeta(JSON.parse(json)) === wanted;
     // Read first without a transaction: on a restart nothing has changed, and nothing is locked.
-    const current = await services.engine.read(resource.resourceType, resource.id);
+    const current = await data.read(resource.resourceType, resource.id);
     if (current && !current.deleted && same(current.json)) continue;
     const wrote = await afterConcurrentWriters(undefined, () =>
-      services.engine.transaction(async (tx) => {
+      data.transaction(async (tx) => {
         const now = await tx.read(resource.resourceType, resource.id);
         if (now && !now.deleted && same(now.json)) return false;
         await updateIn(tx, services, resource.resourceType, resource.id, resource);

@@ -2,6 +2,8 @@
 // API that sit above the schema, sets the server-owned meta, validates, and computes the index.
 import type { Resource } from '@medplum/fhirtypes';
 import { errors } from '../fhir/errors';
+import { serialiseResource } from '../fhir/json';
+import { assertReferences } from '../fhir/references';
 import type { VersionWrite } from '../storage/engine';
 import type { Services } from './services';
 
@@ -41,6 +43,8 @@ export function prepareVersion(
   const resource = { resourceType, id, meta: { ...keptMeta, versionId: String(versionId), lastUpdated }, ...rest } as Resource;
   const issues = services.validator.validate(resource, resourceType);
   if (issues.length) throw errors.invalidResource(issues);
+  const json = serialiseResource(resource);
+  assertReferences(services.definitions, resource, json);
   return {
     resource,
     version: {
@@ -49,7 +53,7 @@ export function prepareVersion(
       versionId,
       lastUpdated,
       deleted: false,
-      json: JSON.stringify(resource),
+      json,
       index: services.indexer(resource),
     },
   };

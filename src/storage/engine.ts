@@ -23,8 +23,9 @@ export interface HistoryQuery {
 
 export interface HistoryPage {
   versions: ResourceVersion[];
-  /** Number of versions matching the query (all pages). */
-  total: number;
+  /** Number of versions matching the query (all pages); absent when it cannot be told (e.g. an
+   * access policy left versions out of the page). */
+  total?: number;
   /** Present when there is a further page. */
   nextCursor?: string;
 }
