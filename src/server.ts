@@ -62,7 +62,7 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
   const validator = new ResourceValidator(definitions);
   const conformance = loadConformanceResources(config.profilesDir, validator);
   const registry = createSearchRegistry({ profilesDir: config.profilesDir });
-  const engine = overrides.engine ?? (await openEngine(config));
+  const engine = overrides.engine ?? (await openEngine(config, (message) => logger.info(message)));
   const clock = overrides.clock ?? systemClock;
   const core: Services = {
     definitions,

@@ -23,10 +23,6 @@ export const serveCommand: Command = {
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const base = config.baseUrl || `http://${host}:${port}/fhir`;
     const where = server.engine.kind === 'sqlite' ? server.engine.location : server.engine.location;
-    process.stdout.write(
-      `Nimbus FHIR R4 server ready at ${base} — engine ${server.engine.kind} (${where}) — started in ${Math.round(performance.now() - startedAt)} ms\n`,
-    );
-
     let stopping = false;
     const shutdown = (signal: string) => {
       if (stopping) return;
@@ -49,8 +45,14 @@ export const serveCommand: Command = {
       http.closeIdleConnections();
       setInterval(() => http.closeIdleConnections(), 50).unref();
     };
+    // Before the banner: a supervisor (or a test) may signal as soon as it reads it, and on a busy
+    // machine this process can be descheduled right after the write; a signal arriving before the
+    // handlers are installed kills it without a graceful shutdown (seen under load in tests).
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
+    process.stdout.write(
+      `Nimbus FHIR R4 server ready at ${base} — engine ${server.engine.kind} (${where}) — started in ${Math.round(performance.now() - startedAt)} ms\n`,
+    );
     return -1;
   },
 };

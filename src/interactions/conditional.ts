@@ -3,6 +3,7 @@
 // transaction, so concurrent conditional requests with the same criteria cannot both see "no
 // match" and both create. Matching is delegated to a CriteriaMatcher (the search module's parser
 // over tx.search), so there is one search implementation.
+import { createHash } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import { errors, FhirError } from '../fhir/errors';
 import { parseStoredJson } from '../fhir/json';
@@ -60,6 +61,17 @@ export function normaliseCriteria(type: string, criteria: string): string {
   return c;
 }
 
+/**
+ * The name under which conditional creates and updates with these criteria exclude each other
+ * (`EngineTransaction.claim`): without it, two of them running at once on an engine whose
+ * transactions overlap (MongoDB) would both see "no match" and both create. Parameters are
+ * decoded and sorted, so the same criteria written differently claim the same name.
+ */
+export function criteriaClaim(type: string, criteria: string): string {
+  const params = [...new URLSearchParams(normaliseCriteria(type, criteria))].sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0));
+  return `${type}?${createHash('sha256').update(JSON.stringify(params)).digest('base64url')}`;
+}
+
 async function match(tx: EngineReader, matcher: CriteriaMatcher, type: string, criteria: string, limit: number): Promise<ResourceVersion[]> {
   return matcher(tx, type, normaliseCriteria(type, criteria), limit);
 }
@@ -83,8 +95,10 @@ export function existingOutcome(v: ResourceVersion): WriteOutcome {
   return { status: 200, version: v, resource: parseStoredJson(v.json!) as Resource };
 }
 
-/** Outcome of resolving If-None-Exist: the one existing match, or nothing (then create). */
-export async function ifNoneExistIn(tx: EngineReader, matcher: CriteriaMatcher, type: string, criteria: string): Promise<ResourceVersion | undefined> {
+/** Outcome of resolving If-None-Exist: the one existing match, or nothing (then create). The
+ * criteria stay claimed until the transaction ends, so a concurrent twin waits for the create. */
+export async function ifNoneExistIn(tx: EngineTransaction, matcher: CriteriaMatcher, type: string, criteria: string): Promise<ResourceVersion | undefined> {
+  await tx.claim(criteriaClaim(type, criteria));
   const found = await match(tx, matcher, type, criteria, 2);
   if (found.length > 1) throw multipleMatches(type, criteria, 'Conditional create');
   return found[0];
@@ -106,15 +120,17 @@ export async function conditionalCreateIn(
   return createWithIdIn(tx, services, type, services.newId(), body);
 }
 
-/** The id a conditional update writes to: the one match, the body's id, or a new id. */
+/** The id a conditional update writes to: the one match, the body's id, or a new id. The criteria
+ * stay claimed until the transaction ends (see ifNoneExistIn). */
 export async function resolveConditionalUpdateId(
-  tx: EngineReader,
+  tx: EngineTransaction,
   services: Services,
   matcher: CriteriaMatcher,
   type: string,
   criteria: string,
   body: unknown,
 ): Promise<string> {
+  await tx.claim(criteriaClaim(type, criteria));
   const found = await match(tx, matcher, type, criteria, 2);
   if (found.length > 1) throw multipleMatches(type, criteria, 'Conditional update');
   const bodyId = (body as { id?: unknown } | null)?.id;

@@ -122,23 +122,28 @@ export const update = (data: DataAccess, s: Services, type: string, id: string, 
 export const remove = (data: DataAccess, s: Services, type: string, id: string, pre?: WritePreconditions) =>
   afterConcurrentWriters(pre, () => data.transaction((tx) => deleteIn(tx, s, type, id, pre)));
 
+/** How long a version-unaware write keeps retrying lost races before it reports the conflict. */
+const RACE_DEADLINE_MS = 15_000;
+
 /**
  * An update or delete without If-Match does not claim to replace a particular version, so a
  * concurrent writer is no conflict for it: it simply becomes the next version after that writer's.
- * Engines that serialise writers (SQLite) never lose such a race; MongoDB without transactions
- * detects it (compare-and-set) and reports a 409, which is retried here with a short random
- * backoff. With If-Match the client named the version, and the conflict is theirs to see.
+ * Engines serialise the writers of one resource (SQLite runs transactions one at a time; MongoDB
+ * locks the resource without transactions and retries conflicting transactions), so a lost race is
+ * rare: a crashed writer's version rolled forward, or a conflict a transaction could not resolve.
+ * It is retried here with jittered, growing waits until a deadline, not a fixed number of times,
+ * so that any number of concurrent writers converges. With If-Match the client named the version,
+ * and the conflict is theirs to see.
  */
-const RACE_ATTEMPTS = 8;
-
-export async function afterConcurrentWriters<T>(pre: WritePreconditions | undefined, write: () => Promise<T>): Promise<T> {
+export async function afterConcurrentWriters<T>(pre: WritePreconditions | undefined, write: () => Promise<T>, deadlineMs = RACE_DEADLINE_MS): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
   for (let attempt = 1; ; attempt++) {
     try {
       return await write();
     } catch (e) {
       const lostRace = e instanceof FhirError && LOST_RACE_CODES.has(e.errorCode);
-      if (!lostRace || pre?.ifMatch !== undefined || attempt >= RACE_ATTEMPTS) throw e;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 4 * attempt));
+      if (!lostRace || pre?.ifMatch !== undefined || Date.now() >= deadline) throw e;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 2 ** attempt)));
     }
   }
 }

@@ -1,9 +1,11 @@
 // Makes the conformance resources of fhir-profiles/ readable and searchable like any other
 // resource: at start-up each is stored under its own id, but only when its content differs from
-// the stored current version, so restarts do not grow the history.
+// the stored current version, so restarts do not grow the history. The comparison is made inside
+// the write's transaction (which holds the resource on every engine: SQLite runs one at a time,
+// MongoDB locks or conflicts), so server processes starting together install each resource once.
 import type { Resource } from '@medplum/fhirtypes';
 import type { ConformanceResource } from '../fhir/profiles';
-import { updateIn } from './crud';
+import { afterConcurrentWriters, updateIn } from './crud';
 import type { Services } from './services';
 import type { DataAccess } from '../access/data-access';
 
@@ -16,10 +18,20 @@ function withoutMeta(r: Resource): string {
 export async function installConformanceResources(data: DataAccess, services: Services, resources: Array<Pick<ConformanceResource, 'resource'>>): Promise<number> {
   let written = 0;
   for (const { resource } of resources) {
+    const wanted = withoutMeta(resource);
+    const same = (json: string | undefined) => json !== undefined && withoutMeta(JSON.parse(json)) === wanted;
+    // Read first without a transaction: on a restart nothing has changed, and nothing is locked.
     const current = await data.read(resource.resourceType, resource.id);
-    if (current && !current.deleted && current.json && withoutMeta(JSON.parse(current.json)) === withoutMeta(resource)) continue;
-    await data.transaction((tx) => updateIn(tx, services, resource.resourceType, resource.id, resource));
-    written++;
+    if (current && !current.deleted && same(current.json)) continue;
+    const wrote = await afterConcurrentWriters(undefined, () =>
+      data.transaction(async (tx) => {
+        const now = await tx.read(resource.resourceType, resource.id);
+        if (now && !now.deleted && same(now.json)) return false;
+        await updateIn(tx, services, resource.resourceType, resource.id, resource);
+        return true;
+      }),
+    );
+    if (wrote) written++;
   }
   return written;
 }

@@ -51,6 +51,14 @@ export interface EngineTransaction extends EngineReader {
   /** Stores a new version and makes it current (replacing the index values of the previous one).
    * The caller has already checked version ordering; engines still refuse a duplicate versionId. */
   write(version: VersionWrite): Promise<void>;
+  /**
+   * Serialises this transaction, until it ends, with every other transaction (in any server
+   * process) that claims the same name — e.g. conditional creates and updates with the same
+   * criteria, which would otherwise all see "no match" and all create. Engines whose transactions
+   * already run one at a time (SQLite) do nothing; MongoDB takes a lock, or writes the name in
+   * its transaction so that concurrent claimants conflict and retry.
+   */
+  claim(name: string): Promise<void>;
 }
 
 export interface TransactionOptions {

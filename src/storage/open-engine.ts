@@ -7,14 +7,16 @@ import { SqliteEngine } from './sqlite/sqlite-engine';
 
 export const SQLITE_FILE_NAME = 'nimbus.sqlite';
 
-export async function openEngine(config: Config): Promise<Engine> {
+/** `log` receives start-up lines an operator should see (e.g. waiting for another process's
+ * schema migration). */
+export async function openEngine(config: Config, log?: (message: string) => void): Promise<Engine> {
   if (config.engine === 'sqlite') return new SqliteEngine({ file: path.join(config.dataDir, SQLITE_FILE_NAME) });
   if (config.engine === 'mongodb') {
     if (!config.mongodbUri) throw new Error('NIMBUS_ENGINE=mongodb needs MONGODB_URI');
     // Required here, not imported above, so that SQLite deployments never load the driver.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { MongoEngine } = require('./mongo/mongo-engine') as typeof import('./mongo/mongo-engine');
-    return MongoEngine.open({ uri: config.mongodbUri, database: config.mongodbDatabase });
+    return MongoEngine.open({ uri: config.mongodbUri, database: config.mongodbDatabase, schema: { log } });
   }
   throw new Error(`engine '${config.engine}' is not available in this build`);
 }

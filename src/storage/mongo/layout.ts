@@ -126,6 +126,8 @@ export function resourceIndexes(caps: Capabilities): IndexDescription[] {
     return { name: `ix_${kind}`, key };
   });
   return [
+    // The shard key of `resources` (docs/scale-out.md): a sharded collection needs its index.
+    ...(caps.topology === 'sharded' ? [{ name: 'shard_id_hashed', key: { _id: 'hashed' as const } }] : []),
     // Streaming a type (scan, export) and `_id` order within a type.
     { name: 'type_id', key: { t: 1, id: 1 } },
     // `_lastUpdated` search/sort and scan(since); only live resources are worth indexing.
@@ -158,8 +160,17 @@ export function lockIndexes(caps: Capabilities): IndexDescription[] {
 
 /** Creates the collections and the indexes that are missing, so every start-up may call it. */
 export async function ensureLayout(db: Db, caps: Capabilities): Promise<void> {
-  const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
-  for (const name of [RESOURCES, VERSIONS, META, SYSTEM, LOCKS]) if (!existing.has(name)) await db.createCollection(name).catch(ignoreAlreadyExists);
+  const collections = async () => new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
+  const existing = await collections();
+  for (const name of [RESOURCES, VERSIONS, META, SYSTEM, LOCKS]) {
+    if (existing.has(name)) continue;
+    try {
+      await db.createCollection(name);
+    } catch (e) {
+      // Another process starting at the same moment created it.
+      if (!(await collections()).has(name)) throw e;
+    }
+  }
   await ensureIndexes(db, RESOURCES, resourceIndexes(caps));
   await ensureIndexes(db, VERSIONS, VERSION_INDEXES);
   await ensureIndexes(db, SYSTEM, systemIndexes(caps));
@@ -167,13 +178,18 @@ export async function ensureLayout(db: Db, caps: Capabilities): Promise<void> {
 }
 
 /** Only the missing ones, one per command: FerretDB 1.24 drops the connection when one
- * createIndexes names several indexes that already exist (MongoDB would treat it as a no-op). */
+ * createIndexes names several indexes that already exist (MongoDB would treat it as a no-op).
+ * Processes starting together may create the same index at once: a failure is fine when the
+ * index exists afterwards. */
 async function ensureIndexes(db: Db, collection: string, wanted: IndexDescription[]): Promise<void> {
-  const have = new Set((await db.collection(collection).listIndexes().toArray()).map((i) => i.name as string));
-  for (const index of wanted) if (!have.has(index.name!)) await db.collection(collection).createIndexes([index]);
-}
-
-function ignoreAlreadyExists(e: unknown): void {
-  // Two server processes starting at once may both create the collection.
-  if ((e as { code?: number }).code !== 48) throw e;
+  const names = async () => new Set((await db.collection(collection).listIndexes().toArray()).map((i) => i.name as string));
+  const have = await names();
+  for (const index of wanted) {
+    if (have.has(index.name!)) continue;
+    try {
+      await db.collection(collection).createIndexes([index]);
+    } catch (e) {
+      if (!(await names()).has(index.name!)) throw e;
+    }
+  }
 }

@@ -21,17 +21,22 @@ import { checkRewrite } from '../system-documents';
 import { runAggregate } from './aggregate';
 import { rewriteCurrent } from './rewrite';
 import { MongoSystemStore } from './system-store';
-import { MongoLocks } from './locks';
+import { MongoLocks, type LockOptions } from './locks';
+import { openSchema, type SchemaOptions } from './schema';
 import { connectMongo, type Capabilities, type ConnectOptions, type MongoConnection } from './connection';
 import { mongoErrors } from './errors';
 import { readHistory, scanPage, scanType } from './history';
-import { RESOURCES, VERSIONS, VERSION_PROJECTION, ensureLayout, currentKey, toResourceVersion, versionKey, type StoredVersion } from './layout';
+import { RESOURCES, VERSIONS, VERSION_PROJECTION, currentKey, toResourceVersion, versionKey, type StoredVersion } from './layout';
 import { runSearch } from './search/run';
-import { writeVersion } from './write';
+import { resourceLock, runExclusive, sessionView, type ViewContext } from './transaction-views';
 
 export interface MongoEngineOptions extends ConnectOptions {
   /** Drops the database when the engine closes (tests). */
   dropOnClose?: boolean;
+  /** Leases and waits of the locks that serialise writers without transactions (locks.ts). */
+  locks?: LockOptions;
+  /** Schema migrations (tests inject their own) and the operator log of start-up waits. */
+  schema?: SchemaOptions;
 }
 
 export class MongoEngine implements Engine {
@@ -47,24 +52,27 @@ export class MongoEngine implements Engine {
   private constructor(
     private readonly conn: MongoConnection,
     private readonly dropOnClose: boolean,
+    lockOptions: LockOptions = {},
   ) {
     this.location = conn.location;
     this.capabilities = conn.capabilities;
     this.atomicTransactions = conn.capabilities.transactions;
-    this.locks = new MongoLocks(conn.db, conn.capabilities);
+    this.locks = new MongoLocks(conn.db, conn.capabilities, lockOptions);
     this.system = new MongoSystemStore(conn.db, conn.capabilities, this.locks);
   }
 
-  /** Connects, detects capabilities and creates the layout; fails fast when unreachable. */
+  /** Connects, detects capabilities, and brings the database to this release's schema (safe when
+   * several processes start at once; refuses a newer schema); fails fast when unreachable. */
   static async open(options: MongoEngineOptions): Promise<MongoEngine> {
     const conn = await connectMongo(options);
+    const engine = new MongoEngine(conn, options.dropOnClose ?? false, options.locks);
     try {
-      await ensureLayout(conn.db, conn.capabilities);
+      await openSchema(conn.db, conn.capabilities, engine.locks, options.schema);
     } catch (e) {
       await conn.client.close().catch(() => undefined);
       throw e;
     }
-    return new MongoEngine(conn, options.dropOnClose ?? false);
+    return engine;
   }
 
   read(resourceType: string, id: string): Promise<ResourceVersion | undefined> {
@@ -84,7 +92,7 @@ export class MongoEngine implements Engine {
     if (!this.capabilities.transactions) {
       // Never a silent non-atomic fallback for what the client asked to be atomic.
       if (options.requireAtomic) throw mongoErrors.replicaSetRequired(this.capabilities.ferretdb ? `FerretDB ${this.capabilities.ferretdb}` : this.capabilities.topology);
-      return fn(this.view());
+      return runExclusive(this.viewContext(), this.locks, fn);
     }
     const session = this.conn.client.startSession();
     try {
@@ -93,7 +101,7 @@ export class MongoEngine implements Engine {
       // concurrent transaction), so `fn` re-reads and recomputes the versions it writes.
       await session.withTransaction(
         async () => {
-          result = await fn(this.view(session));
+          result = await fn(sessionView(this.viewContext(session), session));
         },
         { readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority', journal: true }, readPreference: 'primary' },
       );
@@ -169,11 +177,7 @@ export class MongoEngine implements Engine {
     };
   }
 
-  private view(session?: ClientSession): EngineTransaction {
-    const { db, capabilities } = this.conn;
-    return { ...this.reader(session), write: (v) => writeVersion({ db, capabilities, session, knownArity: this.knownArity }, v) };
+  private viewContext(session?: ClientSession): ViewContext {
+    return { db: this.conn.db, capabilities: this.capabilities, knownArity: this.knownArity, reader: this.reader(session) };
   }
 }
-
-/** The lock every non-transactional writer of one resource holds (locks.ts). */
-export const resourceLock = (type: string, id: string): string => `r:${type}/${id}`;

@@ -104,19 +104,30 @@ async function rollForward(ctx: WriteContext, type: string, id: string, versionI
 }
 
 /** FerretDB only: the longest entry array per kind ever stored for a type, so that the compiler
- * can expand an entry predicate over array positions (see search/compile.ts). Only grows. */
+ * can expand an entry predicate over array positions (see search/compile.ts). Recorded as facts
+ * that never change — `{_id: "arity/Type/kind/n", t, [kind]: n}`, inserted once, a duplicate
+ * meaning someone recorded it first — because a read–modify–write of one counter (`$max` with
+ * upsert) is neither atomic on FerretDB nor free of duplicate-key failures when processes start
+ * together; the reader takes the maximum. Documents of the older form (`arity/Type` with every
+ * kind) are still read. */
 export async function recordArity(ctx: WriteContext, type: string, doc: StoredVersion): Promise<void> {
   const known = ctx.knownArity?.get(type);
-  const lengths: Document = {};
+  const raised: Partial<Record<string, number>> = {};
   for (const kind of INDEX_KINDS) {
     const n = doc.ix?.[kind]?.length ?? 0;
-    if (n > (known?.[kind] ?? 0)) lengths[kind] = n;
+    if (n <= (known?.[kind] ?? 0)) continue;
+    try {
+      await ctx.db.collection<{ _id: string; t: string }>(META).insertOne({ _id: arityFact(type, kind, n), t: type, [kind]: n }, { session: ctx.session });
+    } catch (e) {
+      if (!isDuplicateKey(e)) throw e;
+    }
+    raised[kind] = n;
   }
-  if (!Object.keys(lengths).length) return;
-  await ctx.db.collection<{ _id: string }>(META).updateOne({ _id: arityKey(type) }, { $max: lengths }, { upsert: true, session: ctx.session });
-  // Only after the database has it; the stored value only grows, so a stale cache is merely low.
-  if (ctx.knownArity && !ctx.session) ctx.knownArity.set(type, { ...known, ...lengths });
+  // Only after the database has them; stored facts never go away, so a stale cache is merely low.
+  if (ctx.knownArity && !ctx.session && Object.keys(raised).length) ctx.knownArity.set(type, { ...known, ...raised });
 }
+
+export const arityFact = (type: string, kind: string, n: number): string => `${arityKey(type)}/${kind}/${n}`;
 
 export function isDuplicateKey(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === DUPLICATE_KEY;

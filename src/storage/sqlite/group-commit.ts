@@ -184,6 +184,8 @@ export class GroupCommit {
         this.pending.put(seq, version);
         this.channel.send({ op: 'write', version });
       },
+      // Transactions run one after another: a claim is already exclusive.
+      claim: async () => undefined,
       rewriteCurrent: (expected, next) => {
         const now = current(expected.resourceType, expected.id);
         if (!now || now.deleted || now.versionId !== expected.versionId || now.json !== expected.json) return false;

@@ -32,6 +32,7 @@ import { GroupCommit } from './group-commit';
 import { SqliteSystemStore } from './system-store';
 import { runAggregate } from './aggregate';
 import { checkRewrite } from '../system-documents';
+import { ProcessLock } from './process-lock';
 
 export interface SqliteEngineOptions {
   /** Database file; ':memory:' is refused because the read connection could not see it. */
@@ -49,19 +50,27 @@ export class SqliteEngine implements Engine {
   private readonly writer: WriterChannel;
   private readonly commits: GroupCommit;
   readonly system: SqliteSystemStore;
+  private readonly lock: ProcessLock;
   private closed = false;
 
   constructor(options: SqliteEngineOptions) {
     if (options.file === ':memory:') throw new Error('the SQLite engine needs a file (two connections share it)');
     fs.mkdirSync(path.dirname(options.file), { recursive: true });
     this.location = options.file;
-    // Migrate before either connection prepares a statement; the writer thread opens its own.
-    const migration = openDatabase(options.file, false);
+    // One process per database file, before anything touches it (process-lock.ts).
+    this.lock = ProcessLock.acquire(options.file);
     try {
-      migrate(migration, options.migrations ?? MIGRATIONS);
-      this.reader = openDatabase(options.file, true);
-    } finally {
-      migration.close();
+      // Migrate before either connection prepares a statement; the writer thread opens its own.
+      const migration = openDatabase(options.file, false);
+      try {
+        migrate(migration, options.migrations ?? MIGRATIONS);
+        this.reader = openDatabase(options.file, true);
+      } finally {
+        migration.close();
+      }
+    } catch (e) {
+      this.lock.release();
+      throw e;
     }
     this.readStmts = new VersionStatements(this.reader);
     this.readIndex = new SqliteSearchIndex(this.reader);
@@ -209,6 +218,7 @@ export class SqliteEngine implements Engine {
     // and removes it, which a read-only connection cannot do.
     this.reader.close();
     await this.writer.close();
+    this.lock.release();
   }
 }
 

@@ -3,6 +3,7 @@
 import { compilePredicate, compileSearch, literalRegex, NOTHING, type CompileOptions } from '../../../src/storage/mongo/search/compile';
 import { afterPosition, sortDocument, sortFields } from '../../../src/storage/mongo/search/paging';
 import { detectCapabilities } from '../../../src/storage/mongo/connection';
+import { lockIndexes, resourceIndexes, systemIndexes } from '../../../src/storage/mongo/layout';
 
 const mongo: CompileOptions = { entries: { mode: 'elemMatch' } };
 const ferret: CompileOptions = { entries: { mode: 'positions', arity: { token: 2, date: 1 } } };
@@ -136,9 +137,20 @@ describe('sort and keyset paging', () => {
 describe('capability detection', () => {
   it('recognises FerretDB, replica sets, mongos and standalone servers', () => {
     const ferret = detectCapabilities({ isWritablePrimary: true, maxWireVersion: 21 }, { version: '7.0.42', ferretdbVersion: 'v1.24.2' });
-    expect(ferret).toMatchObject({ ferretdb: 'v1.24.2', transactions: false, elemMatchOnDocuments: false, partialIndexes: false, topology: 'standalone' });
+    expect(ferret).toMatchObject({ ferretdb: 'v1.24.2', transactions: false, elemMatchOnDocuments: false, partialIndexes: false, ttlIndexes: false, topology: 'standalone' });
     expect(detectCapabilities({ setName: 'rs0', maxWireVersion: 21 }, { version: '7.0.14' })).toMatchObject({ transactions: true, topology: 'replicaSet', elemMatchOnDocuments: true });
     expect(detectCapabilities({ msg: 'isdbgrid', maxWireVersion: 17 }, { version: '6.0.1' })).toMatchObject({ transactions: true, topology: 'sharded' });
-    expect(detectCapabilities({ maxWireVersion: 21 }, { version: '7.0.14' })).toMatchObject({ transactions: false, topology: 'standalone', partialIndexes: true });
+    expect(detectCapabilities({ maxWireVersion: 21 }, { version: '7.0.14' })).toMatchObject({ transactions: false, topology: 'standalone', partialIndexes: true, ttlIndexes: true });
+  });
+
+  it('creates the index of the resources shard key on a sharded cluster only, and TTL indexes where the server has them', () => {
+    const sharded = detectCapabilities({ msg: 'isdbgrid', maxWireVersion: 17 }, { version: '6.0.1' });
+    const standalone = detectCapabilities({ maxWireVersion: 21 }, { version: '7.0.14' });
+    const ferret = detectCapabilities({ maxWireVersion: 21 }, { version: '7.0.42', ferretdbVersion: 'v1.24.2' });
+    expect(resourceIndexes(sharded).find((i) => i.name === 'shard_id_hashed')?.key).toEqual({ _id: 'hashed' });
+    expect(resourceIndexes(standalone).find((i) => i.name === 'shard_id_hashed')).toBeUndefined();
+    expect(systemIndexes(standalone)).toEqual([{ name: 'expiry', key: { exp: 1 }, expireAfterSeconds: 0 }]);
+    expect(lockIndexes(standalone)).toEqual([{ name: 'claims_expiry', key: { gc: 1 }, expireAfterSeconds: 0 }]);
+    expect([...systemIndexes(ferret), ...lockIndexes(ferret)]).toEqual([]);
   });
 });

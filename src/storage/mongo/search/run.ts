@@ -68,11 +68,12 @@ export async function runSearch(ctx: SearchContext, plan: SearchPlan): Promise<S
 async function compileOptions(ctx: SearchContext, types: string[]): Promise<CompileOptions> {
   if (ctx.capabilities.elemMatchOnDocuments) return { entries: { mode: 'elemMatch' } };
   const meta = ctx.db.collection<{ _id: string } & Partial<Record<IndexKind, number>>>(META);
-  const filter = types.length ? { _id: { $in: types.map(arityKey) } } : { _id: { $regex: '^arity/' } };
+  // Facts `arity/Type/kind/n` (field t) and documents of the older form `arity/Type`.
+  const filter = types.length ? { $or: [{ _id: { $in: types.map(arityKey) } }, { t: { $in: [...types] } }] } : { _id: { $regex: '^arity/' } };
   const arity: Partial<Record<IndexKind, number>> = {};
   for (const doc of await meta.find(filter, { session: ctx.session }).toArray()) {
     for (const [k, v] of Object.entries(doc)) {
-      if (k !== '_id' && typeof v === 'number') arity[k as IndexKind] = Math.max(arity[k as IndexKind] ?? 0, v);
+      if (k !== '_id' && k !== 't' && typeof v === 'number') arity[k as IndexKind] = Math.max(arity[k as IndexKind] ?? 0, v);
     }
   }
   return { entries: { mode: 'positions', arity } };
