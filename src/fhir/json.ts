@@ -293,8 +293,9 @@ const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
  */
 export function serialiseResource(resource: object): string {
   const c = resource as Container;
-  if (c[HOLDS_LEXEMES] !== true) {
-    markHoldsLexemes(c, false);
+  const holds = c[HOLDS_LEXEMES];
+  if (holds !== true) {
+    if (holds === undefined) markHoldsLexemes(c, false);
     return JSON.stringify(resource);
   }
   return write(resource, undefined, '', true);
