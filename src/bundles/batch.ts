@@ -4,7 +4,8 @@
 // refused for that entry.
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import { errors, FhirError } from '../fhir/errors';
-import { deleteIn, updateIn } from '../interactions/crud';
+import { afterConcurrentWriters, deleteIn, updateIn } from '../interactions/crud';
+import { operationEntry } from './entry-operations';
 import { conditionalCreateIn, conditionalDeleteIn, conditionalUpdateIn, createWithIdIn, requireMatcher } from '../interactions/conditional';
 import { conditionalPatchIn, patchFromBundleResource, patchIn } from '../interactions/patch';
 import type { BundleContext } from './context';
@@ -16,14 +17,15 @@ import { unavailableFrom } from '../storage/unavailable';
 
 async function runEntry(ctx: BundleContext, e: EntryRequest): Promise<BundleEntry> {
   const { services } = ctx;
-  if (e.method === 'GET' || e.method === 'HEAD') return readEntryIn(services.engine, services, ctx.search, e, ctx.base);
+  if (e.operation) return operationEntry(ctx.request, e);
+  if (e.method === 'GET' || e.method === 'HEAD') return readEntryIn(ctx.data, services, ctx.search, e, ctx.base);
   if (e.resource && e.method !== 'PATCH') {
     // Resolves absolute references to this server to relative ones; a urn reference has no entry
     // to resolve to in a batch and fails here.
     new BundleReferences(ctx.base).rewrite(e.resource, e.fullUrl);
   }
   const type = e.type!;
-  return services.engine.transaction(async (tx) => {
+  return afterConcurrentWriters({ ifMatch: e.ifMatch }, () => ctx.data.transaction(async (tx) => {
     switch (e.method) {
       case 'POST':
         return writeEntry(
@@ -62,7 +64,7 @@ async function runEntry(ctx: BundleContext, e: EntryRequest): Promise<BundleEntr
       default:
         throw errors.badRequest(`unsupported method ${String(e.method)}`);
     }
-  });
+  }));
 }
 
 /** Entries that could not even be parsed arrive as errors and are answered in place. */

@@ -9,8 +9,7 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from '../config';
 import { buildServer } from '../server';
 import { BulkLoader, type LoadTotals } from '../bundles/bulk-load';
-import { searchRunner } from '../bundles/entry-reads';
-import { searchCriteriaMatcher } from '../interactions/conditional';
+import { bundleContext } from '../bundles/context';
 import type { Command } from './commands';
 import { Progress } from './progress';
 import { FhirError } from '../fhir/errors';
@@ -144,17 +143,9 @@ export const importCommand: Command = {
     // Logs go to stderr: stdout carries only the summary.
     const server = await buildServer(config, { logger: pino({ level: config.logLevel === 'info' ? 'warn' : config.logLevel }, pino.destination(2)) });
     const started = performance.now();
-    const loader = new BulkLoader(
-      {
-        services: server.services,
-        // The server's search: conditional entries and references in imported Bundles resolve as over HTTP.
-        matcher: searchCriteriaMatcher(server.search),
-        search: searchRunner(server.search),
-        allowMultipleDelete: config.allowMultipleDelete,
-        maxBundleEntries: config.maxBundleEntries,
-      },
-      { chunkSize: chunk, base: config.baseUrl },
-    );
+    // The server's own context: conditional entries and references in imported Bundles resolve
+    // as over HTTP, with an operator's full access.
+    const loader = new BulkLoader(bundleContext(server.systemContext(), 'minimal'), { chunkSize: chunk });
     const progress = new Progress(process.stderr, 'import');
     const tracker: Tracker = { bytes: 0, tick: () => progress.update({ done: loader.totals.loaded + loader.totals.skipped, work: tracker.bytes, totalWork: tracker.totalBytes }) };
     try {

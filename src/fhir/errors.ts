@@ -110,13 +110,20 @@ export const errors = {
   headersTooLarge: (what: string) => err(431, 'HEADERS_TOO_LARGE', 'too-costly', `The request has ${what}, more than this server accepts`),
   requestTimeout: (headersMs: number, requestMs: number) =>
     err(408, 'REQUEST_TIMEOUT', 'timeout', `The request did not arrive in time (headers within ${headersMs / 1000} s, the whole request within ${requestMs / 1000} s)`),
-  methodNotAllowed: (method: string, path: string, allow: string[]) =>
-    new FhirError(405, 'METHOD_NOT_ALLOWED', [{ severity: 'error', code: 'not-supported', diagnostics: `${method} is not supported on ${path}` }], {
+  methodNotAllowed: (method: string, path: string, allow: string[], why?: string) =>
+    new FhirError(405, 'METHOD_NOT_ALLOWED', [{ severity: 'error', code: 'not-supported', diagnostics: why ?? `${method} is not supported on ${path}` }], {
       Allow: allow.join(', '),
     }),
+  unknownOperation: (code: string) =>
+    err(404, 'UNKNOWN_OPERATION', 'not-supported', `This server has no operation $${code.slice(0, 64)}; GET [base]/metadata lists the operations it performs`),
+  operationLevel: (code: string, level: string, allowed: string) =>
+    err(400, 'OPERATION_LEVEL', 'not-supported', `$${code} cannot be invoked at the ${level} level (its definition allows: ${allowed})`),
+  unknownJob: (id: string) => err(404, 'UNKNOWN_JOB', 'not-found', `There is no asynchronous request '${id.slice(0, 64)}' (it may have expired or been cancelled)`),
+  forbidden: (text: string) => err(403, 'FORBIDDEN', 'forbidden', `Not permitted: ${text}`),
   notSupported: (text: string) => err(400, 'NOT_SUPPORTED', 'not-supported', text),
   invalidParam: (name: string, why: string) => err(400, 'INVALID_PARAM', 'invalid', `Parameter '${name}': ${why}`),
   unknownRoute: (path: string) => err(404, 'UNKNOWN_ROUTE', 'not-found', `No FHIR interaction answers ${path.slice(0, 200)}`),
+  cancelled: () => err(499, 'CANCELLED', 'incomplete', 'The request was cancelled before it completed'),
   /** The server cannot serve the request now but will again (database down, disk full): 503 with
    * Retry-After, so that clients and proxies retry instead of giving up. */
   unavailable: (text: string, retryAfterSeconds = 5) =>
