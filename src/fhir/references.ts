@@ -27,10 +27,16 @@ export interface ReferenceRules {
  */
 export function assertReferences(rules: ReferenceRules, resource: object, json?: string): void {
   if (json !== undefined && plainReferences(rules, json)) return;
+  const issues = referenceIssues(rules, resource);
+  if (issues.length) throw errors.invalidResource(issues);
+}
+
+/** The problems assertReferences refuses, as issues (for $validate, which lists them). */
+export function referenceIssues(rules: ReferenceRules, resource: object): Issue[] {
   const issues: Issue[] = [];
   const type = (resource as Obj).resourceType;
   if (typeof type === 'string') walkResource(resource as Obj, type, { rules, issues, bundle: false, container: undefined });
-  if (issues.length) throw errors.invalidResource(issues);
+  return issues;
 }
 
 const REFERENCE_MEMBER = '"reference":"';
