@@ -69,6 +69,37 @@ export async function create(ctx: WorkloadContext): Promise<Row> {
   return loadRow('create.16', 'create Observation (16 conns)', r, 'res/s');
 }
 
+/**
+ * The same create with decimals written as FHIR keeps them (`72.50`, `0.010`, a value beyond double
+ * precision): the text a double would not reproduce takes the exact parse and serialise path
+ * (fhir/json.ts) instead of the native one, so this row is that path's cost on writes.
+ */
+export async function createExactDecimals(ctx: WorkloadContext): Promise<Row> {
+  const id = 'create.16.decimals';
+  const label = 'create Observation with exact decimals (16 conns)';
+  const patient = ctx.ids.get('Patient')[0];
+  if (!patient) return naRow(id, label, 'no Patient ids were loaded');
+  const text = JSON.stringify({
+    ...observation(patient),
+    valueQuantity: { value: 'V1', unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' },
+    component: [
+      { code: { text: 'a' }, valueQuantity: { value: 'V2' } },
+      { code: { text: 'b' }, valueQuantity: { value: 'V3' } },
+    ],
+  })
+    .replace('"V1"', '72.50')
+    .replace('"V2"', '0.010')
+    .replace('"V3"', '1.0000000000000000000000001');
+  const r = await load(ctx, {
+    connections: 16,
+    method: 'POST',
+    path: `${origin(ctx.baseUrl).basePath}/Observation`,
+    body: text,
+    headers: { ...JSON_HEADERS, prefer: 'return=minimal' },
+  });
+  return loadRow(id, label, r, 'res/s');
+}
+
 export async function update(ctx: WorkloadContext): Promise<Row> {
   const id = 'update.16';
   const label = 'update Patient (16 conns)';

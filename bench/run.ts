@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseBenchArgs, USAGE, type BenchOptions } from './args';
 import { ceilingRows } from './ceilings';
-import { create, mixedCycle, operationCall, readById, readPaths, update } from './crud';
+import { create, createExactDecimals, mixedCycle, operationCall, readById, readPaths, update } from './crud';
 import { ensureDataset, sharedResourceCount, type Dataset } from './dataset';
 import { mongoSetup, sqliteSetup, type EngineSetup } from './engines';
 import { IdPool } from './ids';
@@ -69,6 +69,7 @@ async function benchEngine(setup: EngineSetup, opts: BenchOptions, ds: Dataset):
     if (wanted('ceiling')) rows.push(...(await step('ceilings', () => ceilingRows(ctx, readPaths(ctx), read32))));
     rows.push(...(await step('search', () => searchRows(ctx))));
     if (wanted('create.16')) rows.push(await step('create.16', () => create(ctx)));
+    if (wanted('create.16.decimals')) rows.push(await step('create.16.decimals', () => createExactDecimals(ctx)));
     if (wanted('update.16')) rows.push(await step('update.16', () => update(ctx)));
     if (wanted('crud.cycle')) rows.push(await step('crud.cycle', () => mixedCycle(ctx)));
     const rss = server.peakRss();

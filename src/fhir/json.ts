@@ -109,15 +109,18 @@ export function parseFhirJson(text: string, options: ParseOptions = {}): unknown
   } catch (e) {
     throw errors.invalidJson((e as Error).message.slice(0, 200));
   }
-  if (exact) return new ExactParser(text).parse();
-  // Marks a verified-clean root, so that an answer embedding it serialises it natively.
-  if (value !== null && typeof value === 'object') markHoldsLexemes(value, false);
-  return value;
+  return exact ? new ExactParser(text).parse() : value;
 }
 
-/** Parses text this server stored (already checked when written): exact, no depth refusal. */
+/**
+ * Parses text this server stored (already checked when written): exact, no depth refusal. A root
+ * without exact numbers is marked so, so that the answer embedding it (history, Bundle responses,
+ * subsets) serialises it natively. (Client bodies need no mark: serialiseResource sets it.)
+ */
 export function parseStoredJson(text: string): unknown {
-  return parseFhirJson(text, { maxDepth: Number.MAX_SAFE_INTEGER });
+  const value = parseFhirJson(text, { maxDepth: Number.MAX_SAFE_INTEGER });
+  if (value !== null && typeof value === 'object' && (value as Container)[HOLDS_LEXEMES] === undefined) markHoldsLexemes(value, false);
+  return value;
 }
 
 /**
@@ -293,8 +296,9 @@ const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
  */
 export function serialiseResource(resource: object): string {
   const c = resource as Container;
-  if (c[HOLDS_LEXEMES] !== true) {
-    markHoldsLexemes(c, false);
+  const holds = c[HOLDS_LEXEMES];
+  if (holds !== true) {
+    if (holds === undefined) markHoldsLexemes(c, false);
     return JSON.stringify(resource);
   }
   return write(resource, undefined, '', true);

@@ -26,11 +26,41 @@ export interface ReferenceRules {
  * resource's text, lets the common case of a resource without references skip the walk.
  */
 export function assertReferences(rules: ReferenceRules, resource: object, json?: string): void {
-  if (json !== undefined && !json.includes('"reference"')) return;
+  if (json !== undefined && plainReferences(rules, json)) return;
+  const issues = referenceIssues(rules, resource);
+  if (issues.length) throw errors.invalidResource(issues);
+}
+
+/** The problems assertReferences refuses, as issues (for $validate, which lists them). */
+export function referenceIssues(rules: ReferenceRules, resource: object): Issue[] {
   const issues: Issue[] = [];
   const type = (resource as Obj).resourceType;
   if (typeof type === 'string') walkResource(resource as Obj, type, { rules, issues, bundle: false, container: undefined });
-  if (issues.length) throw errors.invalidResource(issues);
+  return issues;
+}
+
+const REFERENCE_MEMBER = '"reference":"';
+
+/**
+ * The fast path, on the serialised text: true when every `"reference":"…"` member is a valid
+ * `Type/id…` or an http(s) URL, which holds wherever it sits, so the model-guided walk is not
+ * needed. Anything else (`#id`, placeholders, conditional or suspicious references, escapes) is
+ * left to the walk, which knows the element and the Bundle it is in. A "reference" key whose value
+ * is an object (ImplementationGuide…reference is a Reference) holds its own member, found too.
+ */
+function plainReferences(rules: ReferenceRules, json: string): boolean {
+  for (let i = json.indexOf(REFERENCE_MEMBER); i >= 0; ) {
+    const start = i + REFERENCE_MEMBER.length;
+    const end = json.indexOf('"', start);
+    const ref = json.slice(start, end);
+    if (ref.includes('\\')) return false;
+    if (!ref.startsWith('http://') && !ref.startsWith('https://')) {
+      const relative = RELATIVE.exec(ref);
+      if (!relative || ref.includes('#') || !rules.isResourceType(relative[1])) return false;
+    }
+    i = json.indexOf(REFERENCE_MEMBER, end);
+  }
+  return true;
 }
 
 interface Scope {

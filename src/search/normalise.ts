@@ -94,7 +94,22 @@ export function numberRange(text: string): { value: number; low: number; high: n
   if (!Number.isFinite(value)) return undefined;
   const decimals = (m[2]?.length ?? 0) - Number(m[3] ?? 0);
   const half = 0.5 * 10 ** -decimals;
-  return { value, low: roundTo(value - half, decimals + 1), high: roundTo(value + half, decimals + 1) };
+  // A value written more precisely than a double holds (`1.0000000000000000000000001`, kept exactly
+  // in stored resources) has a range narrower than one step between doubles; it would vanish into
+  // low === high and match nothing, not even itself. Such a range covers the value's neighbours.
+  let low = roundTo(value - half, decimals + 1);
+  let high = roundTo(value + half, decimals + 1);
+  if (low >= value) low = nextDouble(value, -1);
+  if (high <= value) high = nextDouble(value, 1);
+  return { value, low, high };
+}
+
+/** The double next to `x` towards +∞ (1) or −∞ (−1). */
+function nextDouble(x: number, direction: 1 | -1): number {
+  if (x === 0) return direction * Number.MIN_VALUE;
+  const bits = new BigInt64Array(new Float64Array([x]).buffer);
+  bits[0] += x > 0 === direction > 0 ? 1n : -1n;
+  return new Float64Array(bits.buffer)[0];
 }
 
 /** Removes binary floating noise (100 - 0.05 = 99.94999…) at a precision beyond the value's. */

@@ -33,6 +33,7 @@ const ROWS = [
   'Observation?_summary=count',
   'Patient/[id]/$everything',
   'create Observation (16 conns)',
+  'create Observation with exact decimals (16 conns)',
   'update Patient (16 conns)',
   'CRUD cycle, 9 linked types',
   'peak RSS of the server process',

@@ -22,12 +22,16 @@ function numberTokens(text: string): string[] {
 }
 
 describe('parseFhirJson', () => {
-  it('parses plain JSON natively and marks the root as holding no exact numbers', () => {
+  it('parses plain JSON natively; stored text and serialised resources are marked as holding no exact numbers', () => {
     const text = '{"resourceType":"Patient","multipleBirthInteger":2,"name":[{"family":"O\'Brien \\"1.50\\""}],"x":-12.5}';
     const v = parseFhirJson(text) as Record<string | symbol, unknown>;
     expect(v).toEqual(JSON.parse(text));
-    expect(v[HOLDS_LEXEMES]).toBe(false);
+    expect(v[HOLDS_LEXEMES]).toBeUndefined();
     expect(serialiseResource(v)).toBe(text);
+    expect(v[HOLDS_LEXEMES]).toBe(false);
+    const stored = parseStoredJson(text) as Record<string | symbol, unknown>;
+    expect(stored[HOLDS_LEXEMES]).toBe(false);
+    expect(stored).toEqual(JSON.parse(text)); // the mark is not enumerable
   });
 
   it.each(['1.50', '100.00', '1.0000000000000000000000001', '-0', '1e2', '1E+2', '2.10e3', '0.010', '12345678901234567890', '1e-400'])(

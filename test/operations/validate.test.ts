@@ -26,6 +26,16 @@ describeEachEngine('$validate', (factory) => {
     expect((await t.http.get('/fhir/Patient?_summary=count')).body.total).toBe(1);
   });
 
+  it('reports the reference rules of the write path too', async () => {
+    const bad = { resourceType: 'Patient', managingOrganization: { reference: `Organization/${'x'.repeat(65)}` } };
+    const res = await post('/fhir/Patient/$validate', params({ name: 'resource', resource: bad }));
+    expect(res.status).toBe(200);
+    const asWrite = await post('/fhir/Patient', bad);
+    expect(asWrite.status).toBe(400);
+    expect(res.body.issue).toEqual(asWrite.body.issue);
+    expect(res.body.issue[0].expression).toEqual(['Patient.managingOrganization.reference']);
+  });
+
   it('says so when there is nothing wrong, and accepts the bare resource as the body', async () => {
     for (const res of [await post('/fhir/Patient/$validate', { resourceType: 'Patient', gender: 'male' }), await post('/fhir/Patient/$validate?mode=create', { resourceType: 'Patient' })]) {
       expect(res.status).toBe(200);

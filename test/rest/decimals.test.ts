@@ -59,6 +59,12 @@ describeEachEngine('decimals keep their precision', (factory) => {
     const subset = await t.http.get('/fhir/Observation?_id=s1&_elements=component');
     expect(subset.text).toContain('"value":4.50,');
     expect((await t.http.get('/fhir/Observation?_id=s1&value-quantity=4.6')).body.entry ?? []).toHaveLength(0);
+    // A value beyond double precision is found by its own text, and by its neighbours' ranges.
+    expect((await put('s2', observationText('s2', ['1.0000000000000000000000001']))).status).toBe(201);
+    for (const q of ['1.0000000000000000000000001', '1', 'le1.0000000000000000000000001', 'ap1.0000000000000000000000001']) {
+      const found = await t.http.get(`/fhir/Observation?_id=s2&value-quantity=${q}`);
+      expect([q, (found.body.entry ?? []).length]).toEqual([q, 1]);
+    }
   });
 
   it('through PATCH of the stored resource and decimals sent in patches', async () => {

@@ -38,11 +38,14 @@ describeEachEngine('deeply nested input', (factory) => {
     expect((await t.http.get('/fhir/Patient/deep')).status).toBe(404);
   });
 
-  it('refuses deep Bundles (entries) and deep Parameters', async () => {
+  it('refuses deep Bundles (entries) and deep Parameters (FHIRPath Patch, operations)', async () => {
     const entry = `{"request":{"method":"POST","url":"Patient"},"resource":{"resourceType":"Patient","extension":${nested(DEEP)}}}`;
     expectTooDeep(await t.http.post('/fhir').set('Content-Type', FHIR).send(`{"resourceType":"Bundle","type":"batch","entry":[${entry}]}`));
     const parameters = `{"resourceType":"Parameters","parameter":[{"name":"operation","part":${nested(DEEP)}}]}`;
     expectTooDeep(await t.http.patch('/fhir/Basic/target').set('Content-Type', FHIR).send(parameters));
+    // Parameters sent to an operation.
+    const input = `{"resourceType":"Parameters","parameter":[{"name":"resource","resource":{"resourceType":"Basic","extension":${nested(DEEP)}}}]}`;
+    expectTooDeep(await t.http.post('/fhir/Basic/$validate').set('Content-Type', FHIR).send(input));
   });
 
   it('refuses deep JSON Patch documents and Binary-encoded patches in Bundles', async () => {

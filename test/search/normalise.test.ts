@@ -40,6 +40,16 @@ describe('numberRange', () => {
     expect(numberRange('abc')).toBeUndefined();
     expect(numberRange('1e999')).toBeUndefined();
   });
+
+  it('keeps a range around values written more precisely than a double holds', () => {
+    const r = numberRange('1.0000000000000000000000001')!;
+    expect(r.value).toBe(1);
+    expect(r.low).toBeLessThan(1);
+    expect(r.high).toBeGreaterThan(1);
+    expect(r.high - r.low).toBeLessThan(1e-15);
+    const n = numberRange('-2.50000000000000000000000')!;
+    expect([n.low < -2.5, n.high > -2.5]).toEqual([true, true]);
+  });
 });
 
 describe('escaping', () => {

@@ -5,6 +5,7 @@
 // issue (the definition says so); 4xx only for a call that cannot be made.
 import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { errors, operationOutcome, type Issue } from '../../fhir/errors';
+import { referenceIssues } from '../../fhir/references';
 import type { RequestContext } from '../../context/request-context';
 import { r4OperationDefinition } from '../r4-definitions';
 import type { OperationCall, OperationModule } from '../types';
@@ -42,9 +43,9 @@ async function validate(call: OperationCall, ctx: RequestContext) {
   return outcome(issues);
 }
 
-/** What every write checks: the same validator, on the resource as sent. */
+/** What every write checks: the same validator and reference rules, on the resource as sent. */
 function contentIssues(ctx: RequestContext, resource: Resource): Issue[] {
-  return ctx.services.core.validator.validate(resource, resource.resourceType);
+  return [...ctx.services.core.validator.validate(resource, resource.resourceType), ...referenceIssues(ctx.services.core.definitions, resource)];
 }
 
 /** A profile this server cannot validate against is reported, never silently passed. */
