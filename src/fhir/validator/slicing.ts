@@ -1,0 +1,155 @@
+// Slicing: which slice each repetition of a sliced element belongs to, decided by the slicing's
+// discriminators (value, pattern, exists, type, profile) evaluated on the instance and compared with
+// what each slice fixes at that path; then per-slice cardinality, closed and ordered slicing.
+import type { ElementNode } from './compile';
+import { deepEqual, matchesPattern } from './values';
+
+/** One repetition of an element in the instance. */
+export interface Occurrence {
+  value: unknown;
+  /** The `_name` sibling of a primitive (id/extension). */
+  ext?: unknown;
+  /** The type the JSON property name selects (choice types) or the element's single type. */
+  type?: string;
+  path: string;
+}
+
+export interface SliceServices {
+  /** Does the value conform to one of these profiles (no errors)? */
+  conformsTo(occ: Occurrence, profiles: string[], node: ElementNode): boolean;
+  /** Is the coded value in the value set (undefined: cannot tell)? */
+  inValueSet(valueSet: string, value: unknown): boolean | undefined;
+  /** The structure whose elements describe a type (to find what a slice fixes below it). */
+  typeChildren(node: ElementNode, type?: string): ElementNode[];
+}
+
+export interface SliceAssignment {
+  slice?: ElementNode;
+  occ: Occurrence;
+  index: number;
+}
+
+export function assignSlices(node: ElementNode, occs: Occurrence[], svc: SliceServices): SliceAssignment[] {
+  return occs.map((occ) => ({ occ, slice: node.slices.find((s) => matchesSlice(node, s, occ, svc)), index: node.slices.length }));
+}
+
+function matchesSlice(sliced: ElementNode, slice: ElementNode, occ: Occurrence, svc: SliceServices): boolean {
+  const discriminators = sliced.slicing?.discriminators ?? [];
+  if (!discriminators.length) return svc.conformsTo(occ, [], slice);
+  for (const d of discriminators) {
+    if (!discriminatorMatches(d, slice, occ, svc)) return false;
+  }
+  return true;
+}
+
+function discriminatorMatches(d: { type: string; path: string }, slice: ElementNode, occ: Occurrence, svc: SliceServices): boolean {
+  const target = elementAt(slice, d.path, svc);
+  const values = valuesAt(occ, d.path);
+  switch (d.type) {
+    case 'value':
+    case 'pattern': {
+      if (!target) return true;
+      if (target.fixed !== undefined) return values.some((v) => deepEqual(v, target.fixed) || (typeof target.fixed === 'object' && matchesPattern(v, target.fixed)));
+      if (target.pattern !== undefined) return values.some((v) => matchesPattern(v, target.pattern));
+      if (target.binding?.valueSet && target.binding.strength === 'required') {
+        return values.some((v) => svc.inValueSet(target.binding!.valueSet!, v) === true);
+      }
+      // A slice whose discriminating element fixes nothing cannot be told apart: only its own
+      // children (e.g. an extension slice by url) can.
+      return true;
+    }
+    case 'exists': {
+      const present = values.length > 0;
+      if (!target) return true;
+      if (target.min > 0) return present;
+      if (target.max === 0) return !present;
+      return true;
+    }
+    case 'type': {
+      const allowed = (target ?? slice).types.map((t) => t.code);
+      if (!allowed.length) return true;
+      const actual = d.path === '$this' ? (occ.type ?? resourceTypeOf(occ.value)) : values.map(resourceTypeOf).find(Boolean);
+      return actual !== undefined && allowed.includes(actual);
+    }
+    case 'profile': {
+      const profiles = (target ?? slice).types.flatMap((t) => (t.profiles.length ? t.profiles : t.targetProfiles));
+      if (!profiles.length) return true;
+      const inner = d.path === '$this' ? occ : { ...occ, value: values[0] };
+      return inner.value !== undefined && svc.conformsTo(inner, profiles, target ?? slice);
+    }
+    default:
+      return true;
+  }
+}
+
+function resourceTypeOf(v: unknown): string | undefined {
+  const rt = (v as { resourceType?: unknown } | null)?.resourceType;
+  return typeof rt === 'string' ? rt : undefined;
+}
+
+/** Splits a discriminator path on dots outside parentheses. */
+function segments(path: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of path) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (ch === '.' && depth === 0) {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  if (cur) out.push(cur);
+  return out;
+}
+
+/** The instance values a discriminator path selects (FHIRPath subset used by profiles). */
+export function valuesAt(occ: Occurrence, path: string): unknown[] {
+  let current: unknown[] = [occ.value];
+  for (const seg of segments(path)) {
+    if (seg === '$this') continue;
+    if (seg === 'resolve()') return []; // references are not followed while slicing
+    const ext = /^extension\('(.*)'\)$/.exec(seg);
+    const ofType = /^ofType\((.*)\)$/.exec(seg);
+    const next: unknown[] = [];
+    for (const c of current) {
+      if (!c || typeof c !== 'object') continue;
+      const o = c as Record<string, unknown>;
+      if (ext) {
+        for (const e of asArray(o.extension)) if ((e as { url?: unknown })?.url === ext[1]) next.push(e);
+      } else if (ofType) {
+        next.push(c);
+      } else {
+        for (const [k, v] of Object.entries(o)) {
+          if (k === seg || (k.startsWith(seg) && /^[A-Z]/.test(k.slice(seg.length)))) next.push(...asArray(v));
+        }
+      }
+    }
+    current = next;
+  }
+  return current.filter((v) => v !== undefined && v !== null);
+}
+
+function asArray(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : v === undefined ? [] : [v];
+}
+
+/** The element definition a discriminator path names inside a slice (snapshot or type). */
+function elementAt(slice: ElementNode, path: string, svc: SliceServices): ElementNode | undefined {
+  let node: ElementNode | undefined = slice;
+  for (const seg of segments(path)) {
+    if (!node) return undefined;
+    if (seg === '$this' || /^ofType\(/.test(seg)) continue;
+    if (seg === 'resolve()') return undefined;
+    const ext = /^extension\('(.*)'\)$/.exec(seg);
+    const kids: ElementNode[] = node.children.length ? node.children : svc.typeChildren(node);
+    if (ext) {
+      const extNode = kids.find((k) => k.name === 'extension');
+      node = extNode?.slices.find((s) => s.types.some((t) => t.profiles.includes(ext[1])) || s.children.some((c) => c.name === 'url' && c.fixed === ext[1]));
+      continue;
+    }
+    node = kids.find((k) => k.name === seg) ?? kids.find((k) => k.choice && k.name === `${seg}[x]`);
+  }
+  return node;
+}
