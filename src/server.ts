@@ -8,6 +8,8 @@ import { createApp, type Feature } from './app';
 import { r4Definitions } from './fhir/definitions';
 import { loadConformanceResources, type ConformanceResource } from './fhir/profiles';
 import { ResourceValidator } from './fhir/validation';
+import { ConformanceRegistry } from './fhir/validator/registry';
+import { TerminologyService } from './terminology/service';
 import { installConformanceResources } from './interactions/install-profiles';
 import { systemClock, uuidIds, type Clock, type Services } from './interactions/services';
 import { createIndexer } from './search/indexer';
@@ -42,7 +44,11 @@ export interface ServerOverrides {
 export async function buildServer(config: Config, overrides: ServerOverrides = {}): Promise<Server> {
   const logger = overrides.logger ?? pino({ level: config.logLevel, base: { service: 'nimbus-fhir' } });
   const definitions = r4Definitions();
-  const validator = new ResourceValidator(definitions);
+  // One registry of conformance resources (R4 core, fhir-profiles/, later packages and stored
+  // profiles) feeds both validation and terminology, so writes, $validate and search agree.
+  const conformanceRegistry = new ConformanceRegistry();
+  const terminology = new TerminologyService(conformanceRegistry);
+  const validator = new ResourceValidator(definitions, conformanceRegistry, terminology, { strictProfiles: config.strictProfiles });
   const conformance = loadConformanceResources(config.profilesDir, validator);
   const registry = createSearchRegistry({ profilesDir: config.profilesDir });
   const engine = overrides.engine ?? (await openEngine(config));
@@ -58,7 +64,7 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
   const search: SearchServices = {
     engine,
     registry,
-    terminology: new BundledTerminology(),
+    terminology: new BundledTerminology(terminology),
     compartments: new Compartments(path.join(config.profilesDir, 'compartments')),
     defaultCount: config.defaultPageSize,
     maxCount: config.maxPageSize,

@@ -88,6 +88,15 @@ export class TerminologyService {
 
   /** A value set by canonical; a code system's url stands for its implicit all-codes value set. */
   valueSet(ref: string): ValueSetResource | undefined {
+    this.sync();
+    let hit = this.valueSets.get(ref);
+    if (hit === undefined) this.valueSets.set(ref, (hit = this.findValueSet(ref) ?? null));
+    return hit ?? undefined;
+  }
+
+  private readonly valueSets = new Map<string, ValueSetResource | null>();
+
+  private findValueSet(ref: string): ValueSetResource | undefined {
     const vs = this.registry.resolve<ValueSetResource & { resourceType: string }>('ValueSet', ref);
     if (vs) return vs as ValueSetResource;
     const cs = this.codeSystem(ref) ?? this.codeSystemByValueSet(ref);
@@ -104,6 +113,7 @@ export class TerminologyService {
   private sync(): void {
     if (this.generation !== this.registry.generation) {
       this.codeSystems.clear();
+      this.valueSets.clear();
       this.generation = this.registry.generation;
     }
   }

@@ -28,7 +28,7 @@ export function checkCodings(w: Walker, v: Record<string, unknown>, type: string
   if (typeof c.display === 'string' && concept.display !== undefined) {
     const norm = (s: string) => s.trim().toLowerCase().replace(/\s+/g, ' ');
     const ok = norm(c.display) === norm(concept.display) || concept.designation.some((d) => norm(d.value) === norm(c.display as string));
-    if (!ok) w.add('CODE_DISPLAY_MISMATCH', `${path}.display`, `Wrong display '${c.display}' for ${c.system}#${c.code}: it should be '${concept.display}'`);
+    if (!ok) w.add('CODE_DISPLAY_MISMATCH', `${path}.display`, `Wrong display '${c.display}' for ${c.system}#${c.code}: it should be '${concept.display}'`, core.options.displayMismatch);
   }
 }
 

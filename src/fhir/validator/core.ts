@@ -13,11 +13,17 @@ export interface ValidatorOptions {
   unknownExtensions: 'warning' | 'error';
   /** Extensions from these URL prefixes are accepted without a definition (examples, tests). */
   allowedExtensionDomains: string[];
+  /** Unknown extensions from these URL prefixes are only warnings even when unknownExtensions is 'error'. */
+  lenientExtensionDomains: string[];
+  /** A display that is not the code system's display for the code: warning (default) or error. */
+  displayMismatch: 'warning' | 'error';
 }
 
 export const DEFAULT_OPTIONS: ValidatorOptions = {
   unknownExtensions: 'warning',
   allowedExtensionDomains: [],
+  lenientExtensionDomains: [],
+  displayMismatch: 'warning',
 };
 
 export class ValidatorCore {
@@ -51,8 +57,12 @@ export class ValidatorCore {
   }
 
   baseStructure(type: string): CompiledStructure | undefined {
-    return this.structure(`http://hl7.org/fhir/StructureDefinition/${type}`);
+    let url = this.baseUrls.get(type);
+    if (!url) this.baseUrls.set(type, (url = `http://hl7.org/fhir/StructureDefinition/${type}`));
+    return this.structure(url);
   }
+
+  private readonly baseUrls = new Map<string, string>();
 
   profileStructure(url: string): CompiledStructure | undefined {
     return this.structure(url);

@@ -5,6 +5,8 @@
 import fhirpath from 'fhirpath';
 import * as r4Model from 'fhirpath/fhir-context/r4';
 import type { ConstraintDef } from './compile';
+import { compileSimple } from './simple-fhirpath';
+import { deepEqual } from './values';
 
 type Compiled = (resource: unknown, env?: Record<string, unknown>) => unknown[];
 
@@ -31,6 +33,7 @@ const R4_EXPRESSIONS: Record<string, string> = {
   'per-1': 'start.hasValue().not() or end.hasValue().not() or (start <= end)',
   'qty-3': 'code.empty() or system.exists()',
   'att-1': 'data.empty() or contentType.exists()',
+  'obs-7': 'value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()',
 };
 
 const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
@@ -67,6 +70,13 @@ const NATIVE: Record<string, Native> = {
   },
   'qty-3': ({ value }) => !has(obj(value), 'code') || has(obj(value), 'system'),
   'att-1': ({ value }) => !has(obj(value), 'data') || has(obj(value), 'contentType'),
+  // Observation: a component must not repeat the observation's own code when it has a value.
+  'obs-7': ({ value, resource }) => {
+    const o = obj(value);
+    if (!Object.keys(o).some((k) => k.startsWith('value'))) return true;
+    const own = arr(obj(obj(resource).code).coding);
+    return arr(o.component).every((c) => arr(obj(obj(c).code).coding).every((coding) => !own.some((x) => deepEqual(x, coding))));
+  },
 };
 
 /** `start <= end` as FHIRPath compares dateTimes: undecidable across precisions counts as satisfied. */
@@ -89,6 +99,10 @@ function toMillis(v: string): number | undefined {
 
 export class InvariantEvaluator {
   private readonly compiled = new Map<string, Compiled | Error>();
+  private readonly simple = new Map<string, ((value: unknown) => boolean) | null>();
+
+  /** `useFastPaths: false` sends every invariant to fhirpath.js (tests compare both ways). */
+  constructor(private readonly useFastPaths = true) {}
 
   /**
    * Evaluates one constraint. Returns true/false, or an Error when FHIRPath cannot evaluate it
@@ -96,14 +110,20 @@ export class InvariantEvaluator {
    */
   check(constraint: ConstraintDef, basePath: string, scope: InvariantScope): boolean | Error {
     if (!constraint.expression) return true;
-    if (R4_EXPRESSIONS[constraint.key] === constraint.expression) {
-      const answer = NATIVE[constraint.key](scope);
-      if (answer !== undefined) return answer;
+    if (this.useFastPaths) {
+      if (R4_EXPRESSIONS[constraint.key] === constraint.expression) {
+        const answer = NATIVE[constraint.key](scope);
+        if (answer !== undefined) return answer;
+      }
+      const key = `${basePath}\u0000${constraint.expression}`;
+      let simple = this.simple.get(key);
+      if (simple === undefined) this.simple.set(key, (simple = compileSimple(basePath, constraint.expression) ?? null));
+      if (simple) return simple(scope.value);
     }
     const fn = this.compile(basePath, constraint.expression);
     if (fn instanceof Error) return fn;
     try {
-      const result = fn(scope.value, { resource: scope.resource, rootResource: scope.rootResource, context: scope.value });
+      const result = fn(scope.value, { resource: scope.resource, rootResource: scope.rootResource });
       // An invariant holds when it evaluates to true; empty (undecidable) is not a violation.
       if (result.length === 0) return true;
       return result.length === 1 && result[0] === true;
@@ -117,7 +137,7 @@ export class InvariantEvaluator {
     let fn = this.compiled.get(key);
     if (!fn) {
       try {
-        fn = fhirpath.compile({ base: basePath, expression } as unknown as string, r4Model, { traceFn: () => undefined } as never) as unknown as Compiled;
+        fn = fhirpath.compile({ base: basePath, expression: systemTypesAsFhir(expression) } as unknown as string, r4Model, { traceFn: () => undefined } as never) as unknown as Compiled;
       } catch (e) {
         fn = e instanceof Error ? e : new Error(String(e));
       }
@@ -125,6 +145,17 @@ export class InvariantEvaluator {
     }
     return fn;
   }
+}
+
+const SYSTEM_TO_FHIR: Record<string, string> = { Boolean: 'boolean', String: 'string', Integer: 'integer', Decimal: 'decimal', Date: 'date', DateTime: 'dateTime', Time: 'time' };
+
+/**
+ * R4 invariants test FHIR primitives against System type names (que-7: `answer is Boolean`). The
+ * reference validator matches a FHIR `boolean` there; fhirpath.js does not, so the names are
+ * rewritten to the FHIR types the elements actually have.
+ */
+function systemTypesAsFhir(expression: string): string {
+  return expression.replace(/\b(is|as|ofType\()\s*(?:System\.)?(Boolean|String|Integer|Decimal|DateTime|Date|Time)\b/g, (_m, op: string, t: string) => `${op}${op.endsWith('(') ? '' : ' '}${SYSTEM_TO_FHIR[t]}`);
 }
 
 /** Invariants enforced elsewhere by dedicated checks (narrative, contained references). */

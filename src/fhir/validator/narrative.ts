@@ -35,6 +35,7 @@ const ACTIVE_URL = /^(javascript|vbscript|livescript|mocha):/i;
 const NAME = /[A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?/y;
 const ATTRIBUTE = /\s+([^\s=/>"'<]+)\s*=\s*(?:"([^"<]*)"|'([^'<]*)')/y;
 const TAG_END = /\s*(\/?)>/y;
+const NON_SPACE = /\S/;
 const BAD_AMPERSAND = /&(?![A-Za-z][A-Za-z0-9]*;|#[0-9]+;|#x[0-9A-Fa-f]+;)/;
 
 export interface NarrativeProblem {
@@ -61,8 +62,8 @@ export function checkNarrativeDiv(div: string): NarrativeProblem[] {
     const lt = div.indexOf('<', pos);
     const text = div.slice(pos, lt < 0 ? div.length : lt);
     if (text) {
-      if (BAD_AMPERSAND.test(text)) return malformed("an '&' that does not start an entity");
-      if (text.trim()) {
+      if (text.includes('&') && BAD_AMPERSAND.test(text)) return malformed("an '&' that does not start an entity");
+      if (!hasContent || !stack.length ? NON_SPACE.test(text) : false) {
         if (!stack.length) return malformed('text outside the div');
         hasContent = true;
       }
@@ -109,7 +110,7 @@ export function checkNarrativeDiv(div: string): NarrativeProblem[] {
       if (!am) break;
       if (attributes.has(am[1])) return malformed(`the attribute '${am[1]}' appears twice on <${tag}>`);
       const value = am[2] ?? am[3] ?? '';
-      if (BAD_AMPERSAND.test(value)) return malformed(`an '&' that does not start an entity in an attribute of <${tag}>`);
+      if (value.includes('&') && BAD_AMPERSAND.test(value)) return malformed(`an '&' that does not start an entity in an attribute of <${tag}>`);
       attributes.set(am[1], value);
       at = ATTRIBUTE.lastIndex;
     }

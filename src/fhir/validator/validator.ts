@@ -53,6 +53,7 @@ export class FhirValidator {
         continue;
       }
       if (structure.url === base.url) continue;
+      walker.profilePass = true;
       walker.resource(resource, structure, rt, scope);
     }
     return dedupe(walker.issues);

@@ -15,6 +15,9 @@ import type { ValidatorCore } from './core';
 import type { IssueSeverity } from '../errors';
 
 export const MAX_ISSUES = 200;
+/** Invariants defined by the R4 base definitions (ElementDefinition.constraint.source). */
+const BASE_SOURCE = /^http:\/\/hl7\.org\/fhir\/StructureDefinition\/[A-Za-z]+$/;
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const MAX_DEPTH = 200;
 
 export interface Scope {
@@ -27,6 +30,12 @@ export interface Scope {
 export class Walker {
   readonly issues: ValidationIssue[] = [];
   private depth = 0;
+  /**
+   * Set for the walks against profiles after the base walk of the same resource: the rules a
+   * profile inherits from the base definitions (their invariants, the narrative, dom-3) were
+   * checked once already and are not evaluated again.
+   */
+  profilePass = false;
 
   constructor(private readonly core: ValidatorCore) {}
 
@@ -50,7 +59,7 @@ export class Walker {
     if (rt === 'Bundle') inner = { ...scope, bundle: collectBundleTargets(json) };
     this.children(json, structure.root.children, structure.root, path, inner, true);
     this.constraints(structure.root, structure.root.constraints, json, path, inner, structure.type);
-    if (Array.isArray(json.contained)) checkContainedReferenced(this, json, path);
+    if (Array.isArray(json.contained) && !this.profilePass) checkContainedReferenced(this, json, path);
   }
 
   /** Walks the properties of one JSON object against the element definitions of its children. */
@@ -70,6 +79,11 @@ export class Walker {
       const name = primitiveExt ? key.slice(1) : key;
       if (primitiveExt && obj[name] !== undefined) continue; // read with its value
       const hit = index.get(name);
+      if (!hit && (FORBIDDEN_KEYS.has(name) || key.startsWith('$') || key.includes('.'))) {
+        // Never element names; they could pollute prototypes or be read as document-database operators.
+        this.add('JSON_BAD_KEY', path, `'${key.slice(0, 64)}' at ${path} is not a FHIR element name`);
+        continue;
+      }
       if (!hit) {
         this.add('UNKNOWN_ELEMENT', `${path}.${key.slice(0, 64)}`, `Unknown element '${key.slice(0, 64)}' at ${path}`);
         continue;
@@ -78,11 +92,15 @@ export class Walker {
       this.occurrences(obj, name, hit.node, hit.type, path, list);
       found.set(hit.node, list);
     }
-    for (const node of kids) {
-      const occs = found.get(node) ?? [];
+    for (const [node, occs] of found) {
       if (node.slicing && node.slices.length) this.sliced(node, occs, path, scope);
       else for (const occ of occs) this.value(occ, node, scope);
       this.cardinality(node, occs.length, path);
+    }
+    // Absent elements matter only when required (or sliced with required slices).
+    for (const node of requiredOf(kids, owner)) if (!found.has(node)) {
+      if (node.slicing && node.slices.length) this.sliced(node, [], path, scope);
+      this.cardinality(node, 0, path);
     }
     this.depth--;
   }
@@ -181,9 +199,10 @@ export class Walker {
       if (node.children.length) return this.complex(occ, node, node.children, node, type, scope);
       return;
     }
-    if (type === 'Extension' && typeStructure.url === 'http://hl7.org/fhir/StructureDefinition/Extension') {
+    if (type === 'Extension' && typeStructure.url === 'http://hl7.org/fhir/StructureDefinition/Extension' && !node.sliceName) {
       const url = (occ.value as { url?: unknown } | undefined)?.url;
-      if (typeof url === 'string') this.unknownExtension(url, occ.path, node);
+      // A relative url names a part of a complex extension: its parent's definition governs it.
+      if (typeof url === 'string' && url.includes(':')) this.unknownExtension(url, occ.path, node);
     }
     const kids = node.children.length && type !== 'Extension' ? node.children : typeStructure.root.children;
     const owner = kids === node.children ? node : typeStructure.root;
@@ -222,7 +241,7 @@ export class Walker {
         this.fixedAndPattern(occ.value, node, occ.path);
         if (node.binding && (type === 'code' || type === 'string' || type === 'uri')) checkBinding(this, occ.value, type, node, occ.path, this.core);
         if (node.minValue !== undefined || node.maxValue !== undefined) this.bounds(occ.value, node, occ.path);
-        if (type === 'xhtml' && typeof occ.value === 'string') this.narrative(occ.value, occ.path);
+        if (type === 'xhtml' && typeof occ.value === 'string' && !this.profilePass) this.narrative(occ.value, occ.path);
       }
     }
     if (occ.ext !== undefined) {
@@ -287,6 +306,7 @@ export class Walker {
   constraints(node: ElementNode, list: ElementNode['constraints'], value: unknown, path: string, scope: Scope, basePath: string): void {
     for (const c of list) {
       if (HANDLED_ELSEWHERE.has(c.key) && isBaseInvariant(c)) continue;
+      if (this.profilePass && c.source !== undefined && BASE_SOURCE.test(c.source)) continue;
       const ok = this.core.invariants.check(c, basePath.replace(/\[x\]$/, ''), { value, resource: scope.resource, rootResource: scope.rootResource });
       if (ok === true) continue;
       if (ok instanceof Error) {
@@ -300,9 +320,17 @@ export class Walker {
 
   private unknownExtension(url: string, path: string, node: ElementNode): void {
     const modifier = node.name === 'modifierExtension';
-    const severity = modifier || this.core.options.unknownExtensions === 'error' ? 'error' : 'warning';
+    const lenient = this.core.options.lenientExtensionDomains.some((d) => url.startsWith(d));
+    const severity = modifier || (this.core.options.unknownExtensions === 'error' && !lenient) ? 'error' : 'warning';
     if (!this.core.isAllowedExtensionDomain(url)) this.add('EXTENSION_UNKNOWN', path, `The extension ${url} is not known to this server${modifier ? ' (an unknown modifier extension cannot be accepted)' : ''}`, severity);
   }
+}
+
+const required = new WeakMap<object, ElementNode[]>();
+function requiredOf(kids: ElementNode[], owner: object): ElementNode[] {
+  let list = required.get(owner);
+  if (!list) required.set(owner, (list = kids.filter((k) => k.min > 0 || k.slices.some((s) => s.min > 0))));
+  return list;
 }
 
 function isBaseInvariant(c: { key: string; expression?: string }): boolean {
