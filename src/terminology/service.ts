@@ -124,6 +124,11 @@ export class TerminologyService {
     const cs = this.codeSystem(req.version ? `${req.system}|${req.version}` : req.system);
     if (!cs) throw errors.notFound('CodeSystem', req.system);
     const c = cs.get(req.code);
+    if (!c && !cs.complete) {
+      throw new FhirError(404, 'CODE_SYSTEM_CONTENT_MISSING', [
+        { severity: 'error', code: 'not-found', diagnostics: `The content of the code system ${req.system} is not known to this server (it holds a ${cs.resource.content ?? 'partial'} copy)` },
+      ]);
+    }
     if (!c) throw new FhirError(404, 'CODE_NOT_FOUND', [{ severity: 'error', code: 'not-found', diagnostics: `Code '${req.code}' is not in the code system ${req.system}` }]);
     return {
       name: cs.resource.name ?? cs.resource.title ?? cs.url,

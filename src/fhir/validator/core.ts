@@ -17,6 +17,8 @@ export interface ValidatorOptions {
   lenientExtensionDomains: string[];
   /** A display that is not the code system's display for the code: warning (default) or error. */
   displayMismatch: 'warning' | 'error';
+  /** Native and compiled evaluation of common invariants (false: everything through fhirpath.js). */
+  fastInvariants: boolean;
 }
 
 export const DEFAULT_OPTIONS: ValidatorOptions = {
@@ -24,11 +26,12 @@ export const DEFAULT_OPTIONS: ValidatorOptions = {
   allowedExtensionDomains: [],
   lenientExtensionDomains: [],
   displayMismatch: 'warning',
+  fastInvariants: true,
 };
 
 export class ValidatorCore {
   readonly primitives: PrimitiveRules;
-  readonly invariants = new InvariantEvaluator();
+  readonly invariants: InvariantEvaluator;
   private readonly compiled = new Map<string, CompiledStructure | null>();
   private generation = -1;
 
@@ -39,6 +42,7 @@ export class ValidatorCore {
     readonly options: ValidatorOptions = DEFAULT_OPTIONS,
   ) {
     this.primitives = new PrimitiveRules(registry);
+    this.invariants = new InvariantEvaluator(options.fastInvariants);
   }
 
   /** A StructureDefinition by canonical, compiled once (undefined: unknown or without snapshot). */

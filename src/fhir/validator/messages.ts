@@ -46,6 +46,7 @@ export const MESSAGE = {
   PROFILE_UNKNOWN: ['warning', 'not-found'],
   PROFILE_WRONG_TYPE: ['error', 'structure'],
   TOO_MANY_ISSUES: ['information', 'too-costly'],
+  TOO_DEEP: ['error', 'too-costly'],
 } as const satisfies Record<string, readonly [IssueSeverity, IssueCode]>;
 
 export type MessageId = keyof typeof MESSAGE;

@@ -43,20 +43,21 @@ function matchesSlice(sliced: ElementNode, slice: ElementNode, occ: Occurrence, 
 }
 
 function discriminatorMatches(d: { type: string; path: string }, slice: ElementNode, occ: Occurrence, svc: SliceServices): boolean {
-  const target = elementAt(slice, d.path, svc);
+  const candidates = elementsAt(slice, d.path, svc);
+  const target = candidates[0];
   const values = valuesAt(occ, d.path);
   switch (d.type) {
     case 'value':
     case 'pattern': {
-      if (!target) return true;
-      if (target.fixed !== undefined) return values.some((v) => deepEqual(v, target.fixed) || (typeof target.fixed === 'object' && matchesPattern(v, target.fixed)));
-      if (target.pattern !== undefined) return values.some((v) => matchesPattern(v, target.pattern));
-      if (target.binding?.valueSet && target.binding.strength === 'required') {
-        return values.some((v) => svc.inValueSet(target.binding!.valueSet!, v) === true);
-      }
-      // A slice whose discriminating element fixes nothing cannot be told apart: only its own
-      // children (e.g. an extension slice by url) can.
-      return true;
+      // The slice fixes the value at the path — possibly inside a slice of an element on the way
+      // (component:SystolicBP.code.coding:SBPCode.code).
+      const fixing = candidates.filter((c) => c.fixed !== undefined || c.pattern !== undefined || (c.binding?.valueSet && c.binding.strength === 'required'));
+      if (!fixing.length) return true; // a slice that fixes nothing here cannot be told apart by it
+      return fixing.some((t) => {
+        if (t.fixed !== undefined) return values.some((v) => deepEqual(v, t.fixed) || (typeof t.fixed === 'object' && matchesPattern(v, t.fixed)));
+        if (t.pattern !== undefined) return values.some((v) => matchesPattern(v, t.pattern));
+        return values.some((v) => svc.inValueSet(t.binding!.valueSet!, v) === true);
+      });
     }
     case 'exists': {
       const present = values.length > 0;
@@ -135,21 +136,29 @@ function asArray(v: unknown): unknown[] {
   return Array.isArray(v) ? v : v === undefined ? [] : [v];
 }
 
-/** The element definition a discriminator path names inside a slice (snapshot or type). */
-function elementAt(slice: ElementNode, path: string, svc: SliceServices): ElementNode | undefined {
-  let node: ElementNode | undefined = slice;
+/**
+ * The element definitions a discriminator path names inside a slice (snapshot or type): the
+ * element itself and, where an element on the way is sliced, the same path inside its slices.
+ */
+function elementsAt(slice: ElementNode, path: string, svc: SliceServices): ElementNode[] {
+  let nodes: ElementNode[] = [slice];
   for (const seg of segments(path)) {
-    if (!node) return undefined;
     if (seg === '$this' || /^ofType\(/.test(seg)) continue;
-    if (seg === 'resolve()') return undefined;
+    if (seg === 'resolve()') return [];
     const ext = /^extension\('(.*)'\)$/.exec(seg);
-    const kids: ElementNode[] = node.children.length ? node.children : svc.typeChildren(node);
-    if (ext) {
-      const extNode = kids.find((k) => k.name === 'extension');
-      node = extNode?.slices.find((s) => s.types.some((t) => t.profiles.includes(ext[1])) || s.children.some((c) => c.name === 'url' && c.fixed === ext[1]));
-      continue;
+    const next: ElementNode[] = [];
+    for (const node of nodes) {
+      const kids: ElementNode[] = node.children.length ? node.children : svc.typeChildren(node);
+      if (ext) {
+        const extNode = kids.find((k) => k.name === 'extension');
+        const s = extNode?.slices.find((x) => x.types.some((t) => t.profiles.includes(ext[1])) || x.children.some((c) => c.name === 'url' && c.fixed === ext[1]));
+        if (s) next.push(s);
+        continue;
+      }
+      const child = kids.find((k) => k.name === seg) ?? kids.find((k) => k.choice && k.name === `${seg}[x]`);
+      if (child) next.push(child, ...child.slices);
     }
-    node = kids.find((k) => k.name === seg) ?? kids.find((k) => k.choice && k.name === `${seg}[x]`);
+    nodes = next;
   }
-  return node;
+  return nodes;
 }

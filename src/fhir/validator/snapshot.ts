@@ -34,26 +34,42 @@ export function generateSnapshot(sd: StructureDefinitionLike, registry: Conforma
   return { ...sd, snapshot: { element: elements } };
 }
 
-/** `Observation.valueQuantity` in a differential is `Observation.value[x]` restricted to Quantity. */
+/**
+ * `Observation.valueQuantity` in a differential is the Quantity case of `Observation.value[x]`: the
+ * element itself when the choice allows only that type, else a type slice `value[x]:valueQuantity`
+ * (created here, with type slicing on the choice), so that constraints on a Quantity never apply to
+ * a CodeableConcept value.
+ */
 function normaliseChoice(d: Element, elements: Element[]): Element {
   if (elements.some((e) => e.id === d.id)) return d;
   const segs = d.id.split('.');
   for (let i = 1; i < segs.length; i++) {
     const parent = segs.slice(0, i).join('.');
     const seg = segs[i].split(':')[0];
-    const choice = elements.find((e) => e.id.startsWith(`${parent}.`) && e.id.slice(parent.length + 1).endsWith('[x]') && !e.id.slice(parent.length + 1).includes('.') && seg.startsWith(e.id.slice(parent.length + 1, -3)) && seg.length > e.id.length - parent.length - 4);
-    if (choice) {
-      const prefix = choice.id.slice(parent.length + 1, -3);
-      const typeName = seg.slice(prefix.length);
-      segs[i] = `${prefix}[x]${segs[i].slice(seg.length)}`;
-      const id = segs.join('.');
-      const out: Element = { ...d, id, path: id.replace(/:[^.]+/g, '') };
-      if (i === segs.length - 1 && !out.type) {
-        const t = choice.type?.find((x) => x.code.toLowerCase() === typeName.toLowerCase());
-        if (t) out.type = [t];
-      }
-      return out;
+    const choice = elements.find((e) => {
+      const name = e.id.slice(parent.length + 1);
+      return e.id.startsWith(`${parent}.`) && name.endsWith('[x]') && !name.includes('.') && !name.includes(':') && seg.startsWith(name.slice(0, -3)) && seg.length > name.length - 3;
+    });
+    if (!choice) continue;
+    const prefix = choice.id.slice(parent.length + 1, -3);
+    const typeName = seg.slice(prefix.length);
+    const t = choice.type?.find((x) => x.code.toLowerCase() === typeName.toLowerCase());
+    if (!t) return d;
+    const single = (choice.type?.length ?? 0) <= 1;
+    const sliceId = `${choice.id}:${seg}`;
+    if (!single && !elements.some((e) => e.id === sliceId)) {
+      choice.slicing ??= { discriminator: [{ type: 'type', path: '$this' }], rules: 'open' };
+      const at = addSlice(elements, { ...structuredClone(choice), id: sliceId, sliceName: seg } as Element);
+      if (at >= 0) elements[at].type = [t];
     }
+    segs[i] = single ? `${prefix}[x]${segs[i].slice(seg.length)}` : `${prefix}[x]:${seg}${segs[i].slice(seg.length)}`;
+    const id = segs.join('.');
+    const out: Element = { ...d, id, path: id.replace(/:[^.]+/g, '') };
+    if (i === segs.length - 1) {
+      if (!single) out.sliceName = seg;
+      if (!out.type) out.type = [t];
+    }
+    return out;
   }
   return d;
 }

@@ -39,9 +39,15 @@ export class Walker {
 
   constructor(private readonly core: ValidatorCore) {}
 
+  private counts = { error: 0, other: 0 };
+
+  /** Records an issue; errors and other issues are capped separately, so warnings never hide an error. */
   add(id: MessageId, expression: string, text: string, severity?: IssueSeverity): void {
-    if (this.issues.length < MAX_ISSUES) this.issues.push(issue(id, expression, text, severity));
-    else if (this.issues.length === MAX_ISSUES) this.issues.push(issue('TOO_MANY_ISSUES', expression, `More than ${MAX_ISSUES} issues; the rest are not reported`));
+    const i = issue(id, expression, text, severity);
+    const kind = i.severity === 'error' || i.severity === 'fatal' ? 'error' : 'other';
+    const n = ++this.counts[kind];
+    if (n <= MAX_ISSUES) this.issues.push(i);
+    else if (n === MAX_ISSUES + 1) this.issues.push(issue('TOO_MANY_ISSUES', expression, `More than ${MAX_ISSUES} ${kind === 'error' ? 'errors' : 'warnings'}; the rest are not reported`));
   }
 
   /** Walks a resource (top level, contained, or in a Bundle) against a structure of its type. */
@@ -66,7 +72,7 @@ export class Walker {
   children(obj: Record<string, unknown>, kids: ElementNode[], owner: { jsonIndex?: ElementNode['jsonIndex'] }, path: string, scope: Scope, isResource: boolean): void {
     if (++this.depth > MAX_DEPTH) {
       this.depth--;
-      this.add('JSON_BAD_KEY', path, `${path} nests deeper than ${MAX_DEPTH} levels`);
+      this.add('TOO_DEEP', path, `${path} nests deeper than ${MAX_DEPTH} levels`);
       return;
     }
     const index = jsonIndex(kids, owner);
@@ -75,6 +81,7 @@ export class Walker {
     if (!keys.length) this.add('JSON_EMPTY', path, `${path} is an empty object: omit elements that have no value`);
     for (const key of keys) {
       if (isResource && key === 'resourceType') continue;
+      if (obj[key] === undefined) continue; // not representable in JSON: the serialised form drops it
       const primitiveExt = key.charCodeAt(0) === 95; // '_'
       const name = primitiveExt ? key.slice(1) : key;
       if (primitiveExt && obj[name] !== undefined) continue; // read with its value
