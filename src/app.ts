@@ -1,48 +1,40 @@
 // Builds the Express app from explicit services: operational endpoints, then the FHIR base with
-// content negotiation, body reading, the interaction routes and the one error middleware.
+// the request context, content negotiation, body reading, the interaction and operation routes,
+// and the one error middleware.
 import type { RequestListener } from 'node:http';
-import express, { type Request, type Response, type NextFunction, type Router } from 'express';
-import type { Logger } from 'pino';
-import type { Config } from './config';
+import express, { type Request, type Response, type NextFunction } from 'express';
+import { ANONYMOUS } from './access/caller';
+import type { ServerServices } from './context/server-services';
 import { errors } from './fhir/errors';
-import type { Services } from './interactions/services';
-import { negotiate } from './rest/http-format';
-import { errorMiddleware } from './rest/error-middleware';
-import { readHandler, resourceRoutes } from './rest/resource-routes';
 import { ID_PATTERN } from './interactions/resource-write';
-import { historyRoutes } from './rest/history-routes';
-import { metadataRoute } from './rest/metadata-route';
-import { createMetrics, opsRoutes, recordRequest } from './rest/ops-routes';
+import { contextMiddleware, type Authenticate } from './rest/context';
+import { errorMiddleware } from './rest/error-middleware';
+import type { Feature } from './rest/feature';
 import { withFastRead } from './rest/fast-read';
-import type { CapabilitySources, SystemInteraction, TypeInteraction } from './fhir/capability';
+import { historyRoutes } from './rest/history-routes';
+import { negotiate } from './rest/http-format';
+import { metadataRoute, type MetadataSources } from './rest/metadata-route';
+import { operationRoutes } from './rest/operation-routes';
+import { createMetrics, opsRoutes, recordRequest } from './rest/ops-routes';
+import { readRoute, resourceRoutes } from './rest/resource-routes';
 
 export interface AppDeps {
-  config: Config;
-  services: Services;
-  logger: Logger;
-  /** Canonical URLs of the fhir-profiles/ StructureDefinitions by constrained type. */
-  profiles?: (type: string) => string[];
-  /** Canonical URLs of the fhir-profiles/ CompartmentDefinitions. */
-  compartments?: string[];
-  /** Further features (search, bundles, operations). Their routers are mounted before the
-   * instance routes so that e.g. `Patient/_search` or `Patient/$match` are not read as ids, and
-   * what they declare goes into the CapabilityStatement. */
-  features?: Feature[];
-}
-
-export interface Feature {
-  name: string;
-  router: Router;
-  typeInteractions?: TypeInteraction[];
-  systemInteractions?: SystemInteraction[];
-  capability?: Partial<Omit<CapabilitySources, 'software' | 'baseUrl' | 'resourceTypes' | 'typeInteractions' | 'systemInteractions' | 'date'>>;
+  services: ServerServices;
+  /** Search, Bundles, PATCH, conditional interactions… Mounted before the instance routes so that
+   * e.g. `Patient/_search` is not read as an id; what they declare goes into the CapabilityStatement. */
+  features: Feature[];
+  metadata: MetadataSources;
+  /** Who the caller is (the security layer's); anonymous when absent. */
+  authenticate?: Authenticate;
 }
 
 export const SOFTWARE = { name: 'Nimbus FHIR', version: '0.1.0' };
 
 /** The request listener of the FHIR server: the read-by-id fast path (fast-read.ts), then Express. */
 export function createApp(deps: AppDeps): RequestListener {
-  const { config, services, logger } = deps;
+  const { services, features } = deps;
+  const { config, logger } = services;
+  const authenticate = deps.authenticate ?? (() => ANONYMOUS);
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // FHIR ETags are version ids, never body hashes
@@ -60,6 +52,7 @@ export function createApp(deps: AppDeps): RequestListener {
   app.use(opsRoutes(services.engine, metrics, logger));
 
   const fhir = express.Router();
+  fhir.use(contextMiddleware(services, authenticate));
   fhir.use((req, res, next) => {
     res.locals.mount = '/fhir'; // req.baseUrl is reset once the router is left; metrics need it
     res.locals.mediaType = negotiate(req);
@@ -67,13 +60,13 @@ export function createApp(deps: AppDeps): RequestListener {
   });
   const readBody = express.raw({ type: () => true, limit: config.maxBodyBytes });
   fhir.use((req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? next() : readBody(req, res, next)));
-  fhir.use(metadataRoute(services, config, deps.features ?? [], { profiles: deps.profiles, compartments: deps.compartments }));
+  fhir.use(metadataRoute(features, services.operations, deps.metadata));
   // Read by id is the hottest route: answer it before walking every feature router.
-  const read = readHandler(services);
-  fhir.get('/:type/:id', (req, res, next) => (isPlainRead(req, services) ? read(req, res) : next()));
-  fhir.use(historyRoutes(services, config));
-  for (const f of deps.features ?? []) fhir.use(f.router);
-  fhir.use(resourceRoutes(services, config));
+  fhir.get('/:type/:id', (req, res, next) => (isPlainRead(req, services) ? readRoute(req, res) : next()));
+  fhir.use(historyRoutes());
+  fhir.use(operationRoutes());
+  for (const f of features) fhir.use(f.router);
+  fhir.use(resourceRoutes());
   fhir.use((req) => {
     throw methodOrRoute(req);
   });
@@ -82,13 +75,13 @@ export function createApp(deps: AppDeps): RequestListener {
     throw errors.unknownRoute(req.path);
   });
   app.use(errorMiddleware(logger, config.maxBodyBytes));
-  return withFastRead(app, services, metrics, logger);
+  return withFastRead(app, services, authenticate, metrics, logger);
 }
 
 /** `[type]/[id]` of a known type and an id-shaped id (not `_history`, `_search`, `$op`). */
-function isPlainRead(req: Request, services: Services): boolean {
+function isPlainRead(req: Request, services: ServerServices): boolean {
   const id = String(req.params.id);
-  return services.definitions.isResourceType(String(req.params.type)) && ID_PATTERN.test(id);
+  return services.core.definitions.isResourceType(String(req.params.type)) && ID_PATTERN.test(id);
 }
 
 /** 405 with Allow for a known path shape and an unserved method; 404 otherwise. */

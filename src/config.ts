@@ -17,6 +17,14 @@ export interface Config {
   mongodbDatabase: string;
   /** Largest accepted request body, in bytes. */
   maxBodyBytes: number;
+  /** HTTP limits (rest/http-limits.ts): request line + headers size, header count, time to send
+   * the headers and the whole request, keep-alive idle time, concurrent connections. */
+  maxHeaderBytes: number;
+  maxHeaders: number;
+  headersTimeoutMs: number;
+  receiveTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
   defaultPageSize: number;
   maxPageSize: number;
   maxBundleEntries: number;
@@ -60,6 +68,20 @@ export function parseBytes(name: string, raw: string): number {
   return bytes;
 }
 
+/** Parses durations like `10s`, `500ms`, `2m` (a bare number is milliseconds) into milliseconds. */
+export function parseDuration(name: string, raw: string, min: number, max: number): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/i.exec(raw);
+  if (!m) throw new ConfigError(`${name} must be a duration such as 10s, 500ms or 2m, got '${raw}'`);
+  const unit = (m[2] ?? 'ms').toLowerCase();
+  const ms = Math.round(Number(m[1]) * (unit === 'm' ? 60_000 : unit === 's' ? 1000 : 1));
+  if (ms < min || ms > max) throw new ConfigError(`${name} must be between ${min / 1000} s and ${max / 1000} s, got '${raw}'`);
+  return ms;
+}
+
+function duration(name: string, min: number, max: number) {
+  return (raw: string): number => parseDuration(name, raw, min, max);
+}
+
 function bool(name: string) {
   return (raw: string): boolean => {
     const v = raw.trim().toLowerCase();
@@ -87,6 +109,12 @@ const SETTINGS: Setting<keyof Config>[] = [
   { key: 'mongodbUri', env: 'MONGODB_URI', flag: 'mongodb-uri', help: 'MongoDB connection string', parse: parseMongoUri },
   { key: 'mongodbDatabase', env: 'NIMBUS_MONGODB_DATABASE', flag: 'mongodb-database', help: 'MongoDB database name', parse: (r) => nonEmpty('NIMBUS_MONGODB_DATABASE', r) },
   { key: 'maxBodyBytes', env: 'NIMBUS_MAX_BODY', flag: 'max-body', help: 'largest request body (e.g. 16mb)', parse: (r) => parseBytes('NIMBUS_MAX_BODY', r) },
+  { key: 'maxHeaderBytes', env: 'NIMBUS_MAX_HEADER_SIZE', flag: 'max-header-size', help: 'largest request line + headers (e.g. 16kb)', parse: (r) => parseBytes('NIMBUS_MAX_HEADER_SIZE', r) },
+  { key: 'maxHeaders', env: 'NIMBUS_MAX_HEADERS', flag: 'max-headers', help: 'most header fields in a request', parse: integer('NIMBUS_MAX_HEADERS', 10, 10000) },
+  { key: 'headersTimeoutMs', env: 'NIMBUS_HEADERS_TIMEOUT', flag: 'headers-timeout', help: 'time a client has to send the headers (e.g. 10s)', parse: duration('NIMBUS_HEADERS_TIMEOUT', 1000, 3_600_000) },
+  { key: 'receiveTimeoutMs', env: 'NIMBUS_RECEIVE_TIMEOUT', flag: 'receive-timeout', help: 'time a client has to send a whole request', parse: duration('NIMBUS_RECEIVE_TIMEOUT', 1000, 3_600_000) },
+  { key: 'keepAliveTimeoutMs', env: 'NIMBUS_KEEP_ALIVE_TIMEOUT', flag: 'keep-alive-timeout', help: 'idle time before a keep-alive connection closes', parse: duration('NIMBUS_KEEP_ALIVE_TIMEOUT', 1000, 3_600_000) },
+  { key: 'maxConnections', env: 'NIMBUS_MAX_CONNECTIONS', flag: 'max-connections', help: 'concurrent connections (keep below ulimit -n)', parse: integer('NIMBUS_MAX_CONNECTIONS', 1, 1_000_000) },
   { key: 'defaultPageSize', env: 'NIMBUS_DEFAULT_COUNT', flag: 'default-count', help: 'search page size when _count is absent', parse: integer('NIMBUS_DEFAULT_COUNT', 1, 10000) },
   { key: 'maxPageSize', env: 'NIMBUS_MAX_COUNT', flag: 'max-count', help: 'largest page size; a larger _count is capped', parse: integer('NIMBUS_MAX_COUNT', 1, 100000) },
   { key: 'maxBundleEntries', env: 'NIMBUS_MAX_BUNDLE_ENTRIES', flag: 'max-bundle-entries', help: 'most entries in a batch/transaction', parse: integer('NIMBUS_MAX_BUNDLE_ENTRIES', 1, 1000000) },
@@ -141,6 +169,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, args: string[] = [], cwd = pr
     dataDir: path.resolve(cwd, 'data'),
     mongodbDatabase: 'nimbus',
     maxBodyBytes: 16 * 1024 * 1024,
+    // Node's own default; longer searches belong in POST [type]/_search.
+    maxHeaderBytes: 16 * 1024,
+    // FHIR clients send a dozen or two; Node would accept 2,000 and silently drop the rest.
+    maxHeaders: 100,
+    // Short enough that a slow-loris socket is cut within seconds, long enough for any real
+    // client; the whole request may take longer (a 16 MB Bundle over a slow link).
+    headersTimeoutMs: 10_000,
+    receiveTimeoutMs: 60_000,
+    // Above the 60 s idle timeout of common load balancers, so the balancer closes first.
+    keepAliveTimeoutMs: 65_000,
+    maxConnections: 1000,
     defaultPageSize: 20,
     maxPageSize: 1000,
     maxBundleEntries: 10000,
@@ -164,6 +203,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, args: string[] = [], cwd = pr
   }
   if (config.defaultPageSize > config.maxPageSize) {
     throw new ConfigError(`NIMBUS_DEFAULT_COUNT (${config.defaultPageSize}) must not exceed NIMBUS_MAX_COUNT (${config.maxPageSize})`);
+  }
+  if (config.headersTimeoutMs > config.receiveTimeoutMs) {
+    throw new ConfigError(`NIMBUS_HEADERS_TIMEOUT (${config.headersTimeoutMs} ms) must not exceed NIMBUS_RECEIVE_TIMEOUT (${config.receiveTimeoutMs} ms)`);
   }
   if (config.engine === 'mongodb' && !config.mongodbUri) {
     throw new ConfigError('NIMBUS_ENGINE=mongodb needs MONGODB_URI (e.g. mongodb://127.0.0.1:27017/?replicaSet=rs0)');

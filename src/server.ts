@@ -1,36 +1,48 @@
 // Assembles a complete server from a configuration: engine, services, conformance resources from
-// fhir-profiles/, features and the HTTP request listener (Express behind the read fast path).
-// main.ts (CLI) and the tests both use it, so what is tested is what runs.
+// fhir-profiles/, the operation registry, features and the HTTP request listener (Express behind
+// the read fast path). main.ts (CLI) and the tests both use it, so what is tested is what runs.
 import type { RequestListener } from 'node:http';
+import path from 'node:path';
 import pino, { type Logger } from 'pino';
+import { ANONYMOUS, type Caller } from './access/caller';
+import { openPolicy } from './access/policy';
+import { createApp, SOFTWARE } from './app';
 import type { Config } from './config';
-import { createApp, type Feature } from './app';
+import { createRequestContext, type RequestContext } from './context/request-context';
+import type { ServerServices } from './context/server-services';
 import { r4Definitions } from './fhir/definitions';
 import { loadConformanceResources, type ConformanceResource } from './fhir/profiles';
 import { ResourceValidator } from './fhir/validation';
 import { ConformanceRegistry } from './fhir/validator/registry';
 import { TerminologyService } from './terminology/service';
+import { searchCriteriaMatcher } from './interactions/conditional';
 import { installConformanceResources } from './interactions/install-profiles';
 import { systemClock, uuidIds, type Clock, type Services } from './interactions/services';
+import { standardOperations } from './operations';
+import { noJobs } from './operations/no-jobs';
+import { OperationRegistry } from './operations/registry';
+import type { OperationModule } from './operations/types';
+import { writeFeatures } from './rest/bundle-routes';
+import type { Authenticate } from './rest/context';
+import { searchFeature } from './rest/search-routes';
+import { Compartments } from './search/compartments';
 import { createIndexer } from './search/indexer';
 import { createSearchRegistry } from './search/registry';
-import { BundledTerminology } from './search/terminology';
-import { Compartments } from './search/compartments';
 import type { SearchServices } from './search/service';
-import { searchFeature } from './rest/search-routes';
-import path from 'node:path';
+import { BundledTerminology } from './search/terminology';
 import type { Engine } from './storage/engine';
 import { openEngine } from './storage/open-engine';
-import { writeFeatures } from './rest/bundle-routes';
+import type { AccessPolicy } from './access/policy';
 
 export interface Server {
   /** The HTTP request listener (give it to http.createServer or supertest). */
   app: RequestListener;
-  services: Services;
-  search: SearchServices;
+  services: ServerServices;
   engine: Engine;
   logger: Logger;
   conformance: ConformanceResource[];
+  /** A context with full access for the server's own work and operator tools (import, jobs). */
+  systemContext(): RequestContext;
   close(): Promise<void>;
 }
 
@@ -39,6 +51,11 @@ export interface ServerOverrides {
   clock?: Clock;
   newId?: () => string;
   logger?: Logger;
+  /** Operations besides the standard ones (tests register their own). */
+  operations?: OperationModule[];
+  /** The access policy per caller (tests install their own); open for everyone by default. */
+  policyFor?: (caller: Caller) => AccessPolicy;
+  authenticate?: Authenticate;
 }
 
 export async function buildServer(config: Config, overrides: ServerOverrides = {}): Promise<Server> {
@@ -53,8 +70,7 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
   const registry = createSearchRegistry({ profilesDir: config.profilesDir });
   const engine = overrides.engine ?? (await openEngine(config));
   const clock = overrides.clock ?? systemClock;
-  const services: Services = {
-    engine,
+  const core: Services = {
     definitions,
     validator,
     indexer: createIndexer(registry, { baseUrl: config.baseUrl || undefined }),
@@ -62,7 +78,6 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
     newId: overrides.newId ?? uuidIds,
   };
   const search: SearchServices = {
-    engine,
     registry,
     terminology: new BundledTerminology(terminology),
     compartments: new Compartments(path.join(config.profilesDir, 'compartments')),
@@ -70,23 +85,35 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
     maxCount: config.maxPageSize,
     now: () => clock.now().getTime(),
   };
-  await installConformanceResources(services, conformance);
-  const features: Feature[] = [searchFeature(search, { baseUrl: config.baseUrl }), ...writeFeatures(services, config, search)];
+  const operations = new OperationRegistry([...standardOperations(), ...(overrides.operations ?? [])]);
+  const services: ServerServices = {
+    engine,
+    core,
+    search,
+    matcher: searchCriteriaMatcher(search),
+    operations,
+    jobs: noJobs,
+    config,
+    logger,
+    policyFor: overrides.policyFor ?? (() => openPolicy),
+  };
+  const systemContext = () => createRequestContext({ ...services, policyFor: () => openPolicy }, { caller: ANONYMOUS, baseUrl: config.baseUrl });
+  // The operations' definitions are stored like the fhir-profiles/ resources: readable at
+  // OperationDefinition/[id] and searchable.
+  const installed = [...conformance, ...operations.definitions().map((resource) => ({ resource: resource as ConformanceResource['resource'] }))];
+  await installConformanceResources(systemContext().data, core, installed);
   const profiles = (type: string) =>
     conformance
       .filter((c) => c.resource.resourceType === 'StructureDefinition' && (c.resource as { type?: string }).type === type && c.resource.url)
       .map((c) => c.resource.url!);
-  const compartments = conformance
-    .filter((c) => c.resource.resourceType === 'CompartmentDefinition' && c.resource.url)
-    .map((c) => c.resource.url!);
-  const app = createApp({ config, services, logger, features, profiles, compartments });
-  return {
-    app,
+  const compartments = conformance.filter((c) => c.resource.resourceType === 'CompartmentDefinition' && c.resource.url).map((c) => c.resource.url!);
+  const app = createApp({
     services,
-    search,
-    engine,
-    logger,
-    conformance,
-    close: () => engine.close(),
-  };
+    features: [searchFeature(search), ...writeFeatures(config)],
+    metadata: { software: SOFTWARE, resourceTypes: definitions.resourceTypes, started: clock.now().toISOString(), profiles, compartments },
+    authenticate: overrides.authenticate,
+  });
+  return { app, services, engine, logger, conformance, systemContext, close: () => engine.close() };
 }
+
+export type { Caller };

@@ -4,7 +4,8 @@
 // refused for that entry.
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import { errors, FhirError } from '../fhir/errors';
-import { deleteIn, updateIn } from '../interactions/crud';
+import { afterConcurrentWriters, deleteIn, updateIn } from '../interactions/crud';
+import { operationEntry } from './entry-operations';
 import { conditionalCreateIn, conditionalDeleteIn, conditionalUpdateIn, createWithIdIn, requireMatcher } from '../interactions/conditional';
 import { conditionalPatchIn, patchFromBundleResource, patchIn } from '../interactions/patch';
 import type { BundleContext } from './context';
@@ -12,17 +13,19 @@ import { atEntry, type EntryRequest } from './entry-request';
 import { deleteEntry, errorEntry, writeEntry } from './entry-response';
 import { readEntryIn } from './entry-reads';
 import { BundleReferences } from './references';
+import { unavailableFrom } from '../storage/unavailable';
 
 async function runEntry(ctx: BundleContext, e: EntryRequest): Promise<BundleEntry> {
   const { services } = ctx;
-  if (e.method === 'GET' || e.method === 'HEAD') return readEntryIn(services.engine, services, ctx.search, e, ctx.base);
+  if (e.operation) return operationEntry(ctx.request, e);
+  if (e.method === 'GET' || e.method === 'HEAD') return readEntryIn(ctx.data, services, ctx.search, e, ctx.base);
   if (e.resource && e.method !== 'PATCH') {
     // Resolves absolute references to this server to relative ones; a urn reference has no entry
     // to resolve to in a batch and fails here.
     new BundleReferences(ctx.base).rewrite(e.resource, e.fullUrl);
   }
   const type = e.type!;
-  return services.engine.transaction(async (tx) => {
+  return afterConcurrentWriters({ ifMatch: e.ifMatch }, () => ctx.data.transaction(async (tx) => {
     switch (e.method) {
       case 'POST':
         return writeEntry(
@@ -61,20 +64,32 @@ async function runEntry(ctx: BundleContext, e: EntryRequest): Promise<BundleEntr
       default:
         throw errors.badRequest(`unsupported method ${String(e.method)}`);
     }
-  });
+  }));
 }
 
 /** Entries that could not even be parsed arrive as errors and are answered in place. */
 export async function processBatch(ctx: BundleContext, entries: Array<EntryRequest | FhirError>): Promise<Bundle> {
   const out: BundleEntry[] = [];
+  // Once the database is unavailable, the entries left are answered 503 without trying: the
+  // response still tells exactly which entries were written before it went away.
+  let unavailable: FhirError | undefined;
   for (const e of entries) {
     if (e instanceof FhirError) {
       out.push(errorEntry(e));
       continue;
     }
+    if (unavailable) {
+      out.push(errorEntry(unavailable));
+      continue;
+    }
     try {
       out.push(await runEntry(ctx, e));
     } catch (err) {
+      unavailable = unavailableFrom(err);
+      if (unavailable) {
+        out.push(errorEntry(unavailable));
+        continue;
+      }
       if (!(err instanceof FhirError) || err.status >= 500) throw err;
       out.push(errorEntry(atEntry(e, err)));
     }

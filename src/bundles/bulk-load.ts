@@ -5,11 +5,12 @@
 // same processors as `POST [base]`; collection/searchset/document Bundles are loaded entry by entry.
 import type { Resource } from '@medplum/fhirtypes';
 import { FhirError } from '../fhir/errors';
+import { parseStoredJson } from '../fhir/json';
 import { updateIn } from '../interactions/crud';
 import { createWithIdIn } from '../interactions/conditional';
 import { deepEqual, type Json } from '../interactions/patch-json';
 import type { EngineTransaction } from '../storage/engine';
-import type { BundleServices } from './context';
+import type { BundleContext } from './context';
 import { processBundle } from './process-bundle';
 
 /** Where an item came from, for the report (file and 1-based line; entry index inside a Bundle). */
@@ -52,7 +53,7 @@ function sameContent(storedJson: string, incoming: Record<string, unknown>): boo
     const { meta: _m, ...rest } = r;
     return (Object.keys(meta).length ? { ...rest, meta } : rest) as Json;
   };
-  return deepEqual(strip(JSON.parse(storedJson) as Record<string, unknown>), strip(incoming));
+  return deepEqual(strip(parseStoredJson(storedJson) as Record<string, unknown>), strip(incoming));
 }
 
 export class BulkLoader {
@@ -61,8 +62,9 @@ export class BulkLoader {
   private pending: Pending[] = [];
 
   constructor(
-    private readonly deps: BundleServices,
-    private readonly options: { chunkSize?: number; base?: string } = {},
+    /** An operator's context (the CLI's): full access, entries answered minimally. */
+    private readonly deps: BundleContext,
+    private readonly options: { chunkSize?: number } = {},
   ) {}
 
   private fail(at: SourcePosition, reason: string): void {
@@ -110,7 +112,7 @@ export class BulkLoader {
   private async processBundle(bundle: Record<string, unknown>, at: SourcePosition): Promise<void> {
     const count = Array.isArray(bundle.entry) ? bundle.entry.length : 0;
     try {
-      const result = await processBundle({ ...this.deps, base: this.options.base ?? '', ret: 'minimal' }, bundle);
+      const result = await processBundle(this.deps, bundle);
       (result.entry ?? []).forEach((e, i) => {
         const status = Number.parseInt(e.response?.status ?? '', 10);
         if (status >= 400) this.fail({ ...at, entry: i }, e.response?.outcome?.issue?.map((x) => x.diagnostics).join('; ') ?? e.response!.status);
@@ -132,7 +134,7 @@ export class BulkLoader {
     const { services } = this.deps;
     let outcome: Array<'loaded' | 'skipped' | { reason: string }> = [];
     try {
-      outcome = await services.engine.transaction(async (tx) => {
+      outcome = await this.deps.data.transaction(async (tx) => {
         const out: typeof outcome = [];
         for (const p of chunk) {
           try {

@@ -3,9 +3,12 @@
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import { errors } from '../fhir/errors';
 import { bundle, historyEntry } from '../fhir/bundle';
-import { parseETag, readIn, vreadIn } from '../interactions/crud';
+import { readIn, vreadIn } from '../interactions/crud';
+import { notModified } from '../interactions/conditional-read';
+import { assertResourceType } from '../interactions/resource-write';
+import type { DataAccess } from '../access/data-access';
 import type { Services } from '../interactions/services';
-import type { EngineReader, ResourceVersion } from '../storage/engine';
+import type { EngineReader } from '../storage/engine';
 import type { EntryRequest } from './entry-request';
 import { parseSearchQuery } from '../search/parse-query';
 import { searchsetBundle } from '../search/bundle';
@@ -33,33 +36,22 @@ export function searchRunner(search: Pick<SearchServices, 'registry' | 'terminol
 
 const HISTORY_PAGE = 100;
 
-function notModified(e: EntryRequest, v: ResourceVersion): boolean {
-  if (e.ifNoneMatch !== undefined) return e.ifNoneMatch.split(',').some((t) => t.trim() === '*' || parseETag(t) === String(v.versionId));
-  if (e.ifModifiedSince !== undefined) {
-    const since = Date.parse(e.ifModifiedSince);
-    if (!Number.isNaN(since)) return Date.parse(v.lastUpdated) <= since;
-  }
-  return false;
-}
+/** What entry reads need: the transaction's reads (its own writes included) and the door's history. */
+export type EntryReader = EngineReader & Pick<DataAccess, 'history'>;
 
-export async function readEntryIn(
-  reader: EngineReader,
-  services: Services,
-  search: SearchRunner | undefined,
-  e: EntryRequest,
-  base: string,
-): Promise<BundleEntry> {
+export async function readEntryIn(reader: EntryReader, services: Services, search: SearchRunner, e: EntryRequest, base: string): Promise<BundleEntry> {
   const withBody = e.method === 'GET';
   if (e.type && e.id && !e.history) {
     const v = e.vid ? await vreadIn(reader, services, e.type, e.id, e.vid) : await readIn(reader, services, e.type, e.id);
-    return readEntry(base, v, notModified(e, v) ? 304 : 200, withBody);
+    return readEntry(base, v, notModified(v, e) ? 304 : 200, withBody);
   }
   if (e.history) {
-    const page = await services.engine.history({ resourceType: e.type, id: e.id, count: HISTORY_PAGE });
+    if (e.type) assertResourceType(services, e.type);
+    const page = await reader.history({ resourceType: e.type, id: e.id, count: HISTORY_PAGE });
+    if (e.id && !page.versions.length && !(await reader.read(e.type!, e.id))) throw errors.notFound(e.type!, e.id);
     const result = bundle('history', page.versions.map((v) => historyEntry(base, v)), { total: page.total });
     return resourceEntry(200, withBody ? result : undefined);
   }
-  if (!search) throw errors.notSupported('search inside a Bundle needs the search module, which this server build does not provide yet');
   const result = await search(reader, e.type!, e.query ?? '', base);
   return resourceEntry(200, withBody ? result : undefined);
 }

@@ -21,7 +21,7 @@ export interface EntryRequest {
   vid?: string;
   /** `[type]/[id]/_history` or `[type]/_history` */
   history?: boolean;
-  /** `$operation` — operations are not executed inside Bundles. */
+  /** `$operation` (with the `$`): the entry calls an operation (GET or POST). */
   operation?: string;
   /** Query string after `?` (search criteria, conditional criteria); undefined without `?`. */
   query?: string;
@@ -93,7 +93,7 @@ export function parseEntry(raw: unknown, index: number, definitions: FhirDefinit
     if (!url) throw errors.badRequest('request.url is missing');
     const resource = e.resource;
     if (resource !== undefined && (typeof resource !== 'object' || resource === null || Array.isArray(resource))) throw errors.notAResource();
-    if ((method === 'POST' || method === 'PUT' || method === 'PATCH') && !resource) throw errors.badRequest(`a ${method} entry needs a resource`);
+    if ((method === 'PUT' || method === 'PATCH' || (method === 'POST' && !url.split('?')[0].includes('$'))) && !resource) throw errors.badRequest(`a ${method} entry needs a resource`);
     const entry: EntryRequest = {
       index,
       method,
@@ -151,7 +151,11 @@ export function parseRequestUrl(url: string, definitions: FhirDefinitions): Pick
 /** Which URL shapes each method accepts (R4 http.html: create on the type, update/patch/delete
  * on an instance or conditionally on the type with criteria). */
 function checkShape(e: EntryRequest): void {
-  if (e.operation) throw errors.notSupported(`operations (${e.operation.slice(0, 60)}) are not supported inside a Bundle`);
+  if (e.operation) {
+    if (e.method !== 'GET' && e.method !== 'POST') throw errors.badRequest(`an operation entry uses GET or POST, not ${e.method}`);
+    if (e.vid || e.history) throw errors.badRequest('an operation entry cannot target a version or history');
+    return;
+  }
   if (e.method === 'GET' || e.method === 'HEAD') {
     if (!e.type && !e.history) throw errors.notSupported('system-level search is not supported inside a Bundle');
     return;

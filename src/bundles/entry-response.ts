@@ -3,6 +3,7 @@
 // resource or an OperationOutcome as the client's Prefer header asks.
 import type { BundleEntry, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { FhirError, informational } from '../fhir/errors';
+import { parseStoredJson } from '../fhir/json';
 import type { WriteOutcome } from '../interactions/crud';
 import type { ResourceVersion } from '../storage/engine';
 
@@ -23,6 +24,7 @@ const REASONS: Record<number, string> = {
   413: 'Payload Too Large',
   422: 'Unprocessable Entity',
   500: 'Internal Server Error',
+  503: 'Service Unavailable',
 };
 
 export function statusText(status: number): string {
@@ -68,7 +70,7 @@ export function deleteEntry(base: string, outcomes: WriteOutcome[], ret: EntryRe
 export function readEntry(base: string, v: ResourceVersion, status: 200 | 304, includeBody: boolean): BundleEntry {
   return {
     fullUrl: `${base}/${v.resourceType}/${v.id}`,
-    ...(includeBody && status === 200 && v.json ? { resource: JSON.parse(v.json) as Resource } : {}),
+    ...(includeBody && status === 200 && v.json ? { resource: parseStoredJson(v.json) as Resource } : {}),
     response: { status: statusText(status), ...versionFields(base, v) },
   };
 }

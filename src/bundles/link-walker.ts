@@ -3,45 +3,14 @@
 // the narrative, inside nested elements, contained resources, extensions and primitive extensions
 // (`_element`). Knowing the type keeps string elements that merely look like links untouched
 // (Identifier.value "urn:oid:…" is a string, not a link), as R4 http.html#trules requires.
-import * as r4Model from 'fhirpath/fhir-context/r4';
+import { childElement, ELEMENT, isModelResourceType, type ChildInfo } from '../fhir/element-types';
 
 export type LinkKind = 'reference' | 'uri' | 'canonical' | 'narrative';
 
 /** Returns the replacement for a link, or undefined to leave it as it is. */
 export type LinkVisitor = (value: string, kind: LinkKind) => string | undefined;
 
-const path2Type = r4Model.path2Type as Record<string, string>;
-const definedElsewhere = r4Model.pathsDefinedElsewhere as Record<string, string>;
-const type2Parent = r4Model.type2Parent as Record<string, string>;
-
 const URI_TYPES = new Set(['uri', 'url', 'oid', 'uuid']);
-
-/** What a child element is: its FHIR type and the context its own children resolve in. */
-interface ChildInfo {
-  type: string;
-  context: string;
-}
-
-// The same (context, key) pairs recur for every resource of a load: resolve each once.
-const childCache = new Map<string, ChildInfo | null>();
-
-function lookupChild(context: string, key: string): ChildInfo | null {
-  const cacheKey = `${context}\u0000${key}`;
-  const cached = childCache.get(cacheKey);
-  if (cached !== undefined) return cached;
-  let found: ChildInfo | null = null;
-  // Datatypes inherit `id`/`extension` from Element, resources `meta`/`text` from their parents.
-  for (let ctx: string | undefined = context; ctx && !found; ctx = type2Parent[ctx]) {
-    let path = `${ctx}.${key}`;
-    if (path2Type[path] === undefined && definedElsewhere[path]) path = definedElsewhere[path];
-    const type = path2Type[path];
-    if (type === undefined) continue;
-    // Backbone elements have no type name of their own: their children are listed under the path.
-    found = { type, context: type === 'BackboneElement' || type === 'Element' ? path : type };
-  }
-  childCache.set(cacheKey, found);
-  return found;
-}
 
 const NARRATIVE_LINK = /\b(href|src)\s*=\s*"([^"]*)"/g;
 
@@ -68,7 +37,7 @@ function visitObject(node: Record<string, unknown>, context: string, visit: Link
     const value = node[key];
     if (value === null || value === undefined) continue;
     // Primitive extensions (`_birthDate`): an Element, or an array of Elements with nulls.
-    const child = key.startsWith('_') ? ELEMENT : lookupChild(context, key);
+    const child = key.startsWith('_') ? ELEMENT : childElement(context, key);
     if (!child) continue; // unknown elements are the validator's business, not ours
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
@@ -84,8 +53,6 @@ function visitObject(node: Record<string, unknown>, context: string, visit: Link
   }
 }
 
-const ELEMENT: ChildInfo = { type: 'Element', context: 'Element' };
-
 function visitComplex(node: Record<string, unknown>, child: ChildInfo, visit: LinkVisitor): void {
   if (child.type === 'Resource') visitResource(node, visit);
   else visitObject(node, child.context, visit);
@@ -97,6 +64,6 @@ function visitComplex(node: Record<string, unknown>, child: ChildInfo, visit: Li
  */
 export function visitResource(resource: Record<string, unknown>, visit: LinkVisitor): void {
   const type = resource.resourceType;
-  if (typeof type !== 'string' || path2Type[`${type}.id`] === undefined) return;
+  if (typeof type !== 'string' || !isModelResourceType(type)) return;
   visitObject(resource, type, visit);
 }

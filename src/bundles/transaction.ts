@@ -23,6 +23,8 @@ import type { BundleContext } from './context';
 import { atEntry, type EntryRequest } from './entry-request';
 import { deleteEntry, writeEntry } from './entry-response';
 import { readEntryIn } from './entry-reads';
+import { assertReadOnlyOperation, operationEntry } from './entry-operations';
+import { transactionAccess } from '../access/data-access';
 import { BundleReferences } from './references';
 
 /** What a write entry resolved to before any write: its target, and for POST whether it exists. */
@@ -70,9 +72,18 @@ export async function processTransaction(ctx: BundleContext, entries: EntryReque
   checkFullUrls(entries);
   const { services } = ctx;
   const responses: BundleEntry[] = new Array(entries.length);
-  const byMethod = (...methods: string[]) => entries.filter((e) => methods.includes(e.method));
+  // Operation entries are reads here (state-changing ones are refused); they run with the GETs.
+  const byMethod = (...methods: string[]) => entries.filter((e) => !e.operation && methods.includes(e.method));
+  for (const e of entries) {
+    if (!e.operation) continue;
+    try {
+      assertReadOnlyOperation(ctx.request, e);
+    } catch (err) {
+      throw atEntry(e, err);
+    }
+  }
 
-  await services.engine.transaction(
+  await ctx.data.transaction(
     async (tx) => {
       const identities = new Identities();
 
@@ -116,9 +127,11 @@ export async function processTransaction(ctx: BundleContext, entries: EntryReque
 
       // 5. GET / HEAD see the transaction's own writes. A failed read changes nothing, so it is
       // reported in its entry instead of undoing the writes.
-      for (const e of byMethod('GET', 'HEAD')) {
+      const reader = { ...tx, history: ctx.data.history.bind(ctx.data) };
+      const inTransaction = { ...ctx.request, data: transactionAccess(ctx.data, tx) };
+      for (const e of entries.filter((x) => x.operation || x.method === 'GET' || x.method === 'HEAD')) {
         try {
-          responses[e.index] = await readEntryIn(tx, services, ctx.search, e, ctx.base);
+          responses[e.index] = e.operation ? await operationEntry(inTransaction, e) : await readEntryIn(reader, services, ctx.search, e, ctx.base);
         } catch (err) {
           if (!(err instanceof FhirError) || err.status >= 500) throw err;
           responses[e.index] = { response: { status: `${err.status}`, outcome: atEntry(e, err).toOperationOutcome() } };

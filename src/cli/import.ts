@@ -9,10 +9,11 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from '../config';
 import { buildServer } from '../server';
 import { BulkLoader, type LoadTotals } from '../bundles/bulk-load';
-import { searchRunner } from '../bundles/entry-reads';
-import { searchCriteriaMatcher } from '../interactions/conditional';
+import { bundleContext } from '../bundles/context';
 import type { Command } from './commands';
 import { Progress } from './progress';
+import { FhirError } from '../fhir/errors';
+import { parseFhirJson } from '../fhir/json';
 
 const USAGE = 'usage: nimbus-fhir import <file|dir|-> [--chunk N] [server options]';
 const NDJSON_EXT = /\.(ndjson|jsonl)$/i;
@@ -85,14 +86,14 @@ async function loadLines(stream: NodeJS.ReadableStream, file: string, loader: Bu
     if (!line.trim()) continue;
     let value: unknown;
     try {
-      value = JSON.parse(line);
+      value = parseFhirJson(line);
     } catch (e) {
-      if (!decided) {
+      if (!decided && isSyntaxError(e)) {
         documentLines = [line];
         continue;
       }
       loader.totals.failed++;
-      loader.failures.push({ file, line: lineNo, reason: `not valid JSON: ${(e as Error).message.slice(0, 160)}` });
+      loader.failures.push({ file, line: lineNo, reason: parseFailure(e) });
       continue;
     }
     decided = true;
@@ -102,13 +103,23 @@ async function loadLines(stream: NodeJS.ReadableStream, file: string, loader: Bu
   if (documentLines) await loadDocument(documentLines.join('\n'), file, loader);
 }
 
+/** Only a syntax error can mean "a pretty-printed document starts here"; too deep or out of range cannot. */
+function isSyntaxError(e: unknown): boolean {
+  return !(e instanceof FhirError) || e.errorCode === 'INVALID_JSON';
+}
+
+function parseFailure(e: unknown): string {
+  const text = e instanceof FhirError ? e.issues.map((i) => i.diagnostics).join('; ') : (e as Error).message;
+  return e instanceof FhirError && e.errorCode !== 'INVALID_JSON' ? text.slice(0, 200) : `not valid JSON: ${text.replace(/^The body is not valid JSON: /, '').slice(0, 160)}`;
+}
+
 async function loadDocument(text: string, file: string, loader: BulkLoader): Promise<void> {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseFhirJson(text);
   } catch (e) {
     loader.totals.failed++;
-    loader.failures.push({ file, line: 1, reason: `not valid JSON: ${(e as Error).message.slice(0, 160)}` });
+    loader.failures.push({ file, line: 1, reason: parseFailure(e) });
     return;
   }
   await loader.add(value, { file, line: 1 });
@@ -132,17 +143,9 @@ export const importCommand: Command = {
     // Logs go to stderr: stdout carries only the summary.
     const server = await buildServer(config, { logger: pino({ level: config.logLevel === 'info' ? 'warn' : config.logLevel }, pino.destination(2)) });
     const started = performance.now();
-    const loader = new BulkLoader(
-      {
-        services: server.services,
-        // The server's search: conditional entries and references in imported Bundles resolve as over HTTP.
-        matcher: searchCriteriaMatcher(server.search),
-        search: searchRunner(server.search),
-        allowMultipleDelete: config.allowMultipleDelete,
-        maxBundleEntries: config.maxBundleEntries,
-      },
-      { chunkSize: chunk, base: config.baseUrl },
-    );
+    // The server's own context: conditional entries and references in imported Bundles resolve
+    // as over HTTP, with an operator's full access.
+    const loader = new BulkLoader(bundleContext(server.systemContext(), 'minimal'), { chunkSize: chunk });
     const progress = new Progress(process.stderr, 'import');
     const tracker: Tracker = { bytes: 0, tick: () => progress.update({ done: loader.totals.loaded + loader.totals.skipped, work: tracker.bytes, totalWork: tracker.totalBytes }) };
     try {

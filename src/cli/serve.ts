@@ -1,9 +1,9 @@
 // `nimbus-fhir serve`: runs the server until SIGTERM/SIGINT, then shuts down gracefully: stop
 // accepting, let in-flight requests finish, close the database.
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../config';
 import { buildServer } from '../server';
+import { createHttpServer } from '../rest/http-limits';
 import type { Command } from './commands';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -14,12 +14,11 @@ export const serveCommand: Command = {
     const startedAt = performance.now();
     const config = loadConfig(process.env, args);
     const server = await buildServer(config);
-    const http = createServer(server.app).listen(config.port, config.host);
+    const http = createHttpServer(server.app, config).listen(config.port, config.host);
     await new Promise<void>((resolve, reject) => {
       http.once('listening', resolve);
       http.once('error', reject);
     });
-    http.keepAliveTimeout = 65_000;
     const { port } = http.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const base = config.baseUrl || `http://${host}:${port}/fhir`;

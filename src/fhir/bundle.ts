@@ -2,6 +2,7 @@
 // reuse the entry helpers).
 import type { Bundle, BundleEntry, BundleLink, Resource } from '@medplum/fhirtypes';
 import type { ResourceVersion } from '../storage/engine';
+import { parseStoredJson } from './json';
 
 export function fullUrlOf(base: string, v: { resourceType: string; id: string }): string {
   return `${base}/${v.resourceType}/${v.id}`;
@@ -13,7 +14,7 @@ export function historyEntry(base: string, v: ResourceVersion): BundleEntry {
   const url = method === 'POST' ? v.resourceType : `${v.resourceType}/${v.id}`;
   return {
     fullUrl: fullUrlOf(base, v),
-    ...(v.json ? { resource: JSON.parse(v.json) as Resource } : {}),
+    ...(v.json ? { resource: parseStoredJson(v.json) as Resource } : {}),
     request: { method, url },
     response: {
       status: v.deleted ? '204' : v.versionId === 1 ? '201' : '200',

@@ -72,6 +72,16 @@ export const errors = {
   invalidId: (id: string) =>
     err(400, 'INVALID_ID', 'invalid', `'${id.slice(0, 80)}' is not a valid FHIR id: use 1-64 characters of A-Z a-z 0-9 - .`),
   invalidJson: (why: string) => err(400, 'INVALID_JSON', 'structure', `The body is not valid JSON: ${why}`),
+  tooDeep: (limit: number) =>
+    err(400, 'TOO_DEEP', 'structure', `The JSON nests objects and arrays more than ${limit} levels deep; FHIR resources never need that many`),
+  numberOutOfRange: (lexeme: string, expression?: string) =>
+    err(
+      400,
+      'NUMBER_OUT_OF_RANGE',
+      'value',
+      `${expression ?? 'A number'}: ${lexeme.slice(0, 40)}${lexeme.length > 40 ? '…' : ''} is outside the range of a FHIR decimal (at most ±1.7976931348623157e308)`,
+      expression ? [expression] : undefined,
+    ),
   notAResource: () => err(400, 'NOT_A_RESOURCE', 'structure', 'The body must be a JSON object with a resourceType'),
   typeMismatch: (urlType: string, bodyType: unknown) =>
     err(400, 'TYPE_MISMATCH', 'invalid', `resourceType '${String(bodyType)}' in the body does not match '${urlType}' in the URL`, [
@@ -101,13 +111,28 @@ export const errors = {
       `Content-Type '${contentType.slice(0, 100)}' is not accepted: send application/fhir+json or application/json`,
     ),
   payloadTooLarge: (limit: string) => err(413, 'PAYLOAD_TOO_LARGE', 'too-costly', `The body exceeds the limit of ${limit}`),
-  methodNotAllowed: (method: string, path: string, allow: string[]) =>
-    new FhirError(405, 'METHOD_NOT_ALLOWED', [{ severity: 'error', code: 'not-supported', diagnostics: `${method} is not supported on ${path}` }], {
+  uriTooLong: (limit: number) =>
+    err(414, 'URI_TOO_LONG', 'too-costly', `The request line exceeds ${limit} bytes: send long searches as POST [type]/_search with the parameters in the body`),
+  headersTooLarge: (what: string) => err(431, 'HEADERS_TOO_LARGE', 'too-costly', `The request has ${what}, more than this server accepts`),
+  requestTimeout: (headersMs: number, requestMs: number) =>
+    err(408, 'REQUEST_TIMEOUT', 'timeout', `The request did not arrive in time (headers within ${headersMs / 1000} s, the whole request within ${requestMs / 1000} s)`),
+  methodNotAllowed: (method: string, path: string, allow: string[], why?: string) =>
+    new FhirError(405, 'METHOD_NOT_ALLOWED', [{ severity: 'error', code: 'not-supported', diagnostics: why ?? `${method} is not supported on ${path}` }], {
       Allow: allow.join(', '),
     }),
+  unknownOperation: (code: string) =>
+    err(404, 'UNKNOWN_OPERATION', 'not-supported', `This server has no operation $${code.slice(0, 64)}; GET [base]/metadata lists the operations it performs`),
+  operationLevel: (code: string, level: string, allowed: string) =>
+    err(400, 'OPERATION_LEVEL', 'not-supported', `$${code} cannot be invoked at the ${level} level (its definition allows: ${allowed})`),
+  unknownJob: (id: string) => err(404, 'UNKNOWN_JOB', 'not-found', `There is no asynchronous request '${id.slice(0, 64)}' (it may have expired or been cancelled)`),
+  forbidden: (text: string) => err(403, 'FORBIDDEN', 'forbidden', `Not permitted: ${text}`),
   notSupported: (text: string) => err(400, 'NOT_SUPPORTED', 'not-supported', text),
   invalidParam: (name: string, why: string) => err(400, 'INVALID_PARAM', 'invalid', `Parameter '${name}': ${why}`),
   unknownRoute: (path: string) => err(404, 'UNKNOWN_ROUTE', 'not-found', `No FHIR interaction answers ${path.slice(0, 200)}`),
-  unavailable: (text: string) => err(503, 'UNAVAILABLE', 'transient', text),
+  cancelled: () => err(499, 'CANCELLED', 'incomplete', 'The request was cancelled before it completed'),
+  /** The server cannot serve the request now but will again (database down, disk full): 503 with
+   * Retry-After, so that clients and proxies retry instead of giving up. */
+  unavailable: (text: string, retryAfterSeconds = 5) =>
+    new FhirError(503, 'UNAVAILABLE', [{ severity: 'error', code: 'transient', diagnostics: text }], { 'Retry-After': String(retryAfterSeconds) }),
   internal: () => err(500, 'INTERNAL', 'exception', 'Internal server error; the incident has been logged'),
 };

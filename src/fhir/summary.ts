@@ -3,6 +3,7 @@
 // the compact R4 element table (search/element-table.ts).
 import type { Resource } from '@medplum/fhirtypes';
 import { errors } from './errors';
+import { numberLexeme, setNumberLexeme } from './exact-numbers';
 import { ELEMENT_FLAG, elementTable } from '../search/element-table';
 
 export type SummaryMode = 'true' | 'text' | 'data' | 'false' | 'count';
@@ -97,7 +98,10 @@ export function subsetResource(resource: Resource, summary: SummaryMode | undefi
     keep = (e) => always.has(e) || wanted.has(e) || flags.mandatory.has(e) || flags.modifiers.has(e);
   }
   for (const key of Object.keys(src)) {
-    if (key === 'resourceType' || keep(elementOf(key, flags))) out[key] = src[key];
+    if (key === 'resourceType' || keep(elementOf(key, flags))) {
+      out[key] = src[key];
+      setNumberLexeme(out, key, numberLexeme(src, key)); // a top-level decimal keeps its text
+    }
   }
   markSubsetted(out);
   return out as unknown as Resource;

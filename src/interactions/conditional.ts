@@ -5,6 +5,7 @@
 // over tx.search), so there is one search implementation.
 import type { Resource } from '@medplum/fhirtypes';
 import { errors, FhirError } from '../fhir/errors';
+import { parseStoredJson } from '../fhir/json';
 import type { EngineReader, EngineTransaction, ResourceVersion } from '../storage/engine';
 import { parseSearchQuery } from '../search/parse-query';
 import type { SearchServices } from '../search/service';
@@ -79,7 +80,7 @@ export async function createWithIdIn(tx: EngineTransaction, services: Services, 
 
 /** An existing resource, reported like a write outcome (conditional create that matched). */
 export function existingOutcome(v: ResourceVersion): WriteOutcome {
-  return { status: 200, version: v, resource: JSON.parse(v.json!) as Resource };
+  return { status: 200, version: v, resource: parseStoredJson(v.json!) as Resource };
 }
 
 /** Outcome of resolving If-None-Exist: the one existing match, or nothing (then create). */

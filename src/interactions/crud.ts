@@ -6,6 +6,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { errors, FhirError } from '../fhir/errors';
 import { LOST_RACE_CODES, type EngineReader, type EngineTransaction, type ResourceVersion } from '../storage/engine';
 import type { Services } from './services';
+import type { DataAccess } from '../access/data-access';
 import { assertBodyType, assertId, assertResourceType, nextInstant, prepareVersion } from './resource-write';
 
 export interface WriteOutcome {
@@ -114,14 +115,12 @@ export async function vreadIn(reader: EngineReader, services: Services, type: st
   return version;
 }
 
-// ---- one-shot forms, each its own transaction ---------------------------------------------------
-export const create = (s: Services, type: string, body: unknown) => s.engine.transaction((tx) => createIn(tx, s, type, body));
-export const update = (s: Services, type: string, id: string, body: unknown, pre?: WritePreconditions) =>
-  afterConcurrentWriters(pre, () => s.engine.transaction((tx) => updateIn(tx, s, type, id, body, pre)));
-export const remove = (s: Services, type: string, id: string, pre?: WritePreconditions) =>
-  afterConcurrentWriters(pre, () => s.engine.transaction((tx) => deleteIn(tx, s, type, id, pre)));
-
-const RACE_ATTEMPTS = 8;
+// ---- one-shot forms, each its own transaction through the caller's door ----------------------
+export const create = (data: DataAccess, s: Services, type: string, body: unknown) => data.transaction((tx) => createIn(tx, s, type, body));
+export const update = (data: DataAccess, s: Services, type: string, id: string, body: unknown, pre?: WritePreconditions) =>
+  afterConcurrentWriters(pre, () => data.transaction((tx) => updateIn(tx, s, type, id, body, pre)));
+export const remove = (data: DataAccess, s: Services, type: string, id: string, pre?: WritePreconditions) =>
+  afterConcurrentWriters(pre, () => data.transaction((tx) => deleteIn(tx, s, type, id, pre)));
 
 /**
  * An update or delete without If-Match does not claim to replace a particular version, so a
@@ -130,6 +129,8 @@ const RACE_ATTEMPTS = 8;
  * detects it (compare-and-set) and reports a 409, which is retried here with a short random
  * backoff. With If-Match the client named the version, and the conflict is theirs to see.
  */
+const RACE_ATTEMPTS = 8;
+
 export async function afterConcurrentWriters<T>(pre: WritePreconditions | undefined, write: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -141,5 +142,4 @@ export async function afterConcurrentWriters<T>(pre: WritePreconditions | undefi
     }
   }
 }
-export const read = (s: Services, type: string, id: string) => readIn(s.engine, s, type, id);
-export const vread = (s: Services, type: string, id: string, vid: string) => vreadIn(s.engine, s, type, id, vid);
+

@@ -5,6 +5,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { ConformanceResource } from '../fhir/profiles';
 import { updateIn } from './crud';
 import type { Services } from './services';
+import type { DataAccess } from '../access/data-access';
 
 function withoutMeta(r: Resource): string {
   const { meta: _meta, ...rest } = r as Resource & { meta?: unknown };
@@ -12,12 +13,12 @@ function withoutMeta(r: Resource): string {
   return JSON.stringify(Object.fromEntries(Object.entries(rest).sort(([a], [b]) => a.localeCompare(b))));
 }
 
-export async function installConformanceResources(services: Services, resources: ConformanceResource[]): Promise<number> {
+export async function installConformanceResources(data: DataAccess, services: Services, resources: Array<Pick<ConformanceResource, 'resource'>>): Promise<number> {
   let written = 0;
   for (const { resource } of resources) {
-    const current = await services.engine.read(resource.resourceType, resource.id);
+    const current = await data.read(resource.resourceType, resource.id);
     if (current && !current.deleted && current.json && withoutMeta(JSON.parse(current.json)) === withoutMeta(resource)) continue;
-    await services.engine.transaction((tx) => updateIn(tx, services, resource.resourceType, resource.id, resource));
+    await data.transaction((tx) => updateIn(tx, services, resource.resourceType, resource.id, resource));
     written++;
   }
   return written;

@@ -5,6 +5,7 @@
 import fhirpath from 'fhirpath';
 import * as r4Model from 'fhirpath/fhir-context/r4';
 import { FhirError } from '../fhir/errors';
+import { cloneJson, numberLexeme, setNumberLexeme, spliceJson } from '../fhir/exact-numbers';
 
 type Obj = Record<string, unknown>;
 
@@ -20,6 +21,8 @@ export interface FhirPathPatchOperation {
   path: string;
   name?: string;
   value?: unknown;
+  /** The text of `value` when it is a number a double would print differently (`1.50`). */
+  valueLexeme?: string;
   index?: number;
   source?: number;
   destination?: number;
@@ -44,19 +47,42 @@ function unprocessable(index: number, text: string): FhirError {
 /** The value of a parameter part: its `value[x]`, or an object built from its own parts
  * (complex types that value[x] cannot carry, e.g. a BackboneElement). */
 function partValue(part: Obj, index: number): unknown {
-  const valueKey = Object.keys(part).find((k) => k.startsWith('value') && k.length > 5);
+  const valueKey = valueKeyOf(part);
   if (valueKey) return part[valueKey];
   if (Array.isArray(part.part)) {
     const out: Obj = {};
     for (const p of part.part as Obj[]) {
       if (typeof p?.name !== 'string' || FORBIDDEN_NAMES.has(p.name)) throw invalid(index, 'every part of a complex value needs a name');
       const v = partValue(p, index);
+      const lexeme = partLexeme(p);
       const existing = out[p.name];
-      out[p.name] = existing === undefined ? v : Array.isArray(existing) ? [...existing, v] : [existing, v];
+      if (existing === undefined) {
+        out[p.name] = v;
+        setNumberLexeme(out, p.name, lexeme);
+      } else {
+        if (!Array.isArray(existing)) {
+          const first = numberLexeme(out, p.name);
+          setNumberLexeme(out, p.name, undefined);
+          out[p.name] = [];
+          spliceJson(out[p.name] as unknown[], 0, 0, [existing], [first]);
+        }
+        const list = out[p.name] as unknown[];
+        spliceJson(list, list.length, 0, [v], [lexeme]);
+      }
     }
     return out;
   }
   return undefined;
+}
+
+function valueKeyOf(part: Obj): string | undefined {
+  return Object.keys(part).find((k) => k.startsWith('value') && k.length > 5);
+}
+
+/** The text of a part's number value (`valueDecimal: 1.50`), kept when a double would lose it. */
+function partLexeme(part: Obj): string | undefined {
+  const key = valueKeyOf(part);
+  return key ? numberLexeme(part, key) : undefined;
 }
 
 /** Reads the operations of a FHIRPath Patch Parameters resource (400 when malformed). */
@@ -83,6 +109,7 @@ export function parseFhirPathPatch(parameters: unknown): FhirPathPatchOperation[
       const value = valuePart ? partValue(valuePart, i) : undefined;
       if (value === undefined) throw invalid(i, `'${type}' needs a value`);
       op.value = value;
+      op.valueLexeme = partLexeme(valuePart!);
     }
     const int = (key: string): number => {
       const v = parts.get(key)?.valueInteger;
@@ -154,15 +181,21 @@ function apply(resource: Obj, op: FhirPathPatchOperation, i: number): void {
       const target = node.data as Obj;
       const existing = target[op.name!];
       const repeating = Array.isArray(existing) || isRepeating(resource, op.path, op.name!, i);
-      if (repeating) target[op.name!] = [...(Array.isArray(existing) ? existing : []), op.value];
-      else if (existing !== undefined) throw unprocessable(i, `'${op.name}' already has a value at '${op.path}'; use replace`);
-      else target[op.name!] = op.value;
+      if (repeating) {
+        if (!Array.isArray(existing)) target[op.name!] = [];
+        const list = target[op.name!] as unknown[];
+        spliceJson(list, list.length, 0, [op.value], [op.valueLexeme]);
+      } else if (existing !== undefined) throw unprocessable(i, `'${op.name}' already has a value at '${op.path}'; use replace`);
+      else {
+        target[op.name!] = op.value;
+        setNumberLexeme(target, op.name!, op.valueLexeme);
+      }
       return;
     }
     case 'insert': {
       const list = listAt(resource, op, i);
       if (op.index! > list.length) throw unprocessable(i, `index ${op.index} is beyond the end of the list (${list.length})`);
-      list.splice(op.index!, 0, op.value);
+      spliceJson(list, op.index!, 0, [op.value], [op.valueLexeme]);
       return;
     }
     case 'delete': {
@@ -171,24 +204,33 @@ function apply(resource: Obj, op: FhirPathPatchOperation, i: number): void {
       const slot = slotOf(node, i, op.path);
       const list = slot.parent[slot.key];
       if (Array.isArray(list) && slot.index !== null) {
-        list.splice(slot.index, 1);
+        spliceJson(list, slot.index, 1);
         if (!list.length) delete slot.parent[slot.key];
-      } else delete slot.parent[slot.key];
+      } else {
+        delete slot.parent[slot.key];
+        setNumberLexeme(slot.parent, slot.key, undefined);
+      }
       return;
     }
     case 'replace': {
       const node = single(resource, op, i, false)!;
       const slot = slotOf(node, i, op.path);
       const list = slot.parent[slot.key];
-      if (Array.isArray(list) && slot.index !== null) list[slot.index] = op.value;
-      else slot.parent[slot.key] = op.value;
+      if (Array.isArray(list) && slot.index !== null) {
+        list[slot.index] = op.value;
+        setNumberLexeme(list, slot.index, op.valueLexeme);
+      } else {
+        slot.parent[slot.key] = op.value;
+        setNumberLexeme(slot.parent, slot.key, op.valueLexeme);
+      }
       return;
     }
     case 'move': {
       const list = listAt(resource, op, i);
       if (op.source! >= list.length || op.destination! >= list.length) throw unprocessable(i, `source and destination must be below the list length (${list.length})`);
-      const [item] = list.splice(op.source!, 1);
-      list.splice(op.destination!, 0, item);
+      const lexeme = numberLexeme(list, op.source!);
+      const [item] = spliceJson(list, op.source!, 1);
+      spliceJson(list, op.destination!, 0, [item], [lexeme]);
       return;
     }
   }
@@ -205,7 +247,7 @@ function isRepeating(resource: Obj, path: string, name: string, i: number): bool
 
 /** Applies the operations in order to a copy of `target`; the original is never modified. */
 export function applyFhirPathPatch(target: unknown, ops: FhirPathPatchOperation[]): unknown {
-  const doc = structuredClone(target) as Obj;
+  const doc = cloneJson(target) as Obj;
   ops.forEach((op, i) => apply(doc, op, i));
   return doc;
 }

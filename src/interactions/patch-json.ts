@@ -2,6 +2,7 @@
 // Written here rather than taken from a library so that every failure names the operation index
 // and says what to fix, and so that pointer segments such as `__proto__` are refused outright.
 import { FhirError } from '../fhir/errors';
+import { cloneJson, numberLexeme, setNumberLexeme, spliceJson } from '../fhir/exact-numbers';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -88,33 +89,53 @@ function get(doc: Json, pointer: string, index: number): Json {
   return node;
 }
 
-function remove(doc: Json, pointer: string, index: number): Json {
+/** A value with the text of its number, when it is a number whose text a double would not keep. */
+interface Member {
+  value: Json;
+  lexeme?: string;
+}
+
+function remove(doc: Json, pointer: string, index: number): Member {
   const segs = parsePointer(pointer, index);
   if (!segs.length) throw unprocessable(index, 'cannot remove the whole resource');
   const { parent, key } = locate(doc, segs, index, pointer);
   if (Array.isArray(parent)) {
     const i = arrayIndex(key, parent.length - 1, index, pointer);
-    return parent.splice(i, 1)[0];
+    const lexeme = numberLexeme(parent, i);
+    return { value: spliceJson(parent, i, 1)[0] as Json, lexeme };
   }
   if (!Object.prototype.hasOwnProperty.call(parent, key)) throw unprocessable(index, `'${pointer}' does not exist in the resource`);
-  const old = parent[key];
+  const old = { value: parent[key], lexeme: numberLexeme(parent, key) };
   delete parent[key];
+  setNumberLexeme(parent, key, undefined);
   return old;
 }
 
-function add(doc: Json, pointer: string, value: Json, index: number, replace: boolean): Json {
+function add(doc: Json, pointer: string, { value, lexeme }: Member, index: number, replace: boolean): Json {
   const segs = parsePointer(pointer, index);
   if (!segs.length) return value;
   const { parent, key } = locate(doc, segs, index, pointer);
   if (Array.isArray(parent)) {
-    if (replace) parent[arrayIndex(key, parent.length - 1, index, pointer)] = value;
-    else if (key === '-') parent.push(value);
-    else parent.splice(arrayIndex(key, parent.length, index, pointer), 0, value);
+    if (replace) {
+      const i = arrayIndex(key, parent.length - 1, index, pointer);
+      parent[i] = value;
+      setNumberLexeme(parent, i, lexeme);
+    } else spliceJson(parent, key === '-' ? parent.length : arrayIndex(key, parent.length, index, pointer), 0, [value], [lexeme]);
   } else {
     if (replace && !Object.prototype.hasOwnProperty.call(parent, key)) throw unprocessable(index, `'${pointer}' does not exist, so it cannot be replaced`);
     parent[key] = value;
+    setNumberLexeme(parent, key, lexeme);
   }
   return doc;
+}
+
+/** The value at a pointer (a copy), with the text of its number. */
+function copyOf(doc: Json, pointer: string, index: number): Member {
+  const segs = parsePointer(pointer, index);
+  const value = cloneJson(get(doc, pointer, index));
+  if (!segs.length) return { value };
+  const { parent, key } = locate(doc, segs, index, pointer);
+  return { value, lexeme: numberLexeme(parent, Array.isArray(parent) ? Number(key) : key) };
 }
 
 /** Structural equality of JSON values (object key order ignored). */
@@ -128,11 +149,13 @@ export function deepEqual(a: Json, b: Json): boolean {
   return ka.length === Object.keys(bo).length && ka.every((k) => Object.prototype.hasOwnProperty.call(bo, k) && deepEqual((a as Record<string, Json>)[k], bo[k]));
 }
 
-/** Applies the operations in order to a copy of `target`; the original is never modified. */
+/** Applies the operations in order to a copy of `target`; the original is never modified.
+ * Numbers keep the text they were written with (fhir/exact-numbers.ts), in the target and in
+ * the operations' values alike. */
 export function applyJsonPatch(target: unknown, ops: JsonPatchOperation[]): unknown {
-  let doc = structuredClone(target) as Json;
+  let doc = cloneJson(target) as Json;
   ops.forEach((op, i) => {
-    const value = structuredClone(op.value) as Json;
+    const value: Member = { value: cloneJson(op.value) as Json, lexeme: numberLexeme(op, 'value') };
     switch (op.op) {
       case 'add':
         doc = add(doc, op.path, value, i, false);
@@ -144,14 +167,14 @@ export function applyJsonPatch(target: unknown, ops: JsonPatchOperation[]): unkn
         remove(doc, op.path, i);
         break;
       case 'copy':
-        doc = add(doc, op.path, structuredClone(get(doc, op.from!, i)), i, false);
+        doc = add(doc, op.path, copyOf(doc, op.from!, i), i, false);
         break;
       case 'move':
         if (op.path.startsWith(`${op.from}/`)) throw unprocessable(i, `cannot move '${op.from}' into itself`);
         doc = add(doc, op.path, remove(doc, op.from!, i), i, false);
         break;
       case 'test':
-        if (!deepEqual(get(doc, op.path, i), value)) throw unprocessable(i, `test failed: '${op.path}' does not have the expected value`);
+        if (!deepEqual(get(doc, op.path, i), value.value)) throw unprocessable(i, `test failed: '${op.path}' does not have the expected value`);
         break;
     }
   });

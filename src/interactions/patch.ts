@@ -1,7 +1,9 @@
 // The patch interaction (R4 http.html#patch): JSON Patch or FHIRPath Patch applied to the current
 // version inside the write transaction, then written as an ordinary update (same If-Match check,
 // validation and indexing). Any failure throws before the write, so the resource stays untouched.
-import { errors } from '../fhir/errors';
+import { errors, FhirError } from '../fhir/errors';
+import { markNumberLexemes } from '../fhir/exact-numbers';
+import { assertJsonDepth, parseFhirJson, parseStoredJson } from '../fhir/json';
 import type { EngineTransaction } from '../storage/engine';
 import { updateIn, type WriteOutcome, type WritePreconditions } from './crud';
 import { applyFhirPathPatch, parseFhirPathPatch, type FhirPathPatchOperation } from './patch-fhirpath';
@@ -29,8 +31,9 @@ export function patchFromBundleResource(resource: unknown): PatchDocument {
     if (typeof r.data !== 'string') throw errors.badRequest('The Binary patch has no data');
     let doc: unknown;
     try {
-      doc = JSON.parse(Buffer.from(r.data, 'base64').toString('utf8'));
+      doc = parseFhirJson(Buffer.from(r.data, 'base64').toString('utf8'));
     } catch (e) {
+      if (e instanceof FhirError && e.errorCode !== 'INVALID_JSON') throw e; // too deep, number out of range
       throw errors.invalidJson(`Binary.data does not decode to JSON: ${(e as Error).message.slice(0, 120)}`);
     }
     return { kind: 'json', operations: parseJsonPatch(doc) };
@@ -51,9 +54,13 @@ export async function patchIn(
   const current = await tx.read(type, id);
   if (!current) throw errors.notFound(type, id);
   if (current.deleted) throw errors.gone(type, id, String(current.versionId));
-  const before = JSON.parse(current.json!) as Record<string, unknown>;
+  // Exact parse: decimals of the stored resource keep their text (`1.50`) through the patch.
+  const before = parseStoredJson(current.json!) as Record<string, unknown>;
   const after = (patch.kind === 'json' ? applyJsonPatch(before, patch.operations) : applyFhirPathPatch(before, patch.operations)) as Record<string, unknown> | null;
   if (!after || typeof after !== 'object' || Array.isArray(after)) throw errors.badRequest('The patch does not leave a resource');
+  // Values from the patch may nest the resource deeper than any body may: refuse before validation walks it.
+  assertJsonDepth(after);
+  markNumberLexemes(after);
   if (after.resourceType !== type) throw errors.badRequest('A patch cannot change resourceType');
   if (after.id !== id) throw errors.badRequest('A patch cannot change the id');
   return updateIn(tx, services, type, id, after, pre);

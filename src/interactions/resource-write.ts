@@ -3,6 +3,8 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { errors } from '../fhir/errors';
 import { hasErrors } from '../fhir/validation';
+import { serialiseResource } from '../fhir/json';
+import { assertReferences } from '../fhir/references';
 import type { VersionWrite } from '../storage/engine';
 import type { Services } from './services';
 
@@ -44,6 +46,8 @@ export function prepareVersion(
   // warnings alone do not.
   const issues = services.validator.validate(resource, resourceType);
   if (hasErrors(issues)) throw errors.invalidResource(issues);
+  const json = serialiseResource(resource);
+  assertReferences(services.definitions, resource, json);
   return {
     resource,
     version: {
@@ -52,7 +56,7 @@ export function prepareVersion(
       versionId,
       lastUpdated,
       deleted: false,
-      json: JSON.stringify(resource),
+      json,
       index: services.indexer(resource),
     },
   };

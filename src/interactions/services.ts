@@ -2,7 +2,6 @@
 // builds a complete server over any engine, with a fixed clock and id generator, in one line.
 import { uuidV7 } from './ids';
 import type { Resource } from '@medplum/fhirtypes';
-import type { Engine } from '../storage/engine';
 import type { ResourceValidator } from '../fhir/validation';
 import type { FhirDefinitions } from '../fhir/definitions';
 import type { IndexValues } from '../search/index-values';
@@ -17,8 +16,9 @@ export const systemClock: Clock = { now: () => new Date() };
 /** Server-assigned logical ids: time-ordered UUIDs (see ids.ts), unique across server processes. */
 export const uuidIds = (): string => uuidV7();
 
+/** Knowledge and helpers every interaction needs. Stored data is reached only through the request
+ * context's DataAccess (access/data-access.ts), never through an engine held here. */
 export interface Services {
-  engine: Engine;
   definitions: FhirDefinitions;
   validator: ResourceValidator;
   /** Computes the search index values of a resource about to become current. */

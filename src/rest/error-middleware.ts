@@ -1,9 +1,11 @@
 // The one place where errors become HTTP answers: a FhirError keeps its status and issues; errors
-// raised by body parsing are mapped to their 4xx; anything else is a 500 whose details stay in the
-// log (never in the response). 4xx are logged at info, 5xx at error.
+// raised by body parsing are mapped to their 4xx; a database that cannot serve now is a 503 with
+// Retry-After (storage/unavailable.ts); anything else is a 500 whose details stay in the log
+// (never in the response). 4xx are logged at info, 5xx at error.
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { errors, FhirError } from '../fhir/errors';
+import { unavailableFrom } from '../storage/unavailable';
 import { sendJson } from './http-format';
 
 interface HttpishError {
@@ -15,6 +17,8 @@ interface HttpishError {
 
 export function toFhirError(e: unknown, maxBody: number): FhirError {
   if (e instanceof FhirError) return e;
+  const unavailable = unavailableFrom(e); // database down, disk full, locked: 503, not 500
+  if (unavailable) return unavailable;
   const h = e as HttpishError;
   if (h?.type === 'entity.too.large') return errors.payloadTooLarge(`${maxBody} bytes`);
   if (h?.type === 'encoding.unsupported' || h?.type === 'charset.unsupported') return errors.unsupportedMediaType(h.message ?? 'charset');

@@ -5,20 +5,25 @@
 // only the plain case, byte for byte as the Express route would: `GET /fhir/{type}/{id}` without a
 // query string or conditional headers, of a current (not deleted) resource, in a JSON media type
 // the Accept header allows. Anything else, errors included, goes to the Express app unchanged.
+// It reads through the same request context and door as every other read, so the caller's access
+// policy applies here too.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { Services } from '../interactions/services';
+import type { ServerServices } from '../context/server-services';
 import { ID_PATTERN } from '../interactions/resource-write';
+import { contextFor, type Authenticate } from './context';
 import { jsonContentType, negotiateMediaType, setVersionHeaders } from './http-format';
 import { recordRequest, type HttpMetrics } from './ops-routes';
+import { baseUrlOf } from './request';
 
 const PREFIX = '/fhir/';
 /** The route label the Express read route reports, so metrics do not depend on which path served. */
 const ROUTE = '/fhir/:type/:id';
 
-export function withFastRead(app: RequestListener, services: Services, metrics: HttpMetrics, logger: Logger): RequestListener {
+export function withFastRead(app: RequestListener, services: ServerServices, authenticate: Authenticate, metrics: HttpMetrics, logger: Logger): RequestListener {
+  const isResourceType = services.core.definitions.isResourceType;
   return (req, res) => {
-    const target = plainRead(req, services);
+    const target = plainRead(req, isResourceType);
     if (!target) return app(req, res);
     void answer(req, res, target).catch(() => {
       // Nothing was sent yet (the read failed): the Express route reports the failure properly.
@@ -29,7 +34,8 @@ export function withFastRead(app: RequestListener, services: Services, metrics: 
 
   async function answer(req: IncomingMessage, res: ServerResponse, target: PlainRead): Promise<void> {
     const start = process.hrtime.bigint();
-    const v = await services.engine.read(target.type, target.id);
+    const ctx = await contextFor(services, authenticate, req, res, baseUrlOf(req, services.config.baseUrl));
+    const v = await ctx.data.read(target.type, target.id);
     if (!v || v.deleted || v.json === undefined) return void app(req, res); // 404 / 410 with their OperationOutcomes
     setVersionHeaders(res, v);
     res.statusCode = 200;
@@ -45,7 +51,7 @@ interface PlainRead {
   mediaType: string;
 }
 
-function plainRead(req: IncomingMessage, services: Services): PlainRead | undefined {
+function plainRead(req: IncomingMessage, isResourceType: (type: string) => boolean): PlainRead | undefined {
   const url = req.url;
   if (req.method !== 'GET' || !url || !url.startsWith(PREFIX) || url.includes('?')) return undefined;
   if (req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined) return undefined;
@@ -53,7 +59,7 @@ function plainRead(req: IncomingMessage, services: Services): PlainRead | undefi
   if (slash < 0) return undefined;
   const type = url.slice(PREFIX.length, slash);
   const id = url.slice(slash + 1);
-  if (!ID_PATTERN.test(id) || !services.definitions.isResourceType(type)) return undefined;
+  if (!ID_PATTERN.test(id) || !isResourceType(type)) return undefined;
   let mediaType: string;
   try {
     mediaType = negotiateMediaType(undefined, req.headers.accept);

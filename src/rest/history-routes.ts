@@ -4,26 +4,26 @@ import { Router, type Request, type Response } from 'express';
 import { errors } from '../fhir/errors';
 import { bundle, historyEntry } from '../fhir/bundle';
 import { dateRange } from '../search/normalise';
-import type { Services } from '../interactions/services';
 import { assertId, assertResourceType } from '../interactions/resource-write';
 import type { HistoryQuery } from '../storage/engine';
+import { contextOf } from './context';
 import { firstQueryValue, sendJson } from './http-format';
-import { baseUrlOf, param, parsePrefer } from './request';
-import type { RouteOptions } from './resource-routes';
+import { param, parsePrefer } from './request';
 
 const HISTORY_PARAMS = new Set(['_count', '_since', '_at', '_cursor', '_format', '_pretty']);
 
-export function historyRoutes(services: Services, options: RouteOptions & { defaultPageSize: number; maxPageSize: number }): Router {
+export function historyRoutes(): Router {
   const router = Router();
 
   const handle = (scope: (req: Request) => Pick<HistoryQuery, 'resourceType' | 'id'>) => async (req: Request, res: Response) => {
+    const ctx = contextOf(res);
     const s = scope(req);
-    if (s.resourceType) assertResourceType(services, s.resourceType);
+    if (s.resourceType) assertResourceType(ctx.services.core, s.resourceType);
     if (s.id) assertId(s.id);
-    const query = { ...s, ...parseHistoryParams(req, options) };
-    const page = await services.engine.history(query);
-    if (s.id && page.total === 0 && !(await services.engine.read(s.resourceType!, s.id))) throw errors.notFound(s.resourceType!, s.id);
-    const base = baseUrlOf(req, options.baseUrl);
+    const query = { ...s, ...parseHistoryParams(req, ctx.services.config) };
+    const page = await ctx.data.history(query);
+    if (s.id && !page.versions.length && !query.cursor && !(await ctx.data.read(s.resourceType!, s.id))) throw errors.notFound(s.resourceType!, s.id);
+    const base = ctx.baseUrl;
     const path = [s.resourceType, s.id].filter(Boolean).join('/');
     const link = (cursor?: string) => {
       const params = new URLSearchParams();

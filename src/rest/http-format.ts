@@ -3,6 +3,7 @@
 // request body as FHIR JSON. Only JSON is served; XML and other formats are refused with 406/415.
 import type { Request, Response } from 'express';
 import { errors } from '../fhir/errors';
+import { parseFhirJson, parseStoredJson, stringifyJson } from '../fhir/json';
 import type { ResourceVersion } from '../storage/engine';
 
 const FHIR_JSON = 'application/fhir+json';
@@ -56,8 +57,9 @@ function isPretty(req: Request): boolean {
 export function sendJson(req: Request, res: Response, status: number, body: unknown | string): void {
   const mediaType = (res.locals.mediaType as string | undefined) ?? FHIR_JSON;
   let text: string;
-  if (typeof body === 'string') text = isPretty(req) ? JSON.stringify(JSON.parse(body), null, 2) : body;
-  else text = JSON.stringify(body, null, isPretty(req) ? 2 : undefined);
+  // stringifyJson keeps decimals exactly as they were sent (`1.50`), which JSON.stringify would not.
+  if (typeof body === 'string') text = isPretty(req) ? stringifyJson(parseStoredJson(body), 2) : body;
+  else text = stringifyJson(body, isPretty(req) ? 2 : undefined);
   res.status(status);
   res.setHeader('Content-Type', jsonContentType(mediaType));
   res.end(text);
@@ -85,14 +87,11 @@ export function readJsonBody(req: Request): unknown {
   return parseJson(raw.toString('utf8'));
 }
 
-/** JSON.parse with a FHIR error. JSON.parse never assigns prototypes, and the validator rejects
+/** Client JSON as FHIR values (fhir/json.ts): too deep, not JSON or a number out of range is a
+ * 400; decimals keep their text. Prototypes are never assigned, and the validator rejects
  * `__proto__`/`constructor` keys before anything is stored or merged. */
 export function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw errors.invalidJson((e as Error).message.slice(0, 200));
-  }
+  return parseFhirJson(text);
 }
 
 export function isJsonBodyType(contentType: string): boolean {

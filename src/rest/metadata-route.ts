@@ -1,43 +1,63 @@
 // GET [base]/metadata: the CapabilityStatement, generated (once per base URL) from the core
-// interactions plus what each mounted feature declares.
+// interactions, what each mounted feature declares and the operation registry.
 import { Router } from 'express';
-import type { Feature } from '../app';
-import type { Config } from '../config';
 import { buildCapabilityStatement, type CapabilitySources, type SystemInteraction, type TypeInteraction } from '../fhir/capability';
-import type { Services } from '../interactions/services';
+import type { OperationRegistry } from '../operations/registry';
+import type { Feature } from './feature';
+import { contextOf } from './context';
 import { sendJson } from './http-format';
-import { baseUrlOf } from './request';
 
 const CORE_TYPE_INTERACTIONS: TypeInteraction[] = ['read', 'vread', 'update', 'delete', 'history-instance', 'history-type', 'create'];
 const CORE_SYSTEM_INTERACTIONS: SystemInteraction[] = ['history-system'];
 
-export function metadataRoute(
-  services: Services,
-  config: Config,
-  features: Feature[],
-  conformance: Pick<CapabilitySources, 'profiles' | 'compartments'> = {},
-): Router {
+export interface MetadataSources extends Pick<CapabilitySources, 'profiles' | 'compartments'> {
+  software: { name: string; version: string };
+  resourceTypes: readonly string[];
+  /** When the server started: the statement's date. */
+  started: string;
+}
+
+export function metadataRoute(features: Feature[], operations: OperationRegistry, sources: MetadataSources): Router {
   const router = Router();
-  const started = services.clock.now().toISOString();
   const cache = new Map<string, string>();
+  const contributions = featureCapabilities(features);
   router.get('/metadata', (req, res) => {
-    const base = baseUrlOf(req, config.baseUrl);
+    const base = contextOf(res).baseUrl;
     let text = cache.get(base);
     if (!text) {
-      const sources: CapabilitySources = {
-        software: { name: 'Nimbus FHIR', version: '0.1.0' },
+      const capability: CapabilitySources = {
+        software: sources.software,
         baseUrl: base,
-        resourceTypes: services.definitions.resourceTypes,
+        resourceTypes: sources.resourceTypes,
         typeInteractions: [...CORE_TYPE_INTERACTIONS, ...features.flatMap((f) => f.typeInteractions ?? [])],
         systemInteractions: [...CORE_SYSTEM_INTERACTIONS, ...features.flatMap((f) => f.systemInteractions ?? [])],
-        date: started,
-        ...conformance,
+        date: sources.started,
+        profiles: sources.profiles,
+        compartments: sources.compartments,
+        operations: operations.capability(),
+        ...contributions,
       };
-      for (const f of features) Object.assign(sources, f.capability ?? {});
-      text = JSON.stringify(buildCapabilityStatement(sources));
+      text = JSON.stringify(buildCapabilityStatement(capability));
       cache.set(base, text);
     }
     sendJson(req, res, 200, text);
   });
   return router;
+}
+
+/** The features' contributions, each part owned by one feature: a second claim to the same part
+ * is a wiring mistake, reported at start-up rather than silently overwriting the first. */
+export function featureCapabilities(features: Feature[]): NonNullable<Feature['capability']> {
+  const merged: Record<string, unknown> = {};
+  const owner = new Map<string, string>();
+  for (const f of features) {
+    for (const [key, value] of Object.entries(f.capability ?? {})) {
+      if (value === undefined) continue;
+      const first = owner.get(key);
+      if (first) throw new Error(`features '${first}' and '${f.name}' both declare the CapabilityStatement's ${key}`);
+      owner.set(key, f.name);
+      merged[key] = value;
+    }
+  }
+  return merged as NonNullable<Feature['capability']>;
 }

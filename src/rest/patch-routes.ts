@@ -1,15 +1,14 @@
 // PATCH [type]/[id] and PATCH [type]?criteria (R4 http.html#patch): JSON Patch with
 // `application/json-patch+json`, FHIRPath Patch with a Parameters body in FHIR JSON; If-Match
-// honoured. The patched resource is validated and written like an update.
+// honoured. The patched resource is validated and written like an update, through the request's door.
 import { Router, type Request } from 'express';
-import type { CriteriaMatcher } from '../interactions/conditional';
 import { conditionalPatchIn, JSON_PATCH_TYPE, parsePatch, patchIn, type PatchDocument } from '../interactions/patch';
-import type { Services } from '../interactions/services';
 import { afterConcurrentWriters } from '../interactions/crud';
 import { errors } from '../fhir/errors';
 import { isJsonBodyType, parseJson } from './http-format';
 import { param } from './request';
-import { sendWrite, type RouteOptions } from './resource-routes';
+import { sendWrite } from './resource-routes';
+import { contextOf } from './context';
 
 function readPatch(req: Request): PatchDocument {
   const raw = req.body;
@@ -27,23 +26,25 @@ export function rawQuery(req: Request): string {
   return q >= 0 ? req.originalUrl.slice(q + 1) : '';
 }
 
-export function patchRoutes(services: Services, matcher: CriteriaMatcher | undefined, options: RouteOptions): Router {
+export function patchRoutes(): Router {
   const router = Router();
   router.patch('/:type/:id', async (req, res) => {
+    const ctx = contextOf(res);
     const patch = readPatch(req);
     const pre = { ifMatch: req.headers['if-match'] };
-    const outcome = await afterConcurrentWriters(pre, () => services.engine.transaction((tx) => patchIn(tx, services, param(req, 'type'), param(req, 'id'), patch, pre)));
-    sendWrite(req, res, outcome, options);
+    const outcome = await afterConcurrentWriters(pre, () => ctx.data.transaction((tx) => patchIn(tx, ctx.services.core, param(req, 'type'), param(req, 'id'), patch, pre)));
+    sendWrite(req, res, outcome);
   });
   router.patch('/:type', async (req, res, next) => {
     const criteria = rawQuery(req);
     if (!criteria) return next(); // PATCH on a bare type is not an interaction: 405 from app.ts
+    const ctx = contextOf(res);
     const patch = readPatch(req);
     const pre = { ifMatch: req.headers['if-match'] };
     const outcome = await afterConcurrentWriters(pre, () =>
-      services.engine.transaction((tx) => conditionalPatchIn(tx, services, matcher, param(req, 'type'), criteria, patch, pre)),
+      ctx.data.transaction((tx) => conditionalPatchIn(tx, ctx.services.core, ctx.services.matcher, param(req, 'type'), criteria, patch, pre)),
     );
-    sendWrite(req, res, outcome, options);
+    sendWrite(req, res, outcome);
   });
   return router;
 }

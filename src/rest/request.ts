@@ -1,5 +1,7 @@
 // Small readers of FHIR-specific request details shared by the route modules: the base URL, the
 // Prefer header, and typed path parameters.
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { Request } from 'express';
 
 export type ReturnPreference = 'minimal' | 'representation' | 'OperationOutcome';
@@ -11,7 +13,7 @@ export interface Prefer {
   respondAsync: boolean;
 }
 
-export function parsePrefer(req: Request): Prefer {
+export function parsePrefer(req: Pick<IncomingMessage, 'headers'>): Prefer {
   const raw = req.headers.prefer;
   const header = Array.isArray(raw) ? raw.join(',') : raw;
   const out: Prefer = { return: 'representation', lenient: false, respondAsync: false };
@@ -30,8 +32,11 @@ export function param(req: Request, name: string): string {
   return Array.isArray(v) ? v.join('/') : (v ?? '');
 }
 
-/** The FHIR base URL as the client sees it: configured, or from the Host header. */
-export function baseUrlOf(req: Request, configured: string): string {
+/** The FHIR base URL as the client sees it: configured, or from the Host header (one rule for the
+ * read fast path and the Express routes). */
+export function baseUrlOf(req: IncomingMessage, configured: string): string {
   if (configured) return configured;
-  return `${req.protocol}://${req.get('host') ?? 'localhost'}/fhir`;
+  const scheme = (req.socket as TLSSocket).encrypted ? 'https' : 'http';
+  const host = req.headers.host;
+  return `${scheme}://${host && /^[A-Za-z0-9.\-:[\]]+$/.test(host) ? host : 'localhost'}/fhir`;
 }

@@ -1,95 +1,78 @@
 // HTTP adapter of the instance interactions: read, vread, create, update, delete. Each handler
-// parses the request, calls src/interactions, and writes FHIR headers and body; errors travel as
-// FhirError to the one error middleware.
+// parses the request, calls src/interactions through the request context's door to the data, and
+// writes FHIR headers and body; errors travel as FhirError to the one error middleware.
 import { Router, type Request, type Response } from 'express';
 import type { Resource } from '@medplum/fhirtypes';
-import { create, parseETag, read, remove, update, vread, type WriteOutcome } from '../interactions/crud';
-import type { Services } from '../interactions/services';
+import { create, readIn, remove, update, vreadIn, type WriteOutcome } from '../interactions/crud';
+import { notModified } from '../interactions/conditional-read';
 import { informational } from '../fhir/errors';
 import { parseElements, parseSummary, subsetResource } from '../fhir/summary';
+import { parseStoredJson } from '../fhir/json';
 import type { ResourceVersion } from '../storage/engine';
+import { contextOf } from './context';
 import { firstQueryValue, readJsonBody, sendJson, setVersionHeaders } from './http-format';
-import { baseUrlOf, param, parsePrefer } from './request';
+import { param, parsePrefer } from './request';
 
-export interface RouteOptions {
-  baseUrl: string;
+/** GET [type]/[id]; also mounted early by app.ts, ahead of the feature routers. */
+export async function readRoute(req: Request, res: Response): Promise<void> {
+  const ctx = contextOf(res);
+  const v = await readIn(ctx.data, ctx.services.core, param(req, 'type'), param(req, 'id'));
+  sendVersion(req, res, v);
 }
 
-/** GET [type]/[id]; also mounted early by app.ts as the fast path. */
-export function readHandler(services: Services) {
-  return async (req: Request, res: Response): Promise<void> => {
-    const v = await read(services, param(req, 'type'), param(req, 'id'));
-    sendVersion(req, res, v);
-  };
-}
-
-export function resourceRoutes(services: Services, options: RouteOptions): Router {
+export function resourceRoutes(): Router {
   const router = Router();
 
-  const readRoute = readHandler(services);
   router.get('/:type/:id', readRoute);
 
   router.get('/:type/:id/_history/:vid', async (req, res) => {
-    const v = await vread(services, param(req, 'type'), param(req, 'id'), param(req, 'vid'));
+    const ctx = contextOf(res);
+    const v = await vreadIn(ctx.data, ctx.services.core, param(req, 'type'), param(req, 'id'), param(req, 'vid'));
     sendVersion(req, res, v);
   });
 
   router.post('/:type', async (req, res) => {
-    const body = readJsonBody(req);
-    const outcome = await create(services, param(req, 'type'), body);
-    sendWrite(req, res, outcome, options);
+    const ctx = contextOf(res);
+    const outcome = await create(ctx.data, ctx.services.core, param(req, 'type'), readJsonBody(req));
+    sendWrite(req, res, outcome);
   });
 
   router.put('/:type/:id', async (req, res) => {
-    const body = readJsonBody(req);
-    const outcome = await update(services, param(req, 'type'), param(req, 'id'), body, { ifMatch: req.headers['if-match'] });
-    sendWrite(req, res, outcome, options);
+    const ctx = contextOf(res);
+    const outcome = await update(ctx.data, ctx.services.core, param(req, 'type'), param(req, 'id'), readJsonBody(req), { ifMatch: req.headers['if-match'] });
+    sendWrite(req, res, outcome);
   });
 
   router.delete('/:type/:id', async (req, res) => {
-    const outcome = await remove(services, param(req, 'type'), param(req, 'id'), { ifMatch: req.headers['if-match'] });
-    sendWrite(req, res, outcome, options);
+    const ctx = contextOf(res);
+    const outcome = await remove(ctx.data, ctx.services.core, param(req, 'type'), param(req, 'id'), { ifMatch: req.headers['if-match'] });
+    sendWrite(req, res, outcome);
   });
 
   return router;
 }
 
-/** 304 when the client's copy is current (If-None-Match / If-Modified-Since), per R4 http.html#cread. */
-function notModified(req: Request, v: ResourceVersion): boolean {
-  const inm = req.headers['if-none-match'];
-  if (inm !== undefined) {
-    return inm.split(',').some((tag) => tag.trim() === '*' || parseETag(tag) === String(v.versionId));
-  }
-  const ims = req.headers['if-modified-since'];
-  if (ims !== undefined) {
-    const since = Date.parse(ims);
-    // HTTP dates have whole seconds: compare at that precision.
-    if (!Number.isNaN(since)) return Math.floor(Date.parse(v.lastUpdated) / 1000) * 1000 <= since;
-  }
-  return false;
-}
-
 export function sendVersion(req: Request, res: Response, v: ResourceVersion): void {
   setVersionHeaders(res, v);
-  if (notModified(req, v)) {
+  if (notModified(v, { ifNoneMatch: req.headers['if-none-match'], ifModifiedSince: req.headers['if-modified-since'] })) {
     res.status(304).end();
     return;
   }
   const summary = parseSummary(firstQueryValue(req, '_summary'));
   const elements = parseElements(firstQueryValue(req, '_elements'));
   if ((summary && summary !== 'false') || elements) {
-    sendJson(req, res, 200, subsetResource(JSON.parse(v.json!) as Resource, summary, elements));
+    sendJson(req, res, 200, subsetResource(parseStoredJson(v.json!) as Resource, summary, elements));
   } else {
     sendJson(req, res, 200, v.json!);
   }
 }
 
-export function sendWrite(req: Request, res: Response, outcome: WriteOutcome, options: RouteOptions): void {
+export function sendWrite(req: Request, res: Response, outcome: WriteOutcome): void {
   const prefer = parsePrefer(req);
   const v = outcome.version;
   if (v) {
     setVersionHeaders(res, v);
-    if (!v.deleted) res.setHeader('Location', `${baseUrlOf(req, options.baseUrl)}/${v.resourceType}/${v.id}/_history/${v.versionId}`);
+    if (!v.deleted) res.setHeader('Location', `${contextOf(res).baseUrl}/${v.resourceType}/${v.id}/_history/${v.versionId}`);
   }
   if (outcome.status === 204 || !outcome.resource) {
     if (prefer.return === 'OperationOutcome') sendJson(req, res, 200, informational(v ? `Deleted ${v.resourceType}/${v.id}` : 'Nothing to delete'));

@@ -2,15 +2,14 @@
 //   GET  [base]/[type]?…                 POST [base]/[type]/_search  (form body, same result)
 //   GET  [base]?_type=…                  POST [base]/_search
 //   GET  [base]/[Compartment]/[id]/[type]?…   (also `*` for every member type)
-// Exported signature (mounted by app.ts as a Feature):
-//   searchFeature(services: SearchServices, options: { baseUrl: string }): Feature
-// `options.baseUrl` is the configured public base ('' = derive from the Host header per request).
+// The searches run through the request context's door, so the caller's access policy applies.
 import express, { type Request, type Response, type NextFunction } from 'express';
-import type { Feature } from '../app';
+import type { Feature } from './feature';
 import { errors } from '../fhir/errors';
 import { searchJson, type SearchServices } from '../search/service';
-import { baseUrlOf, parsePrefer, param } from './request';
+import { parsePrefer, param } from './request';
 import { sendJson } from './http-format';
+import { contextOf } from './context';
 
 /** The raw query string in order, with repetitions (Express' parsed query loses both). */
 function queryPairs(req: Request): Array<[string, string]> {
@@ -27,16 +26,19 @@ function formPairs(req: Request): Array<[string, string]> {
   return [...queryPairs(req), ...new URLSearchParams(body)];
 }
 
-export function searchFeature(services: SearchServices, options: { baseUrl: string }): Feature {
+/** `services` describes the search capability at start-up (types, parameters); each request
+ * searches with its own context's services and door. */
+export function searchFeature(services: SearchServices): Feature {
   const router = express.Router();
   const isType = (t: string) => services.registry.resourceTypes.has(t);
 
   const run = async (req: Request, res: Response, query: Array<[string, string]>, target: { resourceType?: string; compartment?: { type: string; id: string } }) => {
-    const bundle = await searchJson(services, {
+    const ctx = contextOf(res);
+    const bundle = await searchJson(ctx.services.search, ctx.data, {
       ...target,
       query,
       lenient: parsePrefer(req).lenient,
-      baseUrl: baseUrlOf(req, options.baseUrl),
+      baseUrl: ctx.baseUrl,
     });
     sendJson(req, res, 200, bundle);
   };

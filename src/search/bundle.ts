@@ -8,6 +8,7 @@ import type { ParsedSearch } from './parse-query';
 import { problemIssue } from './errors';
 import { operationOutcome } from '../fhir/errors';
 import { subsetResource } from '../fhir/summary';
+import { parseStoredJson, stringifyJson } from '../fhir/json';
 import type { ElementModel } from './element-model';
 
 export interface SearchsetOptions {
@@ -46,11 +47,11 @@ function searchsetParts(parsed: ParsedSearch, result: SearchResult, options: Sea
   const entry = (v: ResourceVersion, mode: 'match' | 'include'): EntryPart => {
     const stored = v.json ?? '{}';
     const resource = () => {
-      const r = JSON.parse(stored) as Resource;
+      const r = parseStoredJson(stored) as Resource;
       return mode === 'match' ? subsetResource(r, parsed.summary, parsed.elements) : r;
     };
     // Stored text is exactly what the server wrote; only a _summary/_elements subset needs a parse.
-    return { fullUrl: `${options.baseUrl}/${v.resourceType}/${v.id}`, resource, text: mode === 'match' && subsets ? () => JSON.stringify(resource()) : () => stored, mode };
+    return { fullUrl: `${options.baseUrl}/${v.resourceType}/${v.id}`, resource, text: mode === 'match' && subsets ? () => stringifyJson(resource()) : () => stored, mode };
   };
   const entries: EntryPart[] = [...result.matches.map((v) => entry(v, 'match')), ...result.included.map((v) => entry(v, 'include'))];
   if (parsed.ignored.length) {

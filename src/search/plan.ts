@@ -21,6 +21,7 @@ export type Predicate =
   | NotPredicate
   | NothingPredicate
   | IdPredicate
+  | TypePredicate
   | StringPredicate
   | TokenPredicate
   | RangePredicate
@@ -60,6 +61,13 @@ export interface NothingPredicate {
 export interface IdPredicate {
   kind: 'id';
   ids: string[];
+}
+
+/** The resource is of one of these types. Searches over several types use it to apply a condition
+ * to some of them only, e.g. an access policy that differs by type: OR(AND(type=A, …), type=B). */
+export interface TypePredicate {
+  kind: 'type';
+  types: string[];
 }
 
 export interface StringPredicate {

@@ -1,6 +1,6 @@
 // The search interaction without HTTP: query pairs in, searchset Bundle out. The REST adapter
 // (rest/search-routes.ts) only reads the request; operations (e.g. $everything) can call this too.
-import type { Engine } from '../storage/engine';
+import type { EngineReader } from '../storage/engine';
 import type { SearchRegistry } from './registry';
 import type { Terminology } from './terminology';
 import type { Compartments } from './compartments';
@@ -8,8 +8,9 @@ import { parseSearchQuery } from './parse-query';
 import { searchsetText } from './bundle';
 import { errors } from '../fhir/errors';
 
+/** Stored data is searched through a reader the caller passes in (the request's DataAccess, or a
+ * transaction), never through an engine held here. */
 export interface SearchServices {
-  engine: Engine;
   registry: SearchRegistry;
   terminology: Terminology;
   compartments: Compartments;
@@ -29,12 +30,12 @@ export interface SearchRequest {
 }
 
 /** The searchset Bundle as JSON text (resources embedded as stored): what the REST route sends. */
-export async function searchJson(services: SearchServices, request: SearchRequest): Promise<string> {
-  const { parsed, result, options } = await run(services, request);
+export async function searchJson(services: SearchServices, reader: EngineReader, request: SearchRequest): Promise<string> {
+  const { parsed, result, options } = await run(services, reader, request);
   return searchsetText(parsed, result, options);
 }
 
-async function run(services: SearchServices, request: SearchRequest) {
+async function run(services: SearchServices, reader: EngineReader, request: SearchRequest) {
   const { registry } = services;
   let resourceTypes: string[] = [];
   if (request.resourceType && request.resourceType !== '*') {
@@ -59,6 +60,6 @@ async function run(services: SearchServices, request: SearchRequest) {
     parsed.plan.where.push(services.compartments.membership(type, id, parsed.plan.resourceTypes));
     path = `${type}/${id}/${request.resourceType ?? '*'}`;
   }
-  const result = await services.engine.search(parsed.plan);
+  const result = await reader.search(parsed.plan);
   return { parsed, result, options: { baseUrl: request.baseUrl, path, model: registry.model } };
 }

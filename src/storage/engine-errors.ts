@@ -22,6 +22,15 @@ export const engineErrors = {
         diagnostics: `version ${versionId} of ${type}/${id} is not newer than the current version${current !== undefined ? ` ${current}` : ''}`,
       },
     ]),
+  /** Writers of one resource (or one server document) are serialised, and this one waited longer
+   * than its bound: the database is overloaded or a holder is stuck. */
+  busy: (what: string, waitedMs: number) =>
+    new FhirError(
+      503,
+      'WRITE_CONTENDED',
+      [{ severity: 'error', code: 'transient', diagnostics: `Other requests kept ${what} busy for more than ${Math.round(waitedMs / 1000)} s; retry later` }],
+      { 'Retry-After': '2' },
+    ),
 };
 
 /** The errorCodes of a lost race: a write that claimed no version may simply retry. */

@@ -1,7 +1,6 @@
 // The one contract both storage engines (sqlite/, mongo/) honour. The layers above never see SQL or
 // BSON: they hand over versions with their IndexValues, and SearchPlans, and get versions back.
-import type { IndexValues } from '../search/index-values';
-import type { SearchPlan, SearchResult } from '../search/plan';
+import type { Predicate, SearchPlan, SearchResult } from '../search/plan';
 import type { ResourceVersion, VersionWrite } from './version';
 
 export type { ResourceVersion, VersionWrite } from './version';
@@ -24,8 +23,9 @@ export interface HistoryQuery {
 
 export interface HistoryPage {
   versions: ResourceVersion[];
-  /** Number of versions matching the query (all pages). */
-  total: number;
+  /** Number of versions matching the query (all pages); absent when it cannot be told (e.g. an
+   * access policy left versions out of the page). */
+  total?: number;
   /** Present when there is a further page. */
   nextCursor?: string;
 }
@@ -68,6 +68,24 @@ export interface Engine extends EngineReader {
   history(query: HistoryQuery): Promise<HistoryPage>;
   /** Streams the current, non-deleted resources of one type. */
   scan(options: ScanOptions): AsyncIterable<ResourceVersion>;
+  /** One page of the current versions of a type in a stable order, for long jobs that must resume
+   * from a checkpoint (the opaque `after` cursor survives a restart). Deleted resources only with
+   * includeDeleted. */
+  scanPage(query: ScanPageQuery): Promise<ScanPage>;
+  /** Replaces the stored JSON and the index values of the CURRENT version in place — no new
+   * version; versionId and lastUpdated stay — iff the current version is still `expected` (same
+   * versionId and same JSON text). False when it changed meanwhile (nothing written). vread of that
+   * version returns the new content too. Used by $reindex (same JSON, new index values) and by
+   * $meta-add/$meta-delete (which by this server's choice create no new version). `next` must
+   * name the same resource, versionId and lastUpdated as `expected`, and neither may be a delete. */
+  rewriteCurrent(expected: ResourceVersion, next: VersionWrite): Promise<boolean>;
+  /** Counts inside the database (never by loading resources into JS): the resources of
+   * `resourceTypes` (empty = all) matching `where` (SearchPlan predicates — the caller's access
+   * policy arrives this way), grouped by the index entries of one parameter; a resource with
+   * several values counts once in each of its groups. Largest count first, ties by key. */
+  aggregate(query: AggregateQuery): Promise<AggregateResult>;
+  /** Small JSON documents the server keeps for itself beside the FHIR data. */
+  readonly system: SystemStore;
   /** Throws when the database is unusable (readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -86,4 +104,89 @@ export interface WriteStatistics {
   failedGroups: number;
   /** Time callers waited for commits after their group was prepared, summed over groups. */
   commitWaitSeconds: number;
+}
+
+export interface ScanPageQuery {
+  resourceType: string;
+  /** Opaque cursor: the `next` of the previous page. */
+  after?: string;
+  limit: number;
+  /** Only resources whose current version was written at or after this instant (ISO). */
+  since?: string;
+  /** Include delete markers (current versions that are deletes). */
+  includeDeleted?: boolean;
+}
+
+export interface ScanPage {
+  versions: ResourceVersion[];
+  /** Present when a further page may exist; pass it as `after`. */
+  next?: string;
+}
+
+// ---- aggregation -------------------------------------------------------------------------------
+// Later kinds of grouping (date buckets, number bands) and measures (numeric statistics,
+// percentiles, latest-N) extend these types; each engine compiles them in storage/*/aggregate.ts.
+
+export interface AggregateQuery {
+  resourceTypes: string[];
+  where: Predicate[];
+  /** token: entries with a code (text-only entries have no group); uri: every entry; reference:
+   * entries with a local target or a URL (identifier-only references have no group). */
+  groupBy: { param: string; kind: 'token' | 'uri' | 'reference' };
+  /** Most groups returned (the largest); all when absent. */
+  limit?: number;
+}
+
+export interface AggregateGroup {
+  /** token: system/code (system null when the entry has none); uri: value; reference: type/id
+   * (local) or url (absolute, canonical — without its version — or `#contained`, then with the
+   * contained resource's type when known). */
+  key: { system?: string | null; code?: string | null; value?: string; type?: string; id?: string; url?: string };
+  count: number;
+}
+
+export interface AggregateResult {
+  groups: AggregateGroup[];
+  /** resources matched in all */
+  total: number;
+}
+
+// ---- the server's own documents ----------------------------------------------------------------
+
+/** Small JSON documents the server keeps for itself beside the FHIR data (jobs, signing keys,
+ * registered clients, launch contexts, refresh tokens, ...). Shared by every server process over
+ * one database, so nothing shared lives only in one process's memory. */
+export interface SystemDocument<T = unknown> {
+  key: string;
+  /** 1 on insert, +1 on every replace: the basis of compare-and-set. A key that was deleted (or
+   * expired) and inserted again starts at 1 again, so a holder of an old rev must not take a
+   * matching rev as proof that the document is still the one it knew: put an owner token in the
+   * value when that matters (leases). */
+  rev: number;
+  value: T;
+  /** ISO instant after which the document no longer exists (get/list skip it; engines purge it). */
+  expiresAt?: string;
+}
+
+export interface SystemWriteOptions {
+  /** ISO instant (any offset; stored in UTC with milliseconds). Absent: never expires. */
+  expiresAt?: string;
+}
+
+/**
+ * Collections are names of `[A-Za-z][A-Za-z0-9_-]*` (at most 64 characters); keys are non-empty
+ * strings of at most 512 characters, compared code unit by code unit in UTF-8 (so ASCII keys in
+ * their natural order). Values are JSON (kept as text: numbers and key order survive). Every
+ * method is atomic on its own document; there are no multi-document transactions here.
+ */
+export interface SystemStore {
+  get<T>(collection: string, key: string): Promise<SystemDocument<T> | undefined>;
+  /** Creates the document; false (nothing written) when the key exists and has not expired. */
+  insert<T>(collection: string, key: string, value: T, options?: SystemWriteOptions): Promise<boolean>;
+  /** Replaces the value iff the stored rev is `expectedRev`; false otherwise (nothing written). */
+  replace<T>(collection: string, key: string, value: T, expectedRev: number, options?: SystemWriteOptions): Promise<boolean>;
+  /** Removes it (only if its rev is `expectedRev`, when given); false when absent or the rev differs. */
+  delete(collection: string, key: string, expectedRev?: number): Promise<boolean>;
+  /** Documents in key order after `after` (exclusive), keys starting with `prefix`, at most `limit`. */
+  list<T>(collection: string, options: { prefix?: string; after?: string; limit: number }): Promise<SystemDocument<T>[]>;
 }

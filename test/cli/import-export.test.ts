@@ -88,6 +88,23 @@ describe('import and export', () => {
     expect(cli(['export', '--types', 'Nope', dir], path.join(work, 'a')).code).toBe(2);
   });
 
+  it('keeps decimals exactly as written from import to export, and refuses out-of-range and too-deep lines', () => {
+    const dataDir = path.join(work, 'd');
+    const file = path.join(work, 'decimals.ndjson');
+    const exact = '{"resourceType":"Observation","id":"dec","status":"final","code":{"text":"x"},"valueQuantity":{"value":1.50},"component":[{"code":{"text":"y"},"valueQuantity":{"value":1.0000000000000000000000001}}]}';
+    const lines = [exact, exact.replace('"dec"', '"big"').replace('1.50', '1e400'), `{"resourceType":"Basic","extension":${'['.repeat(5000)}${']'.repeat(5000)}}`];
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    const r = cli(['import', file], dataDir);
+    expect(r.stdout).toContain('1 loaded, 0 skipped (unchanged), 2 failed');
+    expect(r.stdout).toMatch(/decimals\.ndjson:2: Observation\.valueQuantity\.value: 1e400 is outside the range/);
+    expect(r.stdout).toMatch(/decimals\.ndjson:3: .*levels deep/);
+    const out = path.join(work, 'export-d');
+    expect(cli(['export', '--types', 'Observation', out], dataDir).code).toBe(0);
+    const text = fs.readFileSync(path.join(out, 'Observation.ndjson'), 'utf8');
+    expect(text).toContain('"valueQuantity":{"value":1.50}');
+    expect(text).toContain('"value":1.0000000000000000000000001}');
+  });
+
   it('reads a pretty-printed transaction Bundle from stdin', () => {
     const bundle = {
       resourceType: 'Bundle',

@@ -200,6 +200,14 @@ export function describeSearchConformance(name: string, makeEngine: () => Promis
       test('system search over several types with _type', async () => {
         expect(sorted(await ids(engine, ['Patient', 'Organization'], '_id=p2,o1'))).toEqual(['o1', 'p2']);
       });
+      test('a type predicate applies a condition to some types of a multi-type search only', async () => {
+        // How an access policy that differs by type is applied (src/access/data-access.ts).
+        const plan = parse(['Patient', 'Organization'], '').plan;
+        plan.where.push({ kind: 'or', any: [{ kind: 'and', all: [{ kind: 'type', types: ['Patient'] }, { kind: 'id', ids: ['p2'] }] }, { kind: 'type', types: ['Organization'] }] });
+        const result = await engine.search(plan);
+        expect(sorted(result.matches.map((v) => v.id))).toEqual(['o1', 'p2']);
+        expect((await engine.search({ ...plan, where: [{ kind: 'type', types: [] }] })).matches).toEqual([]);
+      });
       test('deleted resources are not found', async () => {
         await put(engine, { resourceType: 'Patient', id: 'gone', name: [{ family: 'Eveline' }] } as Resource);
         expect(await ids(engine, 'Patient', 'family=eveline')).toEqual(['gone']);

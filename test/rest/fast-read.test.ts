@@ -4,6 +4,7 @@ import type { RequestListener } from 'node:http';
 import pino from 'pino';
 import supertest from 'supertest';
 import { withFastRead } from '../../src/rest/fast-read';
+import { ANONYMOUS } from '../../src/access/caller';
 import { createMetrics } from '../../src/rest/ops-routes';
 import { makeTestServer, type TestServer } from '../support/server';
 
@@ -51,6 +52,7 @@ describe('hands everything else to Express', () => {
         express(req, res);
       },
       t.server.services,
+      () => ANONYMOUS,
       createMetrics(),
       pino({ level: 'silent' }),
     );

@@ -14,12 +14,12 @@ describe('metadata and operational endpoints', () => {
     expect(res.body.resourceType).toBe('CapabilityStatement');
     expect(res.body.fhirVersion).toBe('4.0.1');
     const resources = res.body.rest[0].resource as { type: string; interaction: { code: string }[] }[];
-    expect(resources.map((r) => r.type)).toEqual(t.server.services.definitions.resourceTypes);
+    expect(resources.map((r) => r.type)).toEqual(t.server.services.core.definitions.resourceTypes);
     expect(resources.length).toBeGreaterThanOrEqual(145);
     const patient = resources.find((r) => r.type === 'Patient')!;
     expect(patient.interaction.map((i) => i.code)).toEqual(expect.arrayContaining(['read', 'vread', 'update', 'delete', 'create', 'history-instance', 'history-type']));
     // The statement must validate as an R4 CapabilityStatement itself.
-    expect(t.server.services.validator.validate(res.body, 'CapabilityStatement').filter((i) => i.severity === 'error')).toEqual([]);
+    expect(t.server.services.core.validator.validate(res.body, 'CapabilityStatement').filter((i) => i.severity === 'error')).toEqual([]);
   });
 
   it('lists the compartments served, and each CompartmentDefinition (from fhir-profiles/) is readable', async () => {

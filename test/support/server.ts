@@ -5,7 +5,7 @@ import pino from 'pino';
 import supertest from 'supertest';
 import { loadConfig, type Config } from '../../src/config';
 import type { Clock } from '../../src/interactions/services';
-import { buildServer, type Server } from '../../src/server';
+import { buildServer, type Server, type ServerOverrides } from '../../src/server';
 import type { Engine } from '../../src/storage/engine';
 import { tempDir } from './engines';
 
@@ -17,11 +17,17 @@ export interface TestServer {
 }
 
 export async function makeTestServer(
-  options: { engine?: Engine; env?: Record<string, string>; clock?: Clock; newId?: () => string } = {},
+  options: { engine?: Engine; env?: Record<string, string>; clock?: Clock; newId?: () => string; overrides?: ServerOverrides } = {},
 ): Promise<TestServer> {
   const config = loadConfig({ NIMBUS_DATA_DIR: tempDir(), NIMBUS_LOG_LEVEL: 'silent', ...options.env });
   config.profilesDir = path.resolve(__dirname, '..', '..', 'fhir-profiles');
-  const server = await buildServer(config, { engine: options.engine, clock: options.clock, newId: options.newId, logger: pino({ level: 'silent' }) });
+  const server = await buildServer(config, {
+    ...options.overrides,
+    engine: options.engine,
+    clock: options.clock,
+    newId: options.newId,
+    logger: pino({ level: 'silent' }),
+  });
   return { server, config, http: supertest(server.app), close: () => server.close() };
 }
 

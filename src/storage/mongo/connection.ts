@@ -13,6 +13,8 @@ export interface Capabilities {
   elemMatchOnDocuments: boolean;
   /** Partial indexes (`partialFilterExpression`): MongoDB 3.2+, not FerretDB 1.x. */
   partialIndexes: boolean;
+  /** TTL indexes (`expireAfterSeconds`): MongoDB, not FerretDB 1.x ("not implemented yet"). */
+  ttlIndexes: boolean;
   serverVersion: string;
   topology: 'standalone' | 'replicaSet' | 'sharded';
 }
@@ -78,6 +80,7 @@ export function detectCapabilities(hello: Record<string, unknown>, build: Record
     ...(ferretdb ? { ferretdb } : {}),
     elemMatchOnDocuments: !ferretdb,
     partialIndexes: !ferretdb,
+    ttlIndexes: !ferretdb,
     serverVersion: typeof build.version === 'string' ? build.version : 'unknown',
     topology,
   };

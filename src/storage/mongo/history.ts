@@ -1,7 +1,7 @@
 // History (newest first, keyset-paged) and scan (streaming a type in batches) over the MongoDB
 // layout. A version records when it was superseded (`su`), so `_at` needs no join.
 import type { Db, Document, Filter } from 'mongodb';
-import type { HistoryPage, HistoryQuery, ResourceVersion, ScanOptions } from '../engine';
+import type { HistoryPage, HistoryQuery, ResourceVersion, ScanOptions, ScanPage, ScanPageQuery } from '../engine';
 import { mongoErrors } from './errors';
 import { RESOURCES, VERSIONS, VERSION_PROJECTION, toResourceVersion, type StoredVersion } from './layout';
 
@@ -78,4 +78,29 @@ export async function* scanType(db: Db, options: ScanOptions): AsyncIterable<Res
     if (docs.length < batch) return;
     after = docs[docs.length - 1].id;
   }
+}
+
+/** One page of the current versions of a type in `id` order (the `type_id` index); the cursor is
+ * the last id, so it survives restarts and stays valid while resources change. */
+export async function scanPage(db: Db, q: ScanPageQuery): Promise<ScanPage> {
+  if (!Number.isSafeInteger(q.limit) || q.limit < 1) throw new Error('scanPage: limit must be a positive integer');
+  const f: Filter<StoredVersion> = { t: q.resourceType };
+  if (!q.includeDeleted) f.d = false;
+  if (q.since) f.lu = { $gte: q.since };
+  if (q.after !== undefined) f.id = { $gt: decodeScanCursor(q.after) };
+  const docs = await db
+    .collection<StoredVersion>(RESOURCES)
+    .find(f, { projection: VERSION_PROJECTION })
+    .sort({ t: 1, id: 1 })
+    .limit(q.limit + 1)
+    .toArray();
+  const more = docs.length > q.limit;
+  const page = more ? docs.slice(0, q.limit) : docs;
+  return { versions: page.map(toResourceVersion), ...(more ? { next: Buffer.from(`id:${page[page.length - 1].id}`).toString('base64url') } : {}) };
+}
+
+function decodeScanCursor(cursor: string): string {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!text.startsWith('id:') || text.length < 4) throw new Error(`scanPage: '${cursor.slice(0, 40)}' is not a cursor this engine issued`);
+  return text.slice(3);
 }

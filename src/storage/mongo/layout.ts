@@ -10,6 +10,10 @@ export const RESOURCES = 'resources';
 export const VERSIONS = 'versions';
 /** Small bookkeeping documents (per-type index arity on FerretDB). */
 export const META = 'nimbus_meta';
+/** The SystemStore's documents: `_id` is `collection/key` (see system-store.ts). */
+export const SYSTEM = 'nimbus_system';
+/** Leases of named locks and their break claims (see locks.ts). */
+export const LOCKS = 'nimbus_locks';
 
 /** Index entries as stored: the IndexValues kinds that have entries (empty kinds are left out). */
 export type StoredIndex = Partial<Record<IndexKind, Document[]>>;
@@ -38,6 +42,9 @@ export interface StoredVersion {
   so?: StoredSortKeys;
   /** Versions only: lastUpdated of the version that superseded this one (for `_at`). */
   su?: string;
+  /** How often this version's content was rewritten in place (rewriteCurrent): the
+   * compare-and-set token of those rewrites, absent until the first. */
+  rw?: number;
 }
 
 export const currentKey = (type: string, id: string): string => `${type}/${id}`;
@@ -137,12 +144,26 @@ export const VERSION_INDEXES: IndexDescription[] = [
   { name: 'type_lastUpdated', key: { t: 1, lu: -1, _id: -1 } },
 ];
 
+/** Expired documents are removed by the server itself where it can (MongoDB's TTL monitor, about
+ * once a minute); elsewhere the engine purges them lazily (system-store.ts). Readers skip expired
+ * documents either way. */
+export function systemIndexes(caps: Capabilities): IndexDescription[] {
+  return caps.ttlIndexes ? [{ name: 'expiry', key: { exp: 1 }, expireAfterSeconds: 0 }] : [];
+}
+
+/** Break claims of locks are kept an hour (`gc`), then removed the same way. */
+export function lockIndexes(caps: Capabilities): IndexDescription[] {
+  return caps.ttlIndexes ? [{ name: 'claims_expiry', key: { gc: 1 }, expireAfterSeconds: 0 }] : [];
+}
+
 /** Creates the collections and the indexes that are missing, so every start-up may call it. */
 export async function ensureLayout(db: Db, caps: Capabilities): Promise<void> {
   const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
-  for (const name of [RESOURCES, VERSIONS, META]) if (!existing.has(name)) await db.createCollection(name).catch(ignoreAlreadyExists);
+  for (const name of [RESOURCES, VERSIONS, META, SYSTEM, LOCKS]) if (!existing.has(name)) await db.createCollection(name).catch(ignoreAlreadyExists);
   await ensureIndexes(db, RESOURCES, resourceIndexes(caps));
   await ensureIndexes(db, VERSIONS, VERSION_INDEXES);
+  await ensureIndexes(db, SYSTEM, systemIndexes(caps));
+  await ensureIndexes(db, LOCKS, lockIndexes(caps));
 }
 
 /** Only the missing ones, one per command: FerretDB 1.24 drops the connection when one

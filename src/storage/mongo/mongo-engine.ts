@@ -3,6 +3,8 @@
 import type { ClientSession } from 'mongodb';
 import type { SearchPlan, SearchResult } from '../../search/plan';
 import type {
+  AggregateQuery,
+  AggregateResult,
   Engine,
   EngineReader,
   EngineTransaction,
@@ -10,11 +12,19 @@ import type {
   HistoryQuery,
   ResourceVersion,
   ScanOptions,
+  ScanPage,
+  ScanPageQuery,
   TransactionOptions,
+  VersionWrite,
 } from '../engine';
+import { checkRewrite } from '../system-documents';
+import { runAggregate } from './aggregate';
+import { rewriteCurrent } from './rewrite';
+import { MongoSystemStore } from './system-store';
+import { MongoLocks } from './locks';
 import { connectMongo, type Capabilities, type ConnectOptions, type MongoConnection } from './connection';
 import { mongoErrors } from './errors';
-import { readHistory, scanType } from './history';
+import { readHistory, scanPage, scanType } from './history';
 import { RESOURCES, VERSIONS, VERSION_PROJECTION, ensureLayout, currentKey, toResourceVersion, versionKey, type StoredVersion } from './layout';
 import { runSearch } from './search/run';
 import { writeVersion } from './write';
@@ -29,6 +39,8 @@ export class MongoEngine implements Engine {
   readonly location: string;
   readonly atomicTransactions: boolean;
   readonly capabilities: Capabilities;
+  readonly system: MongoSystemStore;
+  private readonly locks: MongoLocks;
   private closed = false;
   private readonly knownArity = new Map<string, Partial<Record<string, number>>>();
 
@@ -39,6 +51,8 @@ export class MongoEngine implements Engine {
     this.location = conn.location;
     this.capabilities = conn.capabilities;
     this.atomicTransactions = conn.capabilities.transactions;
+    this.locks = new MongoLocks(conn.db, conn.capabilities);
+    this.system = new MongoSystemStore(conn.db, conn.capabilities, this.locks);
   }
 
   /** Connects, detects capabilities and creates the layout; fails fast when unreachable. */
@@ -97,6 +111,38 @@ export class MongoEngine implements Engine {
     return scanType(this.conn.db, options);
   }
 
+  scanPage(query: ScanPageQuery): Promise<ScanPage> {
+    return scanPage(this.conn.db, query);
+  }
+
+  async rewriteCurrent(expected: ResourceVersion, next: VersionWrite): Promise<boolean> {
+    checkRewrite(expected, next);
+    const { db, capabilities } = this.conn;
+    if (!capabilities.transactions) {
+      // Serialised with every other writer of the resource: without transactions, an update's
+      // filter is no compare-and-set on FerretDB (see locks.ts).
+      return this.locks.hold(resourceLock(expected.resourceType, expected.id), () => rewriteCurrent({ db, capabilities, knownArity: this.knownArity }, expected, next));
+    }
+    // Both documents together; the driver reruns the callback on a transient write conflict.
+    const session = this.conn.client.startSession();
+    try {
+      let done = false;
+      await session.withTransaction(
+        async () => {
+          done = await rewriteCurrent({ db, capabilities, session }, expected, next);
+        },
+        { readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority', journal: true }, readPreference: 'primary' },
+      );
+      return done;
+    } finally {
+      await session.endSession();
+    }
+  }
+
+  aggregate(query: AggregateQuery): Promise<AggregateResult> {
+    return runAggregate({ db: this.conn.db, capabilities: this.capabilities }, query);
+  }
+
   async ping(): Promise<void> {
     await this.conn.db.command({ ping: 1 });
   }
@@ -128,3 +174,6 @@ export class MongoEngine implements Engine {
     return { ...this.reader(session), write: (v) => writeVersion({ db, capabilities, session, knownArity: this.knownArity }, v) };
   }
 }
+
+/** The lock every non-transactional writer of one resource holds (locks.ts). */
+export const resourceLock = (type: string, id: string): string => `r:${type}/${id}`;

@@ -105,7 +105,7 @@ async function rollForward(ctx: WriteContext, type: string, id: string, versionI
 
 /** FerretDB only: the longest entry array per kind ever stored for a type, so that the compiler
  * can expand an entry predicate over array positions (see search/compile.ts). Only grows. */
-async function recordArity(ctx: WriteContext, type: string, doc: StoredVersion): Promise<void> {
+export async function recordArity(ctx: WriteContext, type: string, doc: StoredVersion): Promise<void> {
   const known = ctx.knownArity?.get(type);
   const lengths: Document = {};
   for (const kind of INDEX_KINDS) {

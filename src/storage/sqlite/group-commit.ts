@@ -16,16 +16,35 @@
 // read connection. If the writer thread fails a write or a commit (disk full, I/O error), it
 // rolls back and refuses every command until `reset`; the main thread then fails that group and
 // the one prepared behind it (which may have read the failed group's writes), and resets.
-import type { EngineTransaction, ResourceVersion, WriteStatistics } from '../engine';
-import { PendingWrites } from './pending-writes';
+import type { EngineTransaction, ResourceVersion, VersionWrite, WriteStatistics } from '../engine';
+import { PendingWrites, type SystemRow } from './pending-writes';
 import type { WriterChannel } from './writer-channel';
 import { engineErrors } from '../engine-errors';
+
+/** What the engine's own writes see besides the contract's transaction: rewriting the current
+ * version in place and the SystemStore's documents, decided against the same view (committed +
+ * pending) so that nothing is decided on a stale pending state. */
+export interface SqliteTransaction extends EngineTransaction {
+  /** See Engine.rewriteCurrent; the arguments are already checked. */
+  rewriteCurrent(expected: ResourceVersion, next: VersionWrite): boolean;
+  /** The stored row, expired or not (callers apply the expiry rule). */
+  systemRow(collection: string, key: string): SystemRow | undefined;
+  /** Writes `row` over whatever `previous` (the row read just before, if any) was. */
+  systemPut(collection: string, key: string, row: SystemRow, previous: SystemRow | undefined): void;
+  systemDelete(collection: string, key: string, previous: SystemRow): void;
+}
+
+/** Committed state, from the read connection. */
+export interface CommittedReads {
+  version(type: string, id: string): ResourceVersion | undefined;
+  systemRow(collection: string, key: string): SystemRow | undefined;
+}
 
 /** Most transactions committed together; bounds the latency a group adds to its first member. */
 const MAX_GROUP = 256;
 
 interface Job {
-  fn: (tx: EngineTransaction) => Promise<unknown>;
+  fn: (tx: SqliteTransaction) => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
 }
@@ -51,11 +70,10 @@ export class GroupCommit {
 
   constructor(
     private readonly channel: WriterChannel,
-    /** The committed current version, from the read connection. */
-    private readonly readCommitted: (type: string, id: string) => ResourceVersion | undefined,
+    private readonly committed: CommittedReads,
   ) {}
 
-  transaction<T>(fn: (tx: EngineTransaction) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: SqliteTransaction) => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the SQLite engine is closed'));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn: fn as Job['fn'], resolve: resolve as Job['resolve'], reject });
@@ -146,8 +164,12 @@ export class GroupCommit {
     );
   }
 
-  private view(seq: number): EngineTransaction {
-    const current = (type: string, id: string) => this.pending.get(type, id) ?? this.readCommitted(type, id);
+  private view(seq: number): SqliteTransaction {
+    const current = (type: string, id: string) => this.pending.get(type, id) ?? this.committed.version(type, id);
+    const systemRow = (collection: string, key: string) => {
+      const pending = this.pending.getSystem(collection, key);
+      return pending === null ? undefined : (pending ?? this.committed.systemRow(collection, key));
+    };
     return {
       read: async (type, id) => current(type, id),
       vread: (type, id, versionId) => this.channel.request('vread', { type, resourceId: id, versionId }),
@@ -161,6 +183,22 @@ export class GroupCommit {
         }
         this.pending.put(seq, version);
         this.channel.send({ op: 'write', version });
+      },
+      rewriteCurrent: (expected, next) => {
+        const now = current(expected.resourceType, expected.id);
+        if (!now || now.deleted || now.versionId !== expected.versionId || now.json !== expected.json) return false;
+        this.pending.put(seq, next);
+        this.channel.send({ op: 'rewrite', version: next });
+        return true;
+      },
+      systemRow,
+      systemPut: (collection, key, row, previous) => {
+        this.pending.putSystem(seq, collection, key, row);
+        this.channel.send({ op: 'systemPut', collection, key, row, previous: previous?.rev ?? 0 });
+      },
+      systemDelete: (collection, key, previous) => {
+        this.pending.putSystem(seq, collection, key, null);
+        this.channel.send({ op: 'systemDelete', collection, key, rev: previous.rev });
       },
     };
   }

@@ -62,6 +62,24 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX resources_type_live ON resources(type, deleted, last_updated);
     `,
   },
+  {
+    version: 4,
+    description: "the server's own documents (SystemStore: jobs, keys, clients, ...)",
+    // Keyed by (collection, key) without a rowid: a get is one B-tree seek and a list a range of
+    // it. value is JSON text; expires_at an ISO instant (text order = time order), NULL = never.
+    // The partial index finds expired rows for the periodic purge without touching the others.
+    sql: `
+      CREATE TABLE system_documents (
+        collection TEXT    NOT NULL,
+        key        TEXT    NOT NULL,
+        rev        INTEGER NOT NULL,
+        value      TEXT    NOT NULL,
+        expires_at TEXT,
+        PRIMARY KEY (collection, key)
+      ) WITHOUT ROWID;
+      CREATE INDEX system_documents_expiry ON system_documents(expires_at) WHERE expires_at IS NOT NULL;
+    `,
+  },
 ];
 
 /** Brings a database file up to the newest schema; refuses a file from a newer release. */

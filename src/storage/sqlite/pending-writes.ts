@@ -2,12 +2,25 @@
 // acknowledged. A transaction reads a resource here first and falls back to the read connection:
 // everything not pending is committed, and the read connection sees every committed write. So a
 // read inside a transaction needs no round trip to the writer thread, and writes can be pipelined.
+// SystemStore documents are kept here the same way (their compare-and-set is decided on the main
+// thread against this view), under keys that cannot collide with `Type/id`.
 import type { ResourceVersion, VersionWrite } from '../engine';
+
+/** A system_documents row as the main thread sees it. */
+export interface SystemRow {
+  rev: number;
+  /** JSON text */
+  value: string;
+  expiresAt: string | null;
+}
 
 interface Pending {
   group: number;
-  version: ResourceVersion;
+  /** null: a system document deleted in a pending group. */
+  value: ResourceVersion | SystemRow | null;
 }
+
+const systemKey = (collection: string, key: string) => `\0${collection}\0${key}`;
 
 export class PendingWrites {
   private readonly latest = new Map<string, Pending>();
@@ -19,16 +32,33 @@ export class PendingWrites {
 
   /** The newest pending version (possibly a delete marker), or undefined when none is pending. */
   get(type: string, id: string): ResourceVersion | undefined {
-    const p = this.latest.get(`${type}/${id}`);
-    return p && p.group > this.failedThrough ? p.version : undefined;
+    return this.pending(`${type}/${id}`) as ResourceVersion | undefined;
   }
 
   put(group: number, v: VersionWrite): void {
-    const key = `${v.resourceType}/${v.id}`;
-    this.undo.push([key, this.latest.get(key)]);
     // Without the index values: they are only needed by the writer thread.
     const version: ResourceVersion = { resourceType: v.resourceType, id: v.id, versionId: v.versionId, lastUpdated: v.lastUpdated, deleted: v.deleted, ...(v.json !== undefined ? { json: v.json } : {}) };
-    this.latest.set(key, { group, version });
+    this.set(group, `${v.resourceType}/${v.id}`, version);
+  }
+
+  /** The pending state of a system document: a row, null when a pending group deleted it, or
+   * undefined when nothing about it is pending. */
+  getSystem(collection: string, key: string): SystemRow | null | undefined {
+    return this.pending(systemKey(collection, key)) as SystemRow | null | undefined;
+  }
+
+  putSystem(group: number, collection: string, key: string, row: SystemRow | null): void {
+    this.set(group, systemKey(collection, key), row);
+  }
+
+  private pending(key: string): Pending['value'] | undefined {
+    const p = this.latest.get(key);
+    return p && p.group > this.failedThrough ? p.value : undefined;
+  }
+
+  private set(group: number, key: string, value: Pending['value']): void {
+    this.undo.push([key, this.latest.get(key)]);
+    this.latest.set(key, { group, value });
     let keys = this.keysOf.get(group);
     if (!keys) this.keysOf.set(group, (keys = []));
     keys.push(key);

@@ -7,7 +7,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import type { Engine, EngineTransaction, HistoryPage, HistoryQuery, ResourceVersion, ScanOptions, TransactionOptions, WriteStatistics } from '../engine';
+import type {
+  AggregateQuery,
+  AggregateResult,
+  Engine,
+  EngineTransaction,
+  HistoryPage,
+  HistoryQuery,
+  ResourceVersion,
+  ScanOptions,
+  ScanPage,
+  ScanPageQuery,
+  TransactionOptions,
+  VersionWrite,
+  WriteStatistics,
+} from '../engine';
 import type { SearchPlan, SearchResult } from '../../search/plan';
 import { toVersion, type VersionRow } from './rows';
 import { migrate, type Migration, MIGRATIONS } from './migrations';
@@ -15,6 +29,9 @@ import { SqliteSearchIndex } from './search/execute';
 import { openDatabase, VERSION_JSON, VersionStatements, withQueryLimits } from './connection';
 import { WriterChannel } from './writer-channel';
 import { GroupCommit } from './group-commit';
+import { SqliteSystemStore } from './system-store';
+import { runAggregate } from './aggregate';
+import { checkRewrite } from '../system-documents';
 
 export interface SqliteEngineOptions {
   /** Database file; ':memory:' is refused because the read connection could not see it. */
@@ -31,6 +48,7 @@ export class SqliteEngine implements Engine {
   private readonly readIndex: SqliteSearchIndex;
   private readonly writer: WriterChannel;
   private readonly commits: GroupCommit;
+  readonly system: SqliteSystemStore;
   private closed = false;
 
   constructor(options: SqliteEngineOptions) {
@@ -48,7 +66,12 @@ export class SqliteEngine implements Engine {
     this.readStmts = new VersionStatements(this.reader);
     this.readIndex = new SqliteSearchIndex(this.reader);
     this.writer = new WriterChannel(options.file);
-    this.commits = new GroupCommit(this.writer, (type, id) => this.committed(type, id));
+    let system: SqliteSystemStore | undefined;
+    this.commits = new GroupCommit(this.writer, {
+      version: (type, id) => this.committed(type, id),
+      systemRow: (collection, key) => system!.committedRow(collection, key),
+    });
+    this.system = system = new SqliteSystemStore(this.reader, this.commits);
   }
 
   async read(resourceType: string, id: string): Promise<ResourceVersion | undefined> {
@@ -73,6 +96,37 @@ export class SqliteEngine implements Engine {
   /** See group-commit.ts: transactions are grouped, each in its own savepoint, one fsync per group. */
   transaction<T>(fn: (tx: EngineTransaction) => Promise<T>, _options?: TransactionOptions): Promise<T> {
     return this.commits.transaction(fn);
+  }
+
+  /** A write like any other (group commit, writer thread); decided against committed + pending
+   * state, so a transaction reading the resource afterwards sees the rewritten content. */
+  async rewriteCurrent(expected: ResourceVersion, next: VersionWrite): Promise<boolean> {
+    checkRewrite(expected, next);
+    return this.commits.transaction(async (tx) => tx.rewriteCurrent(expected, next));
+  }
+
+  async aggregate(query: AggregateQuery): Promise<AggregateResult> {
+    return withQueryLimits(() => runAggregate(this.reader, query));
+  }
+
+  /** Pages in rid order: a resource keeps its rid across updates, so a job walking the pages
+   * meets every resource that existed when it started exactly once. */
+  async scanPage(query: ScanPageQuery): Promise<ScanPage> {
+    if (!Number.isSafeInteger(query.limit) || query.limit < 1) throw new Error(`scanPage: limit must be a positive integer`);
+    const after = query.after === undefined ? 0 : decodeScanCursor(query.after);
+    const where = ['type = ?', 'rid > ?'];
+    const params: unknown[] = [query.resourceType, after];
+    if (!query.includeDeleted) where.push('deleted = 0');
+    if (query.since) {
+      where.push('last_updated >= ?');
+      params.push(query.since);
+    }
+    const rows = this.reader
+      .prepare(`SELECT rid, type, id, version, last_updated, deleted, json FROM resources WHERE ${where.join(' AND ')} ORDER BY rid LIMIT ?`)
+      .all(...params, query.limit + 1) as (VersionRow & { rid: number })[];
+    const more = rows.length > query.limit;
+    const page = more ? rows.slice(0, query.limit) : rows;
+    return { versions: page.map(toVersion), ...(more ? { next: encodeScanCursor(page[page.length - 1].rid) } : {}) };
   }
 
   writeStatistics(): WriteStatistics {
@@ -156,4 +210,12 @@ export class SqliteEngine implements Engine {
     this.reader.close();
     await this.writer.close();
   }
+}
+
+const encodeScanCursor = (rid: number): string => Buffer.from(`rid:${rid}`).toString('base64url');
+
+function decodeScanCursor(cursor: string): number {
+  const m = /^rid:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!m) throw new Error(`scanPage: '${cursor.slice(0, 40)}' is not a cursor this engine issued`);
+  return Number(m[1]);
 }

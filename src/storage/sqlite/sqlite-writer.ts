@@ -10,6 +10,7 @@ import { toVersion } from './rows';
 import { openDatabase, VersionStatements, withQueryLimits } from './connection';
 import { SqliteSearchIndex } from './search/execute';
 import { engineErrors } from '../engine-errors';
+import { SystemDocumentWrites } from './system-writes';
 
 /**
  * Keeps SQLite's query-planner statistics (ANALYZE, sqlite_stat1) in step with a growing database.
@@ -57,9 +58,13 @@ export class SqliteWriter {
   private readonly updateResource;
   private readonly insertVersion;
   private readonly archiveCurrent;
+  private readonly rewriteResource;
+  private readonly rewriteArchived;
   private readonly index: SqliteSearchIndex;
   private readonly statistics: PlannerStatistics;
   private writtenInTransaction = 0;
+  private systemWrites?: SystemDocumentWrites;
+  private readonly hasSystemDocuments: boolean;
 
   /** The schema must already be migrated (the engine does it before starting this writer). */
   constructor(file: string) {
@@ -78,11 +83,23 @@ export class SqliteWriter {
     this.insertVersion = this.db.prepare(
       'INSERT INTO versions (rid, type, id, version, last_updated, deleted, json) VALUES (@rid, @type, @id, @version, @last_updated, @deleted, @json)',
     );
+    // rewriteCurrent: the current version's text lives only in `resources` (see VERSION_JSON),
+    // so vread of that version sees the new text too; a version row that kept its own copy is
+    // updated as well.
+    this.rewriteResource = this.db.prepare('UPDATE resources SET json = @json WHERE rid = @rid AND version = @version AND deleted = 0');
+    this.rewriteArchived = this.db.prepare('UPDATE versions SET json = @json WHERE rid = @rid AND version = @version AND json IS NOT NULL');
     this.index = new SqliteSearchIndex(this.db);
+    this.hasSystemDocuments = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'system_documents'").get() !== undefined;
+  }
+
+  /** Prepared on first use: a schema older than migration 4 has no system_documents. */
+  get system(): SystemDocumentWrites {
+    return (this.systemWrites ??= new SystemDocumentWrites(this.db));
   }
 
   begin(): void {
     this.db.exec('BEGIN IMMEDIATE');
+    if (this.hasSystemDocuments) this.system.purgeExpired();
   }
 
   /** Each engine transaction of a group runs inside its own savepoint, so it can fail alone. */
@@ -146,6 +163,19 @@ export class SqliteWriter {
     this.insertVersion.run({ ...row, rid, json: null });
     // A rid is never reused (resources rows are never deleted), so a new row has no index rows.
     this.index.replace(rid, v.deleted ? undefined : v.index, !current, v.resourceType);
+  }
+
+  /** The main thread checked that `v` is still the current version (its view includes pending
+   * writes); checked again here so a second writer on the file cannot be overwritten. */
+  rewrite(v: VersionWrite): void {
+    this.writtenInTransaction++;
+    const current = this.stmts.ridOf.get(v.resourceType, v.id);
+    const params = { rid: current?.rid, version: v.versionId, json: v.json };
+    if (!current || current.version !== v.versionId || this.rewriteResource.run(params).changes !== 1) {
+      throw engineErrors.concurrentUpdate(v.resourceType, v.id, v.versionId);
+    }
+    this.rewriteArchived.run(params);
+    this.index.replace(current.rid, v.index, false, v.resourceType);
   }
 
   vread(type: string, id: string, versionId: number): ResourceVersion | undefined {

@@ -5,6 +5,7 @@
 import type { VersionWrite, ResourceVersion } from '../engine';
 import type { SearchPlan, SearchResult } from '../../search/plan';
 import { FhirError, type Issue } from '../../fhir/errors';
+import type { SystemRow } from './pending-writes';
 
 export type Command =
   | { op: 'begin' }
@@ -12,6 +13,11 @@ export type Command =
   | { op: 'release' }
   | { op: 'rollbackToSavepoint' }
   | { op: 'write'; version: VersionWrite }
+  /** New content and index values for the current version (rewriteCurrent). */
+  | { op: 'rewrite'; version: VersionWrite }
+  /** Insert or replace a system document; `previous` is the rev the main thread saw (0: none). */
+  | { op: 'systemPut'; collection: string; key: string; row: SystemRow; previous: number }
+  | { op: 'systemDelete'; collection: string; key: string; rev: number }
   /** Forget an earlier failure: the main thread has failed every transaction that depended on it. */
   | { op: 'reset' }
   | { op: 'commit'; id: number }

@@ -26,6 +26,12 @@ function run(c: Command): unknown {
       return writer.rollbackToSavepoint();
     case 'write':
       return writer.write(c.version);
+    case 'rewrite':
+      return writer.rewrite(c.version);
+    case 'systemPut':
+      return writer.system.write(c.collection, c.key, c.row, c.previous);
+    case 'systemDelete':
+      return writer.system.delete(c.collection, c.key, c.rev);
     case 'commit':
       return writer.commit();
     case 'vread':

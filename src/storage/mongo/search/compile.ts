@@ -69,6 +69,8 @@ export function compilePredicate(p: ResolvedPredicate, o: CompileOptions): Docum
       return NOTHING;
     case 'id':
       return { id: { $in: [...p.ids] } };
+    case 'type':
+      return { t: { $in: [...p.types] } };
     case 'keys':
       return { _id: { $in: [...p.keys] } };
     case 'missing':

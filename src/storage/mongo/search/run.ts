@@ -23,9 +23,14 @@ export const MAX_SUBQUERY_IDS = 10000;
 /** Default cap on resources added by includes when the plan sets none. */
 const DEFAULT_MAX_INCLUDED = 1000;
 
+/** The filter of the live resources of `types` (all when empty) matching every predicate, chains
+ * and `_has` resolved first: a search's, and an aggregation's `$match`. */
+export async function matchFilter(ctx: SearchContext, types: string[], where: Predicate[]): Promise<Document> {
+  return compileSearch(types, await resolveAll(ctx, where), await compileOptions(ctx, types));
+}
+
 export async function runSearch(ctx: SearchContext, plan: SearchPlan): Promise<SearchResult> {
-  const where = await resolveAll(ctx, plan.where);
-  const filter = compileSearch(plan.resourceTypes, where, await compileOptions(ctx, plan.resourceTypes));
+  const filter = await matchFilter(ctx, plan.resourceTypes, plan.where);
   const resources = ctx.db.collection<StoredVersion>(RESOURCES);
   const order = sortFields(plan.sort);
   const cursor = plan.cursor !== undefined ? decodeCursor(plan, plan.cursor, order.length) : undefined;

@@ -76,6 +76,8 @@ export class Builder {
         return '0';
       case 'id':
         return `${res}.id IN (${p.ids.map((id) => this.bind(id)).join(', ')})`;
+      case 'type':
+        return p.types.length ? `${res}.type IN (${p.types.map((t) => this.bind(t)).join(', ')})` : '0';
       case 'missing': {
         const not = p.missing ? 'NOT IN' : 'IN';
         const text = TEXT_COLUMN[p.param];
@@ -119,7 +121,12 @@ export class Builder {
    * matching rid. For predicates that should not drive the query (see compileSearch).
    */
   rowCheck(p: LeafPredicate, res: string, types: readonly string[]): string {
-    if (p.kind === 'string' && TEXT_COLUMN[p.param]) return this.predicate(p, res, types);
+    if (p.kind === 'string' && TEXT_COLUMN[p.param]) {
+      // idx_text is keyed by rid itself. (Handing this back to predicate() recursed forever when
+      // correlated: `_content`/`_text` with `_sort` overflowed the stack.)
+      const leaf = this.leaf(p, types);
+      return `EXISTS (SELECT 1 FROM ${leaf.table} WHERE ${leaf.rid} = ${res}.rid AND ${leaf.where})`;
+    }
     const range = `k >= ${res}.rid << ${RID_SHIFT} AND k < (${res}.rid + 1) << ${RID_SHIFT}`;
     const leaf = this.leaf(p, types);
     // NOT INDEXED keeps SQLite on the rowid range (see sortExpression): measured 56 s vs

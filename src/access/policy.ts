@@ -1,0 +1,36 @@
+// What a caller may see and change, as data the one door (data-access.ts) applies to every read and
+// write. A policy is pure: it answers per resource type with "refused" or "allowed where these
+// SearchPlan predicates hold", so the engines enforce it inside their own queries and no path can
+// forget it. The security layer builds policies from SMART scopes; until then every caller is
+// anonymous with full access (the open policy).
+import type { Predicate } from '../search/plan';
+
+/** read covers read, vread, history and search; write covers create, update, patch and delete. */
+export type AccessAction = 'read' | 'write';
+
+export type TypeAccess =
+  /** Nothing of this type: a request naming the type answers 403 with `reason`; searches across
+   * types leave it out. */
+  | { allowed: false; reason: string }
+  /** Resources of this type for which every predicate holds (none: all of them). A resource that
+   * exists but fails them is treated as if it did not exist (404), so its existence is not revealed. */
+  | { allowed: true; where: Predicate[] };
+
+export interface AccessPolicy {
+  /** True when the policy restricts nothing: the door then passes requests straight through. */
+  readonly unrestricted: boolean;
+  access(resourceType: string, action: AccessAction): TypeAccess;
+}
+
+const ALL: TypeAccess = { allowed: true, where: [] };
+
+/** Full access to everything (anonymous callers on loopback until authorization is configured). */
+export const openPolicy: AccessPolicy = {
+  unrestricted: true,
+  access: () => ALL,
+};
+
+/** A policy from a function, for callers whose rights differ by type (and for tests). */
+export function policyOf(access: (resourceType: string, action: AccessAction) => TypeAccess): AccessPolicy {
+  return { unrestricted: false, access };
+}

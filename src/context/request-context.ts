@@ -1,0 +1,61 @@
+// The request context: what travels with one request from the HTTP adapter into interactions,
+// search, Bundles and operations — who is calling, the one door to the data for that caller, the
+// public base URL, the clock, the request id and a signal that fires when the work is no longer
+// wanted. Handlers take their services from here, never from closures fixed at start-up, so a test
+// or a job can run the same code with another caller or engine.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { dataAccess, type DataAccess } from '../access/data-access';
+import type { Caller } from '../access/caller';
+import type { Clock } from '../interactions/services';
+import type { ServerServices } from './server-services';
+
+export interface RequestContext {
+  /** Echoed as X-Request-Id and carried by every log line about the request. */
+  readonly requestId: string;
+  readonly caller: Caller;
+  /** The caller's door to stored data (see access/data-access.ts). */
+  readonly data: DataAccess;
+  /** Public FHIR base URL, without a trailing slash. */
+  readonly baseUrl: string;
+  readonly clock: Clock;
+  readonly services: ServerServices;
+  readonly logger: Logger;
+  /** Aborted when the client has gone or the request's time budget is spent. */
+  readonly signal: AbortSignal;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** A client's X-Request-Id when it is safe to echo and log, else a new one. */
+export function requestIdFrom(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value !== undefined && REQUEST_ID.test(value) ? value : randomUUID();
+}
+
+const NEVER_ABORTED = new AbortController().signal;
+
+export interface ContextOptions {
+  requestId?: string;
+  caller: Caller;
+  baseUrl: string;
+  signal?: AbortSignal;
+}
+
+export function createRequestContext(services: ServerServices, options: ContextOptions): RequestContext {
+  const requestId = options.requestId ?? randomUUID();
+  const policy = services.policyFor(options.caller);
+  return {
+    requestId,
+    caller: options.caller,
+    data: dataAccess(services.engine, policy, services.core.definitions.resourceTypes),
+    baseUrl: options.baseUrl,
+    clock: services.core.clock,
+    services,
+    // A child logger per request would cost on the hottest paths; bindings are added lazily.
+    get logger() {
+      return services.logger.child({ requestId });
+    },
+    signal: options.signal ?? NEVER_ABORTED,
+  };
+}

@@ -1,0 +1,11 @@
+// The operations this server performs: the one list the registry is built from.
+import type { OperationModule } from './types';
+import { validateOperation } from './standard/validate';
+import { versionsOperation } from './standard/versions';
+import { metaOperation } from './standard/meta';
+import { metaAddOperation } from './standard/meta-add';
+import { metaDeleteOperation } from './standard/meta-delete';
+
+export function standardOperations(): OperationModule[] {
+  return [versionsOperation, validateOperation, metaOperation, metaAddOperation, metaDeleteOperation];
+}

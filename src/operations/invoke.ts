@@ -1,0 +1,81 @@
+// Invokes an operation for any door — an HTTP request or a Bundle entry — without knowing HTTP:
+// finds the module at the requested level, refuses GET on state-changing operations, parses the
+// parameters from the definition, checks that an instance target exists and is visible to the
+// caller, and runs the handler inline or as an asynchronous job.
+import type { Parameters, Resource } from '@medplum/fhirtypes';
+import type { RequestContext } from '../context/request-context';
+import { errors } from '../fhir/errors';
+import { readIn } from '../interactions/crud';
+import { answerOf, type OperationAnswer } from './output';
+import { parametersFromBareResource, parametersFromQuery, parametersFromResource, soleResourceParameter, urlRepresentable, type OperationParameters } from './parameters';
+import type { JobControl, OperationLevel, OperationModule, OperationTarget } from './types';
+
+export interface OperationRequest {
+  /** The operation's code, without `$`. */
+  code: string;
+  level: OperationLevel;
+  resourceType?: string;
+  id?: string;
+  method: 'GET' | 'POST';
+  /** URL query parameters, in order. */
+  query: Array<[string, string]>;
+  /** The parsed JSON body of a POST: a Parameters resource or, where allowed, a bare resource. */
+  body?: unknown;
+  /** `Prefer: respond-async`. */
+  respondAsync: boolean;
+}
+
+export async function invokeOperation(ctx: RequestContext, request: OperationRequest): Promise<OperationAnswer> {
+  const { operations, core } = ctx.services;
+  const module = operations.find(request.code, request.level, request.resourceType);
+  if (request.method === 'GET' && module.affectsState) {
+    throw errors.methodNotAllowed('GET', `$${request.code}`, ['POST'], `$${request.code} changes data: invoke it with POST`);
+  }
+  if (request.method === 'GET' && !urlRepresentable(module.definition)) {
+    throw errors.methodNotAllowed('GET', `$${request.code}`, ['POST'], `$${request.code} takes parameters that cannot travel in a URL: POST a Parameters resource`);
+  }
+  const params = parseParameters(ctx, module, request);
+  const target: OperationTarget = { level: request.level, resourceType: request.resourceType, id: request.id };
+  if (request.level === 'instance') target.current = await readIn(ctx.data, core, request.resourceType!, request.id!);
+  if (module.async === 'required' && !request.respondAsync) {
+    throw errors.badRequest(`$${request.code} runs asynchronously only: send the header 'Prefer: respond-async'`);
+  }
+  if (request.respondAsync && module.async) return ctx.services.jobs.submit(ctx, module, target, params);
+  const result = await module.handler({ code: request.code, target, params, job: inlineJob(ctx) }, ctx);
+  return answerOf(module.definition, result, core.definitions.isResourceType);
+}
+
+function parseParameters(ctx: RequestContext, module: OperationModule, request: OperationRequest): OperationParameters {
+  const options = { isResourceType: ctx.services.core.definitions.isResourceType, acceptsSearchParameters: module.acceptsSearchParameters };
+  const def = module.definition;
+  const body = request.body;
+  if (body === undefined) return parametersFromQuery(def, request.query, options);
+  if (!body || typeof body !== 'object' || Array.isArray(body) || typeof (body as Resource).resourceType !== 'string') throw errors.notAResource();
+  const resource = body as Resource;
+  if (resource.resourceType === 'Parameters' && !soleResourceParameterTakes(module, 'Parameters', options.isResourceType)) {
+    if (request.query.some(([k]) => k !== '_format' && k !== '_pretty')) {
+      // Parameters in both places would be ambiguous (which wins?); R4 puts them in the body.
+      throw errors.badRequest(`$${request.code}: give the parameters in the Parameters body only, not also in the URL`);
+    }
+    return parametersFromResource(def, resource as Parameters, options);
+  }
+  return parametersFromBareResource(def, resource, request.query, options);
+}
+
+/** Whether the operation's single resource parameter itself takes a Parameters resource. */
+function soleResourceParameterTakes(module: OperationModule, type: string, isResourceType: (t: string) => boolean): boolean {
+  return soleResourceParameter(module.definition, { isResourceType })?.type === type;
+}
+
+/** Progress and resume points of a synchronous call go nowhere; cancellation is the caller leaving. */
+export function inlineJob(ctx: Pick<RequestContext, 'signal'>): JobControl {
+  const throwIfCancelled = () => {
+    if (ctx.signal.aborted) throw errors.cancelled();
+  };
+  return {
+    checkpoint: undefined,
+    progress: async () => throwIfCancelled(),
+    save: async () => throwIfCancelled(),
+    throwIfCancelled,
+  };
+}

@@ -1,0 +1,16 @@
+// Asynchronous operations (R4 async.html, the Bulk Data kick-off pattern): the contract between
+// the operation invoker and the job machinery. Implemented by job-service.ts over the engine's
+// SystemStore, so job state lives in the database and any server process answers for any job.
+import type { RequestContext } from '../context/request-context';
+import type { OperationParameters } from './parameters';
+import type { OperationAnswer } from './output';
+import type { OperationModule, OperationTarget } from './types';
+
+export interface JobService {
+  /** Queues the call as a job and answers 202 with Content-Location pointing at its status. */
+  submit(ctx: RequestContext, module: OperationModule, target: OperationTarget, params: OperationParameters): Promise<OperationAnswer>;
+  /** The status answer for a job (202 while running, the result when done, 404 when unknown). */
+  status(ctx: RequestContext, jobId: string): Promise<OperationAnswer>;
+  /** Cancels a job and removes what it produced (DELETE on the status URL). */
+  cancel(ctx: RequestContext, jobId: string): Promise<OperationAnswer>;
+}
