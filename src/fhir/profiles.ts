@@ -1,14 +1,11 @@
 // Loads the conformance resources this server adds (fhir-profiles/: StructureDefinitions,
 // SearchParameters, OperationDefinitions, CompartmentDefinitions, ValueSets…). Each file holds one
-// resource or a Bundle of them; profiles, value sets and code systems join the validator's registry
-// (a differential-only profile gets its snapshot here), then each resource is validated like any
-// client write, so a broken file stops start-up with its name rather than surfacing later.
+// resource or a Bundle of them; profiles, value sets and code systems join the validator's registry.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Resource } from '@medplum/fhirtypes';
-import { hasErrors, type ResourceValidator } from './validation';
-import { generateSnapshot } from './validator/snapshot';
-import type { CanonicalResource, StructureDefinitionLike } from './validator/registry';
+import type { ResourceValidator } from './validation';
+import type { CanonicalResource } from './validator/registry';
 
 export interface ConformanceResource {
   file: string;
@@ -35,23 +32,10 @@ export function loadConformanceResources(dir: string, validator: ResourceValidat
       out.push({ file: path.relative(dir, file), resource: res });
     }
   }
+  // Profiles, value sets and code systems join the validator's registry; a profile's snapshot is
+  // generated on its first use, so start-up does not pay for it. Each resource is validated when
+  // it is installed (written like any client write) — see install-profiles.ts.
   for (const { resource } of out) validator.registry.add(resource as unknown as CanonicalResource);
-  for (const c of out) {
-    if (c.resource.resourceType === 'StructureDefinition' && !(c.resource as { snapshot?: unknown }).snapshot) {
-      try {
-        validator.registry.add(generateSnapshot(c.resource as unknown as StructureDefinitionLike, validator.registry));
-      } catch (e) {
-        throw new Error(`${c.file}: ${(e as Error).message}`);
-      }
-    }
-  }
-  for (const c of out) {
-    const issues = validator.validate(c.resource, c.resource.resourceType);
-    if (hasErrors(issues)) {
-      const text = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal').map((i) => i.diagnostics).join('; ');
-      throw new Error(`${c.file}: ${c.resource.resourceType}/${c.resource.id} is invalid: ${text}`);
-    }
-  }
   return out;
 }
 

@@ -15,10 +15,18 @@ function withoutMeta(r: Resource): string {
 
 export async function installConformanceResources(data: DataAccess, services: Services, resources: Array<Pick<ConformanceResource, 'resource'>>): Promise<number> {
   let written = 0;
-  for (const { resource } of resources) {
+  for (const entry of resources) {
+    const { resource } = entry;
     const current = await data.read(resource.resourceType, resource.id);
     if (current && !current.deleted && current.json && withoutMeta(JSON.parse(current.json)) === withoutMeta(resource)) continue;
-    await data.transaction((tx) => updateIn(tx, services, resource.resourceType, resource.id, resource));
+    try {
+      await data.transaction((tx) => updateIn(tx, services, resource.resourceType, resource.id, resource));
+    } catch (e) {
+      // A broken file in fhir-profiles/ stops start-up with its name rather than surfacing later.
+      const file = (entry as Partial<ConformanceResource>).file;
+      const where = file ? ` (fhir-profiles/${file})` : '';
+      throw new Error(`${resource.resourceType}/${resource.id}${where} is invalid: ${(e as Error).message}`);
+    }
     written++;
   }
   return written;

@@ -2,6 +2,7 @@
 // dropped when the registry changes), primitive rules, the invariant evaluator and terminology.
 import { compileStructure, type CompiledStructure, type ElementNode } from './compile';
 import { InvariantEvaluator } from './invariants';
+import { generateSnapshot } from './snapshot';
 import { PrimitiveRules } from './primitives';
 import type { ConformanceRegistry } from './registry';
 import type { Occurrence, SliceServices } from './slicing';
@@ -53,11 +54,25 @@ export class ValidatorCore {
     }
     let hit = this.compiled.get(url);
     if (hit === undefined) {
-      const sd = this.registry.structureDefinition(url);
-      hit = sd?.snapshot?.element?.length ? compileStructure(sd) : null;
+      hit = this.compile(url);
       this.compiled.set(url, hit);
     }
     return hit ?? undefined;
+  }
+
+  /** Compiles a definition; a profile given only as a differential gets its snapshot first. */
+  private compile(url: string): CompiledStructure | null {
+    let sd = this.registry.structureDefinition(url);
+    if (!sd) return null;
+    if (!sd.snapshot?.element?.length) {
+      if (!sd.differential?.element?.length) return null;
+      try {
+        sd = generateSnapshot(sd, this.registry);
+      } catch {
+        return null; // reported as an unknown (unusable) profile where it is used
+      }
+    }
+    return compileStructure(sd);
   }
 
   baseStructure(type: string): CompiledStructure | undefined {

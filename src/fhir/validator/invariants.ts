@@ -110,6 +110,8 @@ export class InvariantEvaluator {
    */
   check(constraint: ConstraintDef, basePath: string, scope: InvariantScope): boolean | Error {
     if (!constraint.expression) return true;
+    // ele-1 ("no empty elements") is the JSON shape rule the walker enforces with precise messages.
+    if (constraint.key === 'ele-1' && R4_EXPRESSIONS['ele-1'] === constraint.expression) return true;
     if (this.useFastPaths) {
       if (R4_EXPRESSIONS[constraint.key] === constraint.expression) {
         const answer = NATIVE[constraint.key](scope);

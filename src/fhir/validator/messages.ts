@@ -47,6 +47,14 @@ export const MESSAGE = {
   PROFILE_WRONG_TYPE: ['error', 'structure'],
   TOO_MANY_ISSUES: ['information', 'too-costly'],
   TOO_DEEP: ['error', 'too-costly'],
+  QUESTIONNAIRE_UNKNOWN: ['warning', 'not-found'],
+  QUESTIONNAIRE_LINKID: ['error', 'structure'],
+  QUESTIONNAIRE_REQUIRED: ['error', 'required'],
+  QUESTIONNAIRE_DISABLED: ['error', 'business-rule'],
+  QUESTIONNAIRE_ANSWER_TYPE: ['error', 'structure'],
+  QUESTIONNAIRE_REPEATS: ['error', 'structure'],
+  QUESTIONNAIRE_OPTION: ['error', 'code-invalid'],
+  QUESTIONNAIRE_RANGE: ['error', 'value'],
 } as const satisfies Record<string, readonly [IssueSeverity, IssueCode]>;
 
 export type MessageId = keyof typeof MESSAGE;

@@ -8,8 +8,9 @@ import path from 'node:path';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const RENAMED = new Map(Object.entries(require('./r4-renamed.json') as Record<string, string>));
 
-export type ConformanceType = 'StructureDefinition' | 'ValueSet' | 'CodeSystem' | 'ConceptMap';
-export const CONFORMANCE_TYPES: readonly ConformanceType[] = ['StructureDefinition', 'ValueSet', 'CodeSystem', 'ConceptMap'];
+/** Questionnaires are here too: a QuestionnaireResponse is validated against its Questionnaire. */
+export type ConformanceType = 'StructureDefinition' | 'ValueSet' | 'CodeSystem' | 'ConceptMap' | 'Questionnaire';
+export const CONFORMANCE_TYPES: readonly ConformanceType[] = ['StructureDefinition', 'ValueSet', 'CodeSystem', 'ConceptMap', 'Questionnaire'];
 
 export interface CanonicalResource {
   resourceType: string;

@@ -12,6 +12,7 @@ import { HANDLED_ELSEWHERE } from './invariants';
 import { checkBinding, checkCodings } from './bindings';
 import { checkReference, checkContainedReferenced, collectBundleTargets } from './references';
 import type { ValidatorCore } from './core';
+import { checkQuestionnaireResponse } from './questionnaire-response';
 import type { IssueSeverity } from '../errors';
 
 export const MAX_ISSUES = 200;
@@ -61,11 +62,16 @@ export class Walker {
       this.add('RESOURCE_TYPE_MISSING', path, `${path} has no resourceType`);
       return;
     }
+    if (structure.kind === 'resource' && rt !== structure.type && structure.type !== 'Resource' && structure.type !== 'DomainResource') {
+      this.add('PROFILE_WRONG_TYPE', path, `${path} is a ${String(rt).slice(0, 64)}, but ${structure.url} is a definition of ${structure.type}`);
+      return;
+    }
     let inner = scope;
     if (rt === 'Bundle') inner = { ...scope, bundle: collectBundleTargets(json) };
     this.children(json, structure.root.children, structure.root, path, inner, true);
     this.constraints(structure.root, structure.root.constraints, json, path, inner, structure.type);
     if (Array.isArray(json.contained) && !this.profilePass) checkContainedReferenced(this, json, path);
+    if (rt === 'QuestionnaireResponse' && !this.profilePass) checkQuestionnaireResponse(this, json, path, this.core);
   }
 
   /** Walks the properties of one JSON object against the element definitions of its children. */
@@ -292,10 +298,22 @@ export class Walker {
     const inner: Scope = contained ? { ...scope, resource: v } : { resource: v, rootResource: v, bundle: scope.bundle };
     const structure = this.core.baseStructure(rt);
     if (structure) this.resource(v, structure, occ.path, inner);
-    for (const profile of node.types.flatMap((t) => t.profiles)) {
-      const ps = this.core.profileStructure(profile);
-      if (ps && ps.type === rt) this.resource(v, ps, occ.path, inner);
+    // type.profile: the resource conforms to at least one of the profiles listed for its type.
+    const profiles = node.types.filter((t) => t.code === rt || t.code === 'Resource' || t.code === 'DomainResource').flatMap((t) => t.profiles);
+    const candidates = profiles.map((p) => this.core.profileStructure(p)).filter((ps): ps is CompiledStructure => !!ps && ps.type === rt);
+    if (!candidates.length) return;
+    let best: ValidationIssue[] | undefined;
+    for (const ps of candidates) {
+      const probe = new Walker(this.core);
+      probe.profilePass = true;
+      probe.resource(v, ps, occ.path, inner);
+      if (!probe.issues.some((i) => i.severity === 'error')) {
+        best = probe.issues;
+        break;
+      }
+      best ??= probe.issues;
     }
+    for (const i of best ?? []) this.add(i.messageId, i.expression?.[0] ?? occ.path, i.diagnostics, i.severity);
   }
 
   private fixedAndPattern(v: unknown, node: ElementNode, path: string): void {
