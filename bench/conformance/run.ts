@@ -106,6 +106,24 @@ function runSchema(c: ConformanceCase, schema: SchemaValidator): Outcome[] {
   return out;
 }
 
+/** Why a verdict differs, judged from the reference's messages (first matching rule wins). */
+const CATEGORIES: Array<[string, RegExp]> = [
+  ['terminology content the server does not hold (LOINC, SNOMED CT, CVX, UCUM, ISO codes): needs a terminology server', /loinc\.org|snomed\.info|\/sid\/cvx|UCUM|unitsofmeasure|urn:iso:std|ECL|supplement/i],
+  ['rules of the reference validator for conformance resources (ValueSet, CodeSystem, ConceptMap, SearchParameter, CapabilityStatement, StructureDefinition, ImplementationGuide)', /^(ValueSet|CodeSystem|ConceptMap|SearchParameter|CapabilityStatement|StructureDefinition|ImplementationGuide)\b/],
+  ['Measure / MeasureReport consistency', /^(Measure|MeasureReport)\b/],
+  ['Bundle rules beyond the R4 invariants (fullUrl form, link relations, duplicate ids, resolving references inside the Bundle)', /fullUrl|link relationship|Duplicate id|in the bundle|resolve|Unable to resolve/i],
+  ['best-practice and security checks (embedded HTML in strings, example URLs, narrative hyperlinks, markdown, attachment sizes)', /HTML|Example URLs|Hyperlink|markdown|Attachment Size|security/i],
+  ['SDC Questionnaire extensions and answer formats', /QuestionnaireResponse|Questionnaire\./],
+  ['extension context and cross-version extensions', /extension|5\.0\/StructureDefinition/i],
+];
+
+function category(o: Outcome): string {
+  if (o.expectedValid) return `refused here, accepted by the reference: ${o.errors[0]?.split(' ')[0] ?? 'error'}`;
+  const text = (o.expectedErrors ?? []).join(' | ');
+  for (const [name, re] of CATEGORIES) if ((o.expectedErrors ?? []).some((e) => re.test(e)) || re.test(text)) return name;
+  return 'other rules (profiles, invariants, formats)';
+}
+
 function main(): number {
   let args;
   try {
@@ -139,6 +157,11 @@ function main(): number {
   lines.push('', `cases: ${selected.length} (verdicts: ${outcomes.length}, of which ${outcomes.filter((o) => o.step === 'profile').length} profile steps) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   lines.push(`left out: ${Object.entries(excluded).map(([k, v]) => `${v} ${k}`).join('; ')}`);
   lines.push('', `**agreement with the reference validator: ${agree.length}/${outcomes.length} = ${((100 * agree.length) / Math.max(1, outcomes.length)).toFixed(1)} %**`);
+  // The verdicts whose reference errors are about terminology this server does not hold.
+  const txDependent = outcomes.filter((o) => !o.expectedValid && category(o) === CATEGORIES[0][0]);
+  const rest = outcomes.filter((o) => !txDependent.includes(o));
+  const restAgree = rest.filter((o) => o.valid === o.expectedValid).length;
+  lines.push(`without the ${txDependent.length} verdicts that need a terminology server: ${restAgree}/${rest.length} = ${((100 * restAgree) / Math.max(1, rest.length)).toFixed(1)} %`);
   const falseInvalid = outcomes.filter((o) => o.expectedValid && !o.valid);
   const falseValid = outcomes.filter((o) => !o.expectedValid && o.valid);
   lines.push(`disagreements: ${falseInvalid.length} refused what the reference accepts, ${falseValid.length} accepted what the reference refuses`);
@@ -149,6 +172,10 @@ function main(): number {
     const ok = mine.filter((o) => o.valid === o.expectedValid).length;
     lines.push(`| ${m} | ${mine.length} | ${ok} | ${((100 * ok) / mine.length).toFixed(0)} |`);
   }
+  lines.push('', '| remaining disagreement (by what the reference reports) | verdicts |', '| --- | ---: |');
+  const byCategory = new Map<string, number>();
+  for (const o of [...falseInvalid, ...falseValid]) byCategory.set(category(o), (byCategory.get(category(o)) ?? 0) + 1);
+  for (const [k, n] of [...byCategory].sort((a, b) => b[1] - a[1])) lines.push(`| ${k} | ${n} |`);
   if (verbose) {
     lines.push('', '## Disagreements');
     for (const o of [...falseInvalid, ...falseValid]) {

@@ -114,6 +114,19 @@ function item(w: Walker, q: QItem, r: RItem, at: string, answers: Map<string, Ar
     return;
   }
   if (!q.repeats && given.length > 1) w.add('QUESTIONNAIRE_REPEATS', at, `The item '${q.linkId}' does not repeat but has ${given.length} answers`);
+  // Extensions of the core extension set that bound the number of answers and exclusive options.
+  const minOccurs = extValue(q, `${EXT}questionnaire-minOccurs`);
+  const maxOccurs = extValue(q, `${EXT}questionnaire-maxOccurs`);
+  if (typeof maxOccurs === 'number' && given.length > maxOccurs) w.add('QUESTIONNAIRE_REPEATS', at, `The item '${q.linkId}' allows at most ${maxOccurs} answers but has ${given.length}`);
+  if (typeof minOccurs === 'number' && given.length < minOccurs && given.length + asArray(r.item).length >= 0) {
+    w.add('QUESTIONNAIRE_REPEATS', at, `The item '${q.linkId}' needs at least ${minOccurs} answers but has ${given.length}`);
+  }
+  const exclusive = (q.answerOption ?? []).filter((o) => asArray<{ url: string; valueBoolean?: boolean }>(o.extension).some((e) => e.url === `${EXT}questionnaire-optionExclusive` && e.valueBoolean === true));
+  if (exclusive.length && given.length > 1) {
+    for (const a of given) {
+      if (exclusive.some((o) => o.valueCoding && matchesAnswer(a.valueCoding, o.valueCoding))) w.add('QUESTIONNAIRE_OPTION', at, `An exclusive option of '${q.linkId}' was selected together with other answers`);
+    }
+  }
   given.forEach((a, j) => {
     const aAt = `${at}.answer[${j}]`;
     answer(w, q, a, aAt, core);
@@ -162,7 +175,47 @@ function answer(w: Walker, q: QItem, a: Record<string, unknown>, at: string, cor
       if (typeof ct === 'string' && !allowedTypes.includes(ct) && bound === allowedTypes[0]) w.add('QUESTIONNAIRE_OPTION', at, `The attachment type ${ct} is not allowed for '${q.linkId}' (${allowedTypes.join(', ')})`);
     }
   }
+  const regex = extValue(q, `${EXT}regex`);
+  if (typeof regex === 'string' && typeof value === 'string') {
+    let re: RegExp | undefined;
+    try {
+      re = new RegExp(regex, 'u');
+    } catch {
+      re = undefined;
+    }
+    if (re && !re.test(value)) w.add('QUESTIONNAIRE_RANGE', at, `The answer to '${q.linkId}' does not have the expected format (${regex})`);
+  }
+  if (key === 'valueQuantity') quantity(w, q, value as { value?: unknown; system?: unknown; code?: unknown }, at);
+  if (key === 'valueReference') {
+    const allowedTypes = (q.extension ?? []).filter((e) => e.url === `${EXT}questionnaire-referenceResource`).map((e) => e.valueCode);
+    const ref = (value as { reference?: unknown }).reference;
+    const m = typeof ref === 'string' ? /(?:^|\/)([A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(\/_history\/[^/]+)?$/.exec(ref) : null;
+    if (typeof ref === 'string' && (!m || !core.isConcreteResourceType(m[1]))) w.add('QUESTIONNAIRE_OPTION', at, `The reference answering '${q.linkId}' is not a reference to an R4 resource`);
+    else if (m && allowedTypes.length && !allowedTypes.includes(m[1])) w.add('QUESTIONNAIRE_OPTION', at, `A ${m[1]} is not an allowed answer to '${q.linkId}' (${allowedTypes.join(', ')})`);
+  }
   if (q.maxLength !== undefined && typeof value === 'string' && value.length > q.maxLength) w.add('QUESTIONNAIRE_RANGE', at, `The answer to '${q.linkId}' is longer than ${q.maxLength} characters`);
+}
+
+function extValue(q: QItem, url: string): unknown {
+  const e = (q.extension ?? []).find((x) => x.url === url);
+  return e ? Object.entries(e).find(([k]) => k.startsWith('value'))?.[1] : undefined;
+}
+
+const SDC = 'http://hl7.org/fhir/uv/sdc/StructureDefinition/';
+
+/** Units from questionnaire-unitOption, and min/max quantities compared when their units agree. */
+function quantity(w: Walker, q: QItem, value: { value?: unknown; system?: unknown; code?: unknown }, at: string): void {
+  const units = (q.extension ?? []).filter((e) => e.url === `${EXT}questionnaire-unitOption`).map((e) => e.valueCoding as { system?: unknown; code?: unknown });
+  if (units.length && !units.some((u) => u.system === value.system && u.code === value.code)) w.add('QUESTIONNAIRE_OPTION', at, `The unit of the answer to '${q.linkId}' is not one of its unit options`);
+  for (const [url, sign] of [[`${SDC}sdc-questionnaire-minQuantity`, -1], [`${SDC}sdc-questionnaire-maxQuantity`, 1]] as const) {
+    const bound = extValue(q, url) as { value?: unknown; system?: unknown; code?: unknown } | undefined;
+    if (!bound) continue;
+    if (value.system !== 'http://unitsofmeasure.org' || bound.system !== value.system || bound.code !== value.code || typeof value.value !== 'number' || typeof bound.value !== 'number') {
+      w.add('QUESTIONNAIRE_RANGE', at, `The answer to '${q.linkId}' cannot be compared with its ${sign < 0 ? 'minimum' : 'maximum'}: the units differ or are not UCUM codes`);
+      continue;
+    }
+    if (Math.sign(value.value - bound.value) === sign) w.add('QUESTIONNAIRE_RANGE', at, `The answer to '${q.linkId}' is ${sign < 0 ? 'below its minimum' : 'above its maximum'}`);
+  }
 }
 
 function compareForBound(value: unknown, bound: unknown): number {

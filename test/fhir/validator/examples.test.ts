@@ -9,9 +9,10 @@ import { ids, makeValidator } from './support';
 const DIR = path.dirname(require.resolve('hl7.fhir.r4.examples/package.json'));
 /** Conformance resources are huge and validated by r4-examples.test.ts; here: the clinical record. */
 const CONFORMANCE = /^(StructureDefinition|ValueSet|CodeSystem|ConceptMap|SearchParameter|OperationDefinition|CapabilityStatement|ImplementationGuide|NamingSystem|CompartmentDefinition|StructureMap|GraphDefinition|MessageDefinition|TerminologyCapabilities|TestScript)-/;
+/** The Bundles that carry the specification's own definitions (several MB each) are left to r4-examples.test.ts too. */
 const examples = fs
   .readdirSync(DIR)
-  .filter((f) => f.endsWith('.json') && f !== 'package.json' && f !== 'ig-r4.json' && !CONFORMANCE.test(f))
+  .filter((f) => f.endsWith('.json') && f !== 'package.json' && f !== 'ig-r4.json' && !CONFORMANCE.test(f) && fs.statSync(path.join(DIR, f)).size < 500_000)
   .map((file) => ({ file, resource: JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')) as Record<string, unknown> }));
 
 /** Examples the R4 rules reject (see r4-examples.test.ts for each rule). */
@@ -29,7 +30,7 @@ describe('official R4 examples and the validator', () => {
   const slow = makeValidator([], { fastInvariants: false });
 
   it('covers the clinical examples', () => {
-    expect(examples.length).toBeGreaterThan(900);
+    expect(examples.length).toBeGreaterThan(690);
   });
 
   it('every example validates without errors against its base definition, apart from the known ones', () => {
@@ -37,9 +38,9 @@ describe('official R4 examples and the validator', () => {
     expect(failing.sort()).toEqual([...KNOWN_INVALID].filter((f) => examples.some((e) => e.file === f)).sort());
   }, 300_000);
 
-  it('the native and compiled invariants give exactly the verdicts of fhirpath.js (every third example)', () => {
+  it('the native and compiled invariants give exactly the verdicts of fhirpath.js', () => {
     const differ: string[] = [];
-    for (const { file, resource } of examples.filter((_e, i) => i % 3 === 0)) {
+    for (const { file, resource } of examples) {
       const a = fast.validate(resource, { metaProfiles: false }).filter((i) => i.messageId === 'INVARIANT').map((i) => i.diagnostics);
       const b = slow.validate(resource, { metaProfiles: false }).filter((i) => i.messageId === 'INVARIANT').map((i) => i.diagnostics);
       if (JSON.stringify(a) !== JSON.stringify(b)) differ.push(`${file}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
@@ -65,7 +66,7 @@ describe('official R4 examples and the validator', () => {
         corrupted++;
         if (!ids(fast.errors(broken)).includes('MIN_CARDINALITY')) missed.push(file);
       }
-      expect(corrupted).toBeGreaterThan(600);
+      expect(corrupted).toBeGreaterThan(500);
       expect(missed).toEqual([]);
     });
 
@@ -76,11 +77,12 @@ describe('official R4 examples and the validator', () => {
         const bound = base(resource.resourceType as string).root.children.find(
           (c) => c.types.length === 1 && c.types[0].code === 'code' && c.binding?.strength === 'required' && typeof resource[c.name] === 'string' && !c.array,
         );
-        if (!bound || !fast.terminology.valueSet(bound.binding!.valueSet!)) continue;
+        // Only where the server holds the value set's content (not BCP-13 mime types, BCP-47 languages…).
+        if (!bound || fast.terminology.inValueSet(bound.binding!.valueSet!, undefined, 'nimbus-not-a-code') !== false) continue;
         corrupted++;
         if (!ids(fast.errors({ ...resource, [bound.name]: 'nimbus-not-a-code' })).includes('CODE_NOT_IN_REQUIRED_VALUESET')) missed.push(file);
       }
-      expect(corrupted).toBeGreaterThan(600);
+      expect(corrupted).toBeGreaterThan(300);
       expect(missed).toEqual([]);
     });
 
