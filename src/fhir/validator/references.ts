@@ -9,6 +9,17 @@ import type { Scope, Walker } from './walker';
 const RELATIVE = /^([A-Z][A-Za-z]+)\/([^/]+)(\/_history\/([^/]+))?$/;
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
+/** bundle.html: "fullUrl … SHALL be an absolute URL" (a RESTful URL, or urn:uuid / urn:oid). */
+export function checkFullUrls(w: Walker, bundle: Record<string, unknown>, path: string): void {
+  if (!Array.isArray(bundle.entry)) return;
+  bundle.entry.forEach((e, i) => {
+    const fullUrl = (e as { fullUrl?: unknown })?.fullUrl;
+    if (typeof fullUrl === 'string' && !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(fullUrl)) {
+      w.add('REFERENCE_MALFORMED', `${path}.entry[${i}].fullUrl`, `${path}.entry[${i}].fullUrl must be an absolute URL, not '${fullUrl.slice(0, 100)}'`);
+    }
+  });
+}
+
 export function collectBundleTargets(bundle: Record<string, unknown>): Map<string, string> {
   const out = new Map<string, string>();
   if (!Array.isArray(bundle.entry)) return out;

@@ -2,7 +2,7 @@
 // element of the definition, in the right JSON shape, with its cardinality, type, value rules,
 // slices, bindings, references and invariants. Types not expanded by the snapshot are walked
 // against their own definitions (or the profile the element names for them).
-import { capitalise, jsonIndex, type CompiledStructure, type ElementNode } from './compile';
+import { jsonIndex, type CompiledStructure, type ElementNode } from './compile';
 import { issue, type MessageId, type ValidationIssue } from './messages';
 import { checkNarrativeDiv } from './narrative';
 import { primitiveProblem } from './primitives';
@@ -10,7 +10,7 @@ import { assignSlices, type Occurrence } from './slicing';
 import { compareBound, deepEqual, matchesPattern, short } from './values';
 import { HANDLED_ELSEWHERE } from './invariants';
 import { checkBinding, checkCodings } from './bindings';
-import { checkReference, checkContainedReferenced, collectBundleTargets } from './references';
+import { checkReference, checkContainedReferenced, checkFullUrls, collectBundleTargets } from './references';
 import type { ValidatorCore } from './core';
 import { checkQuestionnaireResponse } from './questionnaire-response';
 import type { IssueSeverity } from '../errors';
@@ -67,7 +67,10 @@ export class Walker {
       return;
     }
     let inner = scope;
-    if (rt === 'Bundle') inner = { ...scope, bundle: collectBundleTargets(json) };
+    if (rt === 'Bundle') {
+      inner = { ...scope, bundle: collectBundleTargets(json) };
+      if (!this.profilePass) checkFullUrls(this, json, path);
+    }
     this.children(json, structure.root.children, structure.root, path, inner, true);
     this.constraints(structure.root, structure.root.constraints, json, path, inner, structure.type);
     if (Array.isArray(json.contained) && !this.profilePass) checkContainedReferenced(this, json, path);
@@ -328,7 +331,7 @@ export class Walker {
     if (hi !== undefined && hi > 0) this.add('VALUE_OUT_OF_RANGE', path, `${path} is above the maximum ${short(node.maxValue)}`);
   }
 
-  constraints(node: ElementNode, list: ElementNode['constraints'], value: unknown, path: string, scope: Scope, basePath: string): void {
+  constraints(_node: ElementNode, list: ElementNode['constraints'], value: unknown, path: string, scope: Scope, basePath: string): void {
     for (const c of list) {
       if (HANDLED_ELSEWHERE.has(c.key) && isBaseInvariant(c)) continue;
       if (this.profilePass && c.source !== undefined && BASE_SOURCE.test(c.source)) continue;
@@ -340,7 +343,6 @@ export class Walker {
       }
       this.add('INVARIANT', path, `Constraint failed: ${c.key}: '${c.human}' (at ${path})`, c.severity === 'warning' ? 'warning' : 'error');
     }
-    void node;
   }
 
   private unknownExtension(url: string, path: string, node: ElementNode): void {
@@ -384,4 +386,3 @@ export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export { capitalise };
