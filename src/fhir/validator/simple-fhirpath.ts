@@ -14,8 +14,16 @@ const model = r4Model as unknown as {
   pathsDefinedElsewhere: Record<string, string>;
 };
 
-const TOKEN = /\s*(\(|\)|\.|[A-Za-z_][A-Za-z0-9_]*|\$this|\S)/y;
-const FUNCTIONS = new Set(['exists', 'empty', 'hasValue', 'not']);
+const TOKEN = /\s*(<=|>=|!=|\(|\)|\.|[A-Za-z_][A-Za-z0-9_]*|\$this|\d+|\S)/y;
+const FUNCTIONS = new Set(['exists', 'empty', 'hasValue', 'not', 'count']);
+const COMPARE: Record<string, (a: number, b: number) => boolean> = {
+  '<': (a, b) => a < b,
+  '<=': (a, b) => a <= b,
+  '>': (a, b) => a > b,
+  '>=': (a, b) => a >= b,
+  '=': (a, b) => a === b,
+  '!=': (a, b) => a !== b,
+};
 
 function tokenize(expression: string): string[] | undefined {
   const out: string[] = [];
@@ -157,6 +165,15 @@ export function compileSimple(basePath: string, expression: string): Test | unde
         if (!FUNCTIONS.has(name) || names.length === 0 || name === 'not') throw new Error('unsupported');
         const steps = resolvePath(basePath, names);
         if (!steps) throw new Error('unknown path');
+        if (name === 'count') {
+          // `path.count() <op> <integer>`: the only use of count() compiled here.
+          const op = take();
+          const n = take();
+          if (!COMPARE[op] || !/^\d+$/.test(n ?? '')) throw new Error('unsupported count');
+          const cmp = COMPARE[op];
+          const limit = Number(n);
+          return (c) => cmp(select(c, steps).values.length, limit);
+        }
         if (name === 'exists') return (c) => select(c, steps).values.length > 0;
         if (name === 'empty') return (c) => select(c, steps).values.length === 0;
         return (c) => {
