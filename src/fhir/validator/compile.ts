@@ -15,6 +15,8 @@ export interface ConstraintDef {
   human: string;
   expression?: string;
   source?: string;
+  /** Marked as best practice (elementdefinition-bestpractice), e.g. dom-6 "should have narrative". */
+  bestPractice?: boolean;
 }
 
 export interface ElementNode {
@@ -57,6 +59,7 @@ export interface CompiledStructure {
 }
 
 const MAX_CARD = Number.POSITIVE_INFINITY;
+const BEST_PRACTICE = 'http://hl7.org/fhir/StructureDefinition/elementdefinition-bestpractice';
 
 export function parseMax(max: string | undefined, fallback = MAX_CARD): number {
   if (max === undefined) return fallback;
@@ -133,6 +136,7 @@ function makeNode(ed: ElementDefinitionLike, structure: CompiledStructure): Elem
       human: c.human,
       expression: c.expression,
       source: c.source,
+      bestPractice: c.extension?.some((e) => e.url === BEST_PRACTICE && e.valueBoolean === true) || undefined,
     })),
     maxLength: ed.maxLength,
     contentReference: ed.contentReference,

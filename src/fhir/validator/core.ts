@@ -20,6 +20,8 @@ export interface ValidatorOptions {
   displayMismatch: 'warning' | 'error';
   /** Native and compiled evaluation of common invariants (false: everything through fhirpath.js). */
   fastInvariants: boolean;
+  /** Best-practice invariants (dom-6…): ignored (default, as the reference validator does) or warnings. */
+  bestPractice: 'ignore' | 'warning';
 }
 
 export const DEFAULT_OPTIONS: ValidatorOptions = {
@@ -28,6 +30,7 @@ export const DEFAULT_OPTIONS: ValidatorOptions = {
   lenientExtensionDomains: [],
   displayMismatch: 'warning',
   fastInvariants: true,
+  bestPractice: 'ignore',
 };
 
 export class ValidatorCore {

@@ -187,7 +187,7 @@ export interface ElementDefinitionLike {
   contentReference?: string;
   slicing?: { discriminator?: Array<{ type: string; path: string }>; ordered?: boolean; rules?: string };
   binding?: { strength: string; valueSet?: string };
-  constraint?: Array<{ key: string; severity: string; human: string; expression?: string; source?: string }>;
+  constraint?: Array<{ key: string; severity: string; human: string; expression?: string; source?: string; extension?: Array<{ url: string; valueBoolean?: boolean }> }>;
   maxLength?: number;
   [key: string]: unknown;
 }

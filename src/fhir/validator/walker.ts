@@ -335,13 +335,14 @@ export class Walker {
     for (const c of list) {
       if (HANDLED_ELSEWHERE.has(c.key) && isBaseInvariant(c)) continue;
       if (this.profilePass && c.source !== undefined && BASE_SOURCE.test(c.source)) continue;
+      if (c.bestPractice && this.core.options.bestPractice === 'ignore') continue;
       const ok = this.core.invariants.check(c, basePath.replace(/\[x\]$/, ''), { value, resource: scope.resource, rootResource: scope.rootResource });
       if (ok === true) continue;
       if (ok instanceof Error) {
         this.add('INVARIANT_NOT_EVALUATED', path, `${c.key} could not be evaluated (${ok.message.slice(0, 120)})`);
         continue;
       }
-      this.add('INVARIANT', path, `Constraint failed: ${c.key}: '${c.human}' (at ${path})`, c.severity === 'warning' ? 'warning' : 'error');
+      this.add('INVARIANT', path, `Constraint failed: ${c.key}: '${c.human}' (at ${path})`, c.severity === 'warning' || c.bestPractice ? 'warning' : 'error');
     }
   }
 
