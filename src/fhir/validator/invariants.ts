@@ -161,4 +161,4 @@ function systemTypesAsFhir(expression: string): string {
 }
 
 /** Invariants enforced elsewhere by dedicated checks (narrative, contained references). */
-export const HANDLED_ELSEWHERE = new Set(['txt-1', 'txt-2', 'dom-3']);
+export const HANDLED_ELSEWHERE = new Set(['txt-1', 'txt-2', 'dom-3', 'ref-1']);

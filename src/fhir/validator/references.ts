@@ -62,6 +62,17 @@ export function checkReference(w: Walker, v: Record<string, unknown>, node: Elem
         return;
       }
     }
+    // ref-1: a local reference names a contained resource of the containing resource ('#' alone
+    // is a contained resource pointing back at its container).
+    if (ref.startsWith('#') && ref !== '#' && !targetType(ref, scope, core)) {
+      const exists = (Array.isArray((scope.rootResource as { contained?: unknown })?.contained) ? (scope.rootResource as { contained: unknown[] }).contained : []).some(
+        (c) => (c as { id?: unknown })?.id === ref.slice(1),
+      );
+      if (!exists) {
+        w.add('CONTAINED_NOT_FOUND', `${path}.reference`, `${path}.reference: '${ref.slice(0, 64)}' names no contained resource (ref-1)`);
+        return;
+      }
+    }
     type = targetType(ref, scope, core);
   }
   if (typeof v.type === 'string') {

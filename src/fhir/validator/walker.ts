@@ -362,7 +362,11 @@ function requiredOf(kids: ElementNode[], owner: object): ElementNode[] {
 }
 
 function isBaseInvariant(c: { key: string; expression?: string }): boolean {
-  return c.expression === 'htmlChecks()' || (c.key === 'dom-3' && !!c.expression?.startsWith('contained.where(('));
+  return (
+    c.expression === 'htmlChecks()' ||
+    (c.key === 'dom-3' && !!c.expression?.startsWith('contained.where((')) ||
+    (c.key === 'ref-1' && !!c.expression?.startsWith("reference.startsWith('#').not()"))
+  );
 }
 
 function describe(node: ElementNode): string {
