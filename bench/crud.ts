@@ -28,6 +28,22 @@ export async function readById(ctx: WorkloadContext, connections: number): Promi
   return loadRow(id, label, await load(ctx, { connections, requests: rotatingGet(paths) }));
 }
 
+/**
+ * An operation call with trivial work, `GET Patient/{id}/$meta` (the registry, parameter parsing,
+ * the instance check through the door, and a Parameters answer), beside the plain read it wraps:
+ * the note says what the operation machinery adds to a read (issue 10: < 0.2 ms).
+ */
+export async function operationCall(ctx: WorkloadContext, read1?: Row): Promise<Row> {
+  const id = 'operation.1';
+  const label = 'operation call, trivial work: GET Patient/{id}/$meta (1 conn)';
+  const paths = readPaths(ctx).map((p) => `${p}/$meta`);
+  if (!paths.length) return naRow(id, label, 'no Patient ids were loaded');
+  await load(ctx, { connections: 1, requests: rotatingGet(paths), durationS: Math.min(1, ctx.durationS / 4) });
+  const row = loadRow(id, label, await load(ctx, { connections: 1, requests: rotatingGet(paths) }));
+  if (row.p50Ms !== undefined && read1?.p50Ms !== undefined) row.note = `p50 ${(row.p50Ms - read1.p50Ms).toFixed(2)} ms over the plain read`;
+  return row;
+}
+
 function observation(patientId: string): Resource {
   return {
     resourceType: 'Observation',

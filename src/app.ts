@@ -49,7 +49,7 @@ export function createApp(deps: AppDeps): RequestListener {
     });
     next();
   });
-  app.use(opsRoutes(services.engine, metrics, logger));
+  app.use(opsRoutes(services.engine, services.jobs, metrics, logger));
 
   const fhir = express.Router();
   fhir.use(contextMiddleware(services, authenticate));

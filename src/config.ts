@@ -25,6 +25,13 @@ export interface Config {
   receiveTimeoutMs: number;
   keepAliveTimeoutMs: number;
   maxConnections: number;
+  /** Asynchronous jobs (operations/job-service.ts): how many one process runs at once, how often
+   * it looks for queued or orphaned jobs, how long a job's lease lasts without a heartbeat (after
+   * that another process takes it over), and how long finished jobs stay answerable. */
+  maxJobs: number;
+  jobPollMs: number;
+  jobLeaseMs: number;
+  jobRetentionMs: number;
   defaultPageSize: number;
   maxPageSize: number;
   maxBundleEntries: number;
@@ -69,11 +76,12 @@ export function parseBytes(name: string, raw: string): number {
 }
 
 /** Parses durations like `10s`, `500ms`, `2m` (a bare number is milliseconds) into milliseconds. */
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
 export function parseDuration(name: string, raw: string, min: number, max: number): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/i.exec(raw);
-  if (!m) throw new ConfigError(`${name} must be a duration such as 10s, 500ms or 2m, got '${raw}'`);
-  const unit = (m[2] ?? 'ms').toLowerCase();
-  const ms = Math.round(Number(m[1]) * (unit === 'm' ? 60_000 : unit === 's' ? 1000 : 1));
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(raw);
+  if (!m) throw new ConfigError(`${name} must be a duration such as 10s, 500ms, 2m, 24h or 7d, got '${raw}'`);
+  const ms = Math.round(Number(m[1]) * DURATION_UNITS[(m[2] ?? 'ms').toLowerCase()]);
   if (ms < min || ms > max) throw new ConfigError(`${name} must be between ${min / 1000} s and ${max / 1000} s, got '${raw}'`);
   return ms;
 }
@@ -114,6 +122,10 @@ const SETTINGS: Setting<keyof Config>[] = [
   { key: 'headersTimeoutMs', env: 'NIMBUS_HEADERS_TIMEOUT', flag: 'headers-timeout', help: 'time a client has to send the headers (e.g. 10s)', parse: duration('NIMBUS_HEADERS_TIMEOUT', 1000, 3_600_000) },
   { key: 'receiveTimeoutMs', env: 'NIMBUS_RECEIVE_TIMEOUT', flag: 'receive-timeout', help: 'time a client has to send a whole request', parse: duration('NIMBUS_RECEIVE_TIMEOUT', 1000, 3_600_000) },
   { key: 'keepAliveTimeoutMs', env: 'NIMBUS_KEEP_ALIVE_TIMEOUT', flag: 'keep-alive-timeout', help: 'idle time before a keep-alive connection closes', parse: duration('NIMBUS_KEEP_ALIVE_TIMEOUT', 1000, 3_600_000) },
+  { key: 'maxJobs', env: 'NIMBUS_MAX_JOBS', flag: 'max-jobs', help: 'asynchronous jobs one process runs at once', parse: integer('NIMBUS_MAX_JOBS', 1, 64) },
+  { key: 'jobPollMs', env: 'NIMBUS_JOB_POLL_INTERVAL', flag: 'job-poll-interval', help: 'how often to look for queued jobs (e.g. 1s)', parse: duration('NIMBUS_JOB_POLL_INTERVAL', 50, 600_000) },
+  { key: 'jobLeaseMs', env: 'NIMBUS_JOB_LEASE', flag: 'job-lease', help: 'silence after which a running job is taken over (e.g. 30s)', parse: duration('NIMBUS_JOB_LEASE', 500, 3_600_000) },
+  { key: 'jobRetentionMs', env: 'NIMBUS_JOB_RETENTION', flag: 'job-retention', help: 'how long finished jobs stay answerable (e.g. 24h)', parse: duration('NIMBUS_JOB_RETENTION', 1000, 90 * 86_400_000) },
   { key: 'maxConnections', env: 'NIMBUS_MAX_CONNECTIONS', flag: 'max-connections', help: 'concurrent connections (keep below ulimit -n)', parse: integer('NIMBUS_MAX_CONNECTIONS', 1, 1_000_000) },
   { key: 'defaultPageSize', env: 'NIMBUS_DEFAULT_COUNT', flag: 'default-count', help: 'search page size when _count is absent', parse: integer('NIMBUS_DEFAULT_COUNT', 1, 10000) },
   { key: 'maxPageSize', env: 'NIMBUS_MAX_COUNT', flag: 'max-count', help: 'largest page size; a larger _count is capped', parse: integer('NIMBUS_MAX_COUNT', 1, 100000) },
@@ -180,6 +192,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, args: string[] = [], cwd = pr
     // Above the 60 s idle timeout of common load balancers, so the balancer closes first.
     keepAliveTimeoutMs: 65_000,
     maxConnections: 1000,
+    maxJobs: 2,
+    jobPollMs: 1000,
+    // Heartbeats every third of it: a slow page of work must not look like a dead process.
+    jobLeaseMs: 30_000,
+    jobRetentionMs: 24 * 3_600_000,
     defaultPageSize: 20,
     maxPageSize: 1000,
     maxBundleEntries: 10000,

@@ -19,7 +19,7 @@ import { searchCriteriaMatcher } from './interactions/conditional';
 import { installConformanceResources } from './interactions/install-profiles';
 import { systemClock, uuidIds, type Clock, type Services } from './interactions/services';
 import { standardOperations } from './operations';
-import { noJobs } from './operations/no-jobs';
+import { DatabaseJobService } from './operations/job-service';
 import { OperationRegistry } from './operations/registry';
 import type { OperationModule } from './operations/types';
 import { writeFeatures } from './rest/bundle-routes';
@@ -86,17 +86,18 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
     now: () => clock.now().getTime(),
   };
   const operations = new OperationRegistry([...standardOperations(), ...(overrides.operations ?? [])]);
-  const services: ServerServices = {
-    engine,
-    core,
-    search,
-    matcher: searchCriteriaMatcher(search),
-    operations,
-    jobs: noJobs,
-    config,
+  const policyFor = overrides.policyFor ?? (() => openPolicy);
+  const jobs = new DatabaseJobService({
+    store: engine.system,
+    registry: operations,
+    contextFor: (caller, baseUrl, signal) => createRequestContext(services, { caller, baseUrl, signal }),
+    isResourceType: definitions.isResourceType,
+    // On SQLite one process owns the data directory, so a job found running at start-up lost its process.
+    settings: { ...config, orphansAtStart: engine.kind === 'sqlite' },
+    clock,
     logger,
-    policyFor: overrides.policyFor ?? (() => openPolicy),
-  };
+  });
+  const services: ServerServices = { engine, core, search, matcher: searchCriteriaMatcher(search), operations, jobs, config, logger, policyFor };
   const systemContext = () => createRequestContext({ ...services, policyFor: () => openPolicy }, { caller: ANONYMOUS, baseUrl: config.baseUrl });
   // The operations' definitions are stored like the fhir-profiles/ resources: readable at
   // OperationDefinition/[id] and searchable.
@@ -113,7 +114,12 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
     metadata: { software: SOFTWARE, resourceTypes: definitions.resourceTypes, started: clock.now().toISOString(), profiles, compartments },
     authenticate: overrides.authenticate,
   });
-  return { app, services, engine, logger, conformance, systemContext, close: () => engine.close() };
+  jobs.start();
+  const close = async () => {
+    await jobs.stop();
+    await engine.close();
+  };
+  return { app, services, engine, logger, conformance, systemContext, close };
 }
 
 export type { Caller };

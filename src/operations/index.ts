@@ -5,7 +5,8 @@ import { versionsOperation } from './standard/versions';
 import { metaOperation } from './standard/meta';
 import { metaAddOperation } from './standard/meta-add';
 import { metaDeleteOperation } from './standard/meta-delete';
+import { reindexOperation } from './standard/reindex';
 
 export function standardOperations(): OperationModule[] {
-  return [versionsOperation, validateOperation, metaOperation, metaAddOperation, metaDeleteOperation];
+  return [versionsOperation, validateOperation, metaOperation, metaAddOperation, metaDeleteOperation, reindexOperation];
 }

@@ -5,6 +5,7 @@ import type { RequestContext } from '../context/request-context';
 import type { OperationParameters } from './parameters';
 import type { OperationAnswer } from './output';
 import type { OperationModule, OperationTarget } from './types';
+import type { JobProgress, JobState } from './job-record';
 
 export interface JobService {
   /** Queues the call as a job and answers 202 with Content-Location pointing at its status. */
@@ -13,4 +14,8 @@ export interface JobService {
   status(ctx: RequestContext, jobId: string): Promise<OperationAnswer>;
   /** Cancels a job and removes what it produced (DELETE on the status URL). */
   cancel(ctx: RequestContext, jobId: string): Promise<OperationAnswer>;
+  /** Jobs this process is running now, with their progress (for /metrics). */
+  running(): Array<{ id: string; operation: string; progress?: JobProgress }>;
+  /** Jobs in the database by state. */
+  counts(): Promise<Record<JobState, number>>;
 }

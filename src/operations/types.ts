@@ -5,6 +5,7 @@ import type { OperationDefinition, Parameters, Resource } from '@medplum/fhirtyp
 import type { RequestContext } from '../context/request-context';
 import type { ResourceVersion } from '../storage/engine';
 import type { OperationParameters, ParameterValue } from './parameters';
+import type { JobRecord } from './job-record';
 
 export type OperationLevel = 'system' | 'type' | 'instance';
 
@@ -77,5 +78,8 @@ export interface OperationModule {
    * this it is marked failed with the reason. */
   resumable?: boolean;
   handler(call: OperationCall, ctx: RequestContext): Promise<OperationResult>;
+  /** Removes what a job of this operation produced (e.g. export files) when it is cancelled or
+   * fails, so nothing is left behind. */
+  discard?(job: JobRecord, ctx: RequestContext): Promise<void>;
   example: OperationExample;
 }

@@ -6,6 +6,7 @@
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import { errors } from '../fhir/errors';
 import { invokeOperation } from '../operations/invoke';
+import { ASYNC_STATUS_PATH } from '../operations/job-service';
 import type { OperationAnswer } from '../operations/output';
 import type { OperationLevel } from '../operations/types';
 import { assertId, assertResourceType } from '../interactions/resource-write';
@@ -14,8 +15,6 @@ import { readJsonBody, sendJson } from './http-format';
 import { param, parsePrefer } from './request';
 import { rawQuery } from './patch-routes';
 
-/** The async status path below the base: `[base]/_async/[job id]`. */
-export const ASYNC_STATUS_PATH = '_async';
 
 export function operationRoutes(): Router {
   const router = Router();

@@ -4,6 +4,7 @@ import { Router } from 'express';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics, Counter, Gauge, Histogram } from 'prom-client';
 import type { Engine, WriteStatistics } from '../storage/engine';
+import type { JobService } from '../operations/jobs';
 
 export interface HttpMetrics {
   registry: Registry;
@@ -66,8 +67,36 @@ function registerWriteMetrics(registry: Registry, statistics: () => WriteStatist
   counter('nimbus_write_commit_wait_seconds_total', 'Time spent waiting for commits after a group was prepared', (s) => s.commitWaitSeconds);
 }
 
-export function opsRoutes(engine: Engine, metrics: HttpMetrics, logger: Logger): Router {
+/** Jobs: the progress of each job this process runs (0-1), and jobs in the database by state. */
+function registerJobMetrics(registry: Registry, jobs: JobService): void {
+  new Gauge({
+    name: 'nimbus_job_progress_ratio',
+    help: 'Progress of the asynchronous jobs this process is running (done / total; 0 while the total is unknown)',
+    labelNames: ['operation', 'job'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const j of jobs.running()) {
+        const p = j.progress;
+        this.set({ operation: j.operation, job: j.id }, p?.total ? Math.min(1, p.done / p.total) : 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'nimbus_jobs',
+    help: 'Asynchronous jobs in the database by state (finished ones until they expire)',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const counts = await jobs.counts();
+      for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+    },
+  });
+}
+
+export function opsRoutes(engine: Engine, jobs: JobService, metrics: HttpMetrics, logger: Logger): Router {
   if (engine.writeStatistics) registerWriteMetrics(metrics.registry, () => engine.writeStatistics!());
+  registerJobMetrics(metrics.registry, jobs);
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'alive' });
