@@ -17,6 +17,7 @@ import { startServer } from './server-process';
 import { formatTable } from './table';
 import { formatComparison } from './compare';
 import { applyTargets } from './targets';
+import { validationRows } from './validation';
 import type { WorkloadContext } from './workload';
 
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
@@ -119,6 +120,18 @@ async function main(): Promise<number> {
   }
   const workDir = path.resolve(opts.workDir ?? path.join(os.tmpdir(), 'nimbus-bench'));
   const machine = describeMachine();
+  // Validation is measured in this process, engine-independent; `--only validate` runs just that.
+  const validation: string[] = [];
+  if (wantedBy(opts)('validate')) {
+    log('validation…');
+    const rows = validationRows();
+    applyTargets(rows, { resources: 0 });
+    validation.push('', '## Validation (in process, CPU time per call)', '', `Load average: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`, '', formatTable(rows));
+  }
+  if (opts.only.length && opts.only.every((o) => o.startsWith('validate'))) {
+    process.stdout.write([`# Nimbus FHIR bench — validation only`, '', formatMachine(machine), ...validation].join('\n') + '\n');
+    return 0;
+  }
   const ds = await ensureDataset(workDir, opts.size.patients, opts.seed, log);
   const out: string[] = [
     `# Nimbus FHIR bench — size ${opts.size.label}: ${ds.resources.toLocaleString('en-US')} resources (${opts.size.patients} patients, seed ${opts.seed})`,
@@ -128,6 +141,7 @@ async function main(): Promise<number> {
     `Load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (1/5/15 min)`,
     `Load: autocannon in the bench process; server in its own process; 127.0.0.1; each workload ≤ ${opts.durationS} s and ≤ ${opts.maxRequests.toLocaleString('en-US')} requests.`,
   ];
+  out.push(...validation);
   const measured: { name: string; rows: Row[] }[] = [];
   for (const name of opts.engines) {
     const setup = name === 'sqlite' ? sqliteSetup(workDir) : mongoSetup(process.env.MONGODB_URI);

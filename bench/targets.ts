@@ -20,6 +20,8 @@ const TARGETS: Target[] = [
   { id: 'search.count', text: '≥ 2M matches/s', met: (r) => r.rate! >= 2e6 },
   { id: 'download', text: '≥ 30k res/s', met: (r) => r.rate! >= 30_000 },
   { id: 'startup', text: '< 1 s', met: (r) => r.rate! < 1000 },
+  { id: 'validate.observation.base', text: '≤ 150 µs', met: (r) => r.rate! <= 150 },
+  { id: 'validate.observation.profile', text: '≤ 300 µs', met: (r) => r.rate! <= 300 },
 ];
 
 function targetFor(id: string): Target | undefined {

@@ -39,6 +39,8 @@ export interface Config {
   allowMultipleDelete: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   profilesDir: string;
+  /** A write claiming (meta.profile) a profile the server does not know is refused instead of warned about. */
+  strictProfiles: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -140,6 +142,7 @@ const SETTINGS: Setting<keyof Config>[] = [
     },
   },
   { key: 'profilesDir', env: 'NIMBUS_PROFILES_DIR', flag: 'profiles-dir', help: 'directory of added conformance resources', parse: (r) => path.resolve(nonEmpty('NIMBUS_PROFILES_DIR', r)) },
+  { key: 'strictProfiles', env: 'NIMBUS_STRICT_PROFILES', flag: 'strict-profiles', help: 'refuse writes claiming an unknown profile', parse: bool('NIMBUS_STRICT_PROFILES') },
 ];
 
 function nonEmpty(name: string, raw: string): string {
@@ -200,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, args: string[] = [], cwd = pr
     allowMultipleDelete: false,
     logLevel: 'info',
     profilesDir: path.resolve(__dirname, '..', '..', 'fhir-profiles'),
+    strictProfiles: false,
   };
   const flags = parseFlags(args);
   const set = (s: Setting<keyof Config>, raw: string) => {

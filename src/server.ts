@@ -13,6 +13,8 @@ import type { ServerServices } from './context/server-services';
 import { r4Definitions } from './fhir/definitions';
 import { loadConformanceResources, type ConformanceResource } from './fhir/profiles';
 import { ResourceValidator } from './fhir/validation';
+import { ConformanceRegistry } from './fhir/validator/registry';
+import { TerminologyService } from './terminology/service';
 import { searchCriteriaMatcher } from './interactions/conditional';
 import { installConformanceResources } from './interactions/install-profiles';
 import { systemClock, uuidIds, type Clock, type Services } from './interactions/services';
@@ -59,7 +61,11 @@ export interface ServerOverrides {
 export async function buildServer(config: Config, overrides: ServerOverrides = {}): Promise<Server> {
   const logger = overrides.logger ?? pino({ level: config.logLevel, base: { service: 'nimbus-fhir' } });
   const definitions = r4Definitions();
-  const validator = new ResourceValidator(definitions);
+  // One registry of conformance resources (R4 core, fhir-profiles/, later packages and stored
+  // profiles) feeds both validation and terminology, so writes, $validate and search agree.
+  const conformanceRegistry = new ConformanceRegistry();
+  const terminology = new TerminologyService(conformanceRegistry);
+  const validator = new ResourceValidator(definitions, conformanceRegistry, terminology, { strictProfiles: config.strictProfiles });
   const conformance = loadConformanceResources(config.profilesDir, validator);
   const registry = createSearchRegistry({ profilesDir: config.profilesDir });
   const engine = overrides.engine ?? (await openEngine(config, (message) => logger.info(message)));
@@ -73,7 +79,7 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
   };
   const search: SearchServices = {
     registry,
-    terminology: new BundledTerminology(),
+    terminology: new BundledTerminology(terminology),
     compartments: new Compartments(path.join(config.profilesDir, 'compartments')),
     defaultCount: config.defaultPageSize,
     maxCount: config.maxPageSize,

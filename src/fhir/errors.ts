@@ -11,7 +11,12 @@ export interface Issue {
   diagnostics: string;
   /** FHIRPath-like location of the offending element, e.g. `Patient.birthDate`. */
   expression?: string[];
+  /** Stable id of the message (validator issues), sent as the operationoutcome-message-id extension. */
+  messageId?: string;
 }
+
+/** The core extension the reference validator also uses to carry message ids. */
+export const MESSAGE_ID_EXTENSION = 'http://hl7.org/fhir/StructureDefinition/operationoutcome-message-id';
 
 export class FhirError extends Error {
   constructor(
@@ -35,6 +40,7 @@ export function operationOutcome(issues: Issue[]): OperationOutcome {
   return {
     resourceType: 'OperationOutcome',
     issue: issues.map((i) => ({
+      ...(i.messageId ? { extension: [{ url: MESSAGE_ID_EXTENSION, valueString: i.messageId }] } : {}),
       severity: i.severity,
       code: i.code,
       diagnostics: i.diagnostics,

@@ -1,11 +1,11 @@
 // Loads the conformance resources this server adds (fhir-profiles/: StructureDefinitions,
 // SearchParameters, OperationDefinitions, CompartmentDefinitions, ValueSets…). Each file holds one
-// resource or a Bundle of them; each is validated like any client write, so a broken file stops
-// start-up with its name rather than surfacing later.
+// resource or a Bundle of them; profiles, value sets and code systems join the validator's registry.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Resource } from '@medplum/fhirtypes';
 import type { ResourceValidator } from './validation';
+import type { CanonicalResource } from './validator/registry';
 
 export interface ConformanceResource {
   file: string;
@@ -29,11 +29,13 @@ export function loadConformanceResources(dir: string, validator: ResourceValidat
       if (!res || typeof res.resourceType !== 'string' || typeof res.id !== 'string') {
         throw new Error(`${file}: every conformance resource needs a resourceType and an id`);
       }
-      const issues = validator.validate(res, res.resourceType);
-      if (issues.length) throw new Error(`${file}: ${res.resourceType}/${res.id} is invalid: ${issues.map((i) => i.diagnostics).join('; ')}`);
       out.push({ file: path.relative(dir, file), resource: res });
     }
   }
+  // Profiles, value sets and code systems join the validator's registry; a profile's snapshot is
+  // generated on its first use, so start-up does not pay for it. Each resource is validated when
+  // it is installed (written like any client write) — see install-profiles.ts.
+  for (const { resource } of out) validator.registry.add(resource as unknown as CanonicalResource);
   return out;
 }
 

@@ -17,20 +17,29 @@ function withoutMeta(r: Resource): string {
 
 export async function installConformanceResources(data: DataAccess, services: Services, resources: Array<Pick<ConformanceResource, 'resource'>>): Promise<number> {
   let written = 0;
-  for (const { resource } of resources) {
+  for (const entry of resources) {
+    const { resource } = entry;
     const wanted = withoutMeta(resource);
     const same = (json: string | undefined) => json !== undefined && withoutMeta(JSON.parse(json)) === wanted;
     // Read first without a transaction: on a restart nothing has changed, and nothing is locked.
     const current = await data.read(resource.resourceType, resource.id);
     if (current && !current.deleted && same(current.json)) continue;
-    const wrote = await afterConcurrentWriters(undefined, () =>
-      data.transaction(async (tx) => {
-        const now = await tx.read(resource.resourceType, resource.id);
-        if (now && !now.deleted && same(now.json)) return false;
-        await updateIn(tx, services, resource.resourceType, resource.id, resource);
-        return true;
-      }),
-    );
+    let wrote: boolean;
+    try {
+      wrote = await afterConcurrentWriters(undefined, () =>
+        data.transaction(async (tx) => {
+          const now = await tx.read(resource.resourceType, resource.id);
+          if (now && !now.deleted && same(now.json)) return false;
+          await updateIn(tx, services, resource.resourceType, resource.id, resource);
+          return true;
+        }),
+      );
+    } catch (e) {
+      // A broken file in fhir-profiles/ stops start-up with its name rather than surfacing later.
+      const file = (entry as Partial<ConformanceResource>).file;
+      const where = file ? ` (fhir-profiles/${file})` : '';
+      throw new Error(`${resource.resourceType}/${resource.id}${where} is invalid: ${(e as Error).message}`);
+    }
     if (wrote) written++;
   }
   return written;

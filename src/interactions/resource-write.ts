@@ -2,6 +2,7 @@
 // API that sit above the schema, sets the server-owned meta, validates, and computes the index.
 import type { Resource } from '@medplum/fhirtypes';
 import { errors } from '../fhir/errors';
+import { hasErrors } from '../fhir/validation';
 import { serialiseResource } from '../fhir/json';
 import { assertReferences } from '../fhir/references';
 import type { VersionWrite } from '../storage/engine';
@@ -41,8 +42,10 @@ export function prepareVersion(
   const clientMeta = (typeof meta === 'object' && meta !== null ? meta : {}) as Record<string, unknown>;
   const { versionId: _v, lastUpdated: _l, ...keptMeta } = clientMeta;
   const resource = { resourceType, id, meta: { ...keptMeta, versionId: String(versionId), lastUpdated }, ...rest } as Resource;
+  // Errors refuse the write with every issue found (warnings included, so the client sees all);
+  // warnings alone do not.
   const issues = services.validator.validate(resource, resourceType);
-  if (issues.length) throw errors.invalidResource(issues);
+  if (hasErrors(issues)) throw errors.invalidResource(issues);
   const json = serialiseResource(resource);
   assertReferences(services.definitions, resource, json);
   return {

@@ -77,6 +77,8 @@ const FORBIDDEN: Record<string, string[]> = {
   storage: ['rest', 'operations', 'bundles', 'interactions', 'access', 'context', 'cli', 'app.ts', 'server.ts'],
   search: ['rest', 'operations', 'bundles', 'interactions', 'context', 'cli', 'app.ts', 'server.ts'],
   fhir: ['rest', 'operations', 'bundles', 'interactions', 'access', 'context', 'cli', 'app.ts', 'server.ts'],
+  // The terminology service is pure knowledge beside fhir/ (fhir/validator and search/ call it).
+  terminology: ['rest', 'operations', 'bundles', 'interactions', 'access', 'context', 'cli', 'app.ts', 'server.ts', 'search', 'storage'],
   access: ['rest', 'operations', 'bundles', 'interactions', 'context', 'cli', 'app.ts', 'server.ts'],
   interactions: ['rest', 'operations', 'bundles', 'cli', 'app.ts', 'server.ts'],
   operations: ['rest', 'cli', 'app.ts', 'server.ts'],

@@ -65,9 +65,18 @@ describeEachEngine('$validate', (factory) => {
     expect((await t.http.get(`/fhir/Patient/${id}/$validate?mode=delete`)).status).toBe(200);
   });
 
+  it('validates against a profile the server knows', async () => {
+    const profile = 'http://nimbus-fhir.org/fhir/StructureDefinition/nimbus-patient';
+    const without = await post(`/fhir/Patient/$validate?profile=${profile}`, { resourceType: 'Patient', gender: 'female', birthDate: '1970', name: [{ family: 'X' }] });
+    expect(without.body.issue.some((i: { severity: string; expression?: string[] }) => i.severity === 'error' && /identifier/.test((i.expression ?? []).join()))).toBe(true);
+    const mrn = { system: 'urn:hospital:mrn', value: '123', type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR' }] } };
+    const conforming = await post(`/fhir/Patient/$validate?profile=${profile}`, { resourceType: 'Patient', identifier: [mrn], gender: 'female', birthDate: '1970', name: [{ family: 'X' }] });
+    expect(conforming.body.issue.filter((i: { severity: string }) => i.severity === 'error')).toEqual([]);
+  });
+
   it('reports a profile it cannot validate against, never silently passing', async () => {
     const res = await post('/fhir/Patient/$validate?profile=http://example.org/StructureDefinition/unknown', { resourceType: 'Patient' });
     expect(res.status).toBe(200);
-    expect(res.body.issue).toEqual([expect.objectContaining({ severity: 'error', code: 'not-found', diagnostics: expect.stringMatching(/Profile http:\/\/example.org\/StructureDefinition\/unknown is not known/) })]);
+    expect(res.body.issue).toEqual([expect.objectContaining({ severity: 'error', code: 'not-found', diagnostics: expect.stringMatching(/profile http:\/\/example.org\/StructureDefinition\/unknown is not known/) })]);
   });
 });
