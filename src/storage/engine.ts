@@ -87,6 +87,14 @@ export interface Engine extends EngineReader {
    * $meta-add/$meta-delete (which by this server's choice create no new version). `next` must
    * name the same resource, versionId and lastUpdated as `expected`, and neither may be a delete. */
   rewriteCurrent(expected: ResourceVersion, next: VersionWrite): Promise<boolean>;
+  /** Permanently removes one resource: every version, the current one (or its delete marker)
+   * included, and its index values — afterwards read, vread, history and search know nothing of
+   * it (a read is 404, as for an id never written). Only when `condition` holds for the current
+   * version at the moment of removal, decided atomically with it, so a concurrent writer either
+   * wrote before (and the condition sees its version) or writes afterwards (a new resource).
+   * Resolves to the number of versions removed; 0 when the resource does not exist or the
+   * condition did not hold (nothing removed). */
+  expunge(resourceType: string, id: string, condition?: ExpungeCondition): Promise<number>;
   /** Counts inside the database (never by loading resources into JS): the resources of
    * `resourceTypes` (empty = all) matching `where` (SearchPlan predicates — the caller's access
    * policy arrives this way), grouped by the index entries of one parameter; a resource with
@@ -112,6 +120,20 @@ export interface WriteStatistics {
   failedGroups: number;
   /** Time callers waited for commits after their group was prepared, summed over groups. */
   commitWaitSeconds: number;
+}
+
+export interface ExpungeCondition {
+  /** Only a resource whose current version is a delete marker. */
+  deleted?: boolean;
+  /** With `deleted`: only one deleted before this instant (ISO; the delete's lastUpdated). */
+  deletedBefore?: string;
+}
+
+/** Whether `current` meets `condition` (shared by the engines so they decide alike). */
+export function expungeAllowed(current: ResourceVersion, condition: ExpungeCondition = {}): boolean {
+  if (condition.deleted && !current.deleted) return false;
+  if (condition.deletedBefore !== undefined && !(current.deleted && current.lastUpdated < condition.deletedBefore)) return false;
+  return true;
 }
 
 export interface ScanPageQuery {

@@ -8,6 +8,7 @@ import type {
   Engine,
   EngineReader,
   EngineTransaction,
+  ExpungeCondition,
   HistoryPage,
   HistoryQuery,
   ResourceVersion,
@@ -20,6 +21,7 @@ import type {
 import { checkRewrite } from '../system-documents';
 import { runAggregate } from './aggregate';
 import { rewriteCurrent } from './rewrite';
+import { expungeResource } from './expunge';
 import { MongoSystemStore } from './system-store';
 import { MongoLocks, type LockOptions } from './locks';
 import { openSchema, type SchemaOptions } from './schema';
@@ -142,6 +144,28 @@ export class MongoEngine implements Engine {
         { readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority', journal: true }, readPreference: 'primary' },
       );
       return done;
+    } finally {
+      await session.endSession();
+    }
+  }
+
+  async expunge(resourceType: string, id: string, condition?: ExpungeCondition): Promise<number> {
+    const { db, capabilities } = this.conn;
+    if (!capabilities.transactions) {
+      // Every writer of the resource takes the same lock (transaction-views.ts), so the condition
+      // is still true when the documents go.
+      return this.locks.hold(resourceLock(resourceType, id), () => expungeResource(db, resourceType, id, condition));
+    }
+    const session = this.conn.client.startSession();
+    try {
+      let removed = 0;
+      await session.withTransaction(
+        async () => {
+          removed = await expungeResource(db, resourceType, id, condition, session);
+        },
+        { readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority', journal: true }, readPreference: 'primary' },
+      );
+      return removed;
     } finally {
       await session.endSession();
     }

@@ -12,6 +12,7 @@ import type {
   AggregateResult,
   Engine,
   EngineTransaction,
+  ExpungeCondition,
   HistoryPage,
   HistoryQuery,
   ResourceVersion,
@@ -112,6 +113,10 @@ export class SqliteEngine implements Engine {
   async rewriteCurrent(expected: ResourceVersion, next: VersionWrite): Promise<boolean> {
     checkRewrite(expected, next);
     return this.commits.transaction(async (tx) => tx.rewriteCurrent(expected, next));
+  }
+
+  async expunge(resourceType: string, id: string, condition?: ExpungeCondition): Promise<number> {
+    return this.commits.transaction(async (tx) => tx.expunge(resourceType, id, condition));
   }
 
   async aggregate(query: AggregateQuery): Promise<AggregateResult> {
