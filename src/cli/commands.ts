@@ -3,6 +3,7 @@ import { serveCommand } from './serve';
 import { generateCommand } from './generate';
 import { importCommand } from './import';
 import { exportCommand } from './export';
+import { backupCommand, checkCommand, restoreCommand } from './data-safety';
 
 export interface Command {
   summary: string;
@@ -15,4 +16,7 @@ export const COMMANDS: Record<string, Command> = {
   generate: generateCommand,
   import: importCommand,
   export: exportCommand,
+  backup: backupCommand,
+  restore: restoreCommand,
+  check: checkCommand,
 };

@@ -1,6 +1,7 @@
 // The one contract both storage engines (sqlite/, mongo/) honour. The layers above never see SQL or
 // BSON: they hand over versions with their IndexValues, and SearchPlans, and get versions back.
 import type { Predicate, SearchPlan, SearchResult } from '../search/plan';
+import type { IndexValues } from '../search/index-values';
 import type { ResourceVersion, VersionWrite } from './version';
 
 export type { ResourceVersion, VersionWrite } from './version';
@@ -102,6 +103,13 @@ export interface Engine extends EngineReader {
   aggregate(query: AggregateQuery): Promise<AggregateResult>;
   /** Small JSON documents the server keeps for itself beside the FHIR data. */
   readonly system: SystemStore;
+  /** For `nimbus-fhir check`: the IndexValues stored for these resources of one type (current
+   * versions, delete markers included), decoded back into IndexValues without sort keys; a
+   * resource with no stored entries maps to empty kinds, an unknown id is left out. */
+  storedIndex(resourceType: string, ids: string[]): Promise<Map<string, IndexValues>>;
+  /** For `nimbus-fhir check`: what only the engine itself can verify (SQLite integrity_check,
+   * rows that point at no resource; MongoDB `validate` where the server has it). */
+  checkStorage(): Promise<StorageCheck>;
   /** Throws when the database is unusable (readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -120,6 +128,13 @@ export interface WriteStatistics {
   failedGroups: number;
   /** Time callers waited for commits after their group was prepared, summed over groups. */
   commitWaitSeconds: number;
+}
+
+export interface StorageCheck {
+  /** Each problem found, readable by an operator; empty when none. */
+  problems: string[];
+  /** What was checked (and what could not be, on this deployment). */
+  notes: string[];
 }
 
 export interface ExpungeCondition {

@@ -15,6 +15,7 @@ import type {
   ScanOptions,
   ScanPage,
   ScanPageQuery,
+  StorageCheck,
   TransactionOptions,
   VersionWrite,
 } from '../engine';
@@ -22,6 +23,8 @@ import { checkRewrite } from '../system-documents';
 import { runAggregate } from './aggregate';
 import { rewriteCurrent } from './rewrite';
 import { expungeResource } from './expunge';
+import { checkMongoStorage, readStoredIndex } from './check';
+import type { IndexValues } from '../../search/index-values';
 import { MongoSystemStore } from './system-store';
 import { MongoLocks, type LockOptions } from './locks';
 import { openSchema, type SchemaOptions } from './schema';
@@ -147,6 +150,14 @@ export class MongoEngine implements Engine {
     } finally {
       await session.endSession();
     }
+  }
+
+  storedIndex(resourceType: string, ids: string[]): Promise<Map<string, IndexValues>> {
+    return readStoredIndex(this.conn.db, resourceType, ids);
+  }
+
+  checkStorage(): Promise<StorageCheck> {
+    return checkMongoStorage(this.conn.db);
   }
 
   async expunge(resourceType: string, id: string, condition?: ExpungeCondition): Promise<number> {

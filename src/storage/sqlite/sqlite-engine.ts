@@ -19,6 +19,7 @@ import type {
   ScanOptions,
   ScanPage,
   ScanPageQuery,
+  StorageCheck,
   TransactionOptions,
   VersionWrite,
   WriteStatistics,
@@ -34,6 +35,8 @@ import { SqliteSystemStore } from './system-store';
 import { runAggregate } from './aggregate';
 import { checkRewrite } from '../system-documents';
 import { ProcessLock } from './process-lock';
+import { checkSqliteStorage, readStoredIndex } from './check';
+import type { IndexValues } from '../../search/index-values';
 
 export interface SqliteEngineOptions {
   /** Database file; ':memory:' is refused because the read connection could not see it. */
@@ -117,6 +120,14 @@ export class SqliteEngine implements Engine {
 
   async expunge(resourceType: string, id: string, condition?: ExpungeCondition): Promise<number> {
     return this.commits.transaction(async (tx) => tx.expunge(resourceType, id, condition));
+  }
+
+  async storedIndex(resourceType: string, ids: string[]): Promise<Map<string, IndexValues>> {
+    return readStoredIndex(this.reader, resourceType, ids);
+  }
+
+  async checkStorage(): Promise<StorageCheck> {
+    return checkSqliteStorage(this.reader);
   }
 
   async aggregate(query: AggregateQuery): Promise<AggregateResult> {
