@@ -171,9 +171,9 @@ function paramsOf(type: string): ParamDef[] {
 const MODIFIERS = ['exact', 'contains', 'missing', 'text', 'not', 'above', 'below', 'in', 'not-in', 'of-type', 'identifier', 'Patient', 'iterate', 'code-text', 'bogus', ''];
 const PREFIXES = ['', 'eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap', 'xx'];
 const VALUE_BY_TYPE: Record<string, string[]> = {
-  date: ['2024', '2024-01', '2024-01-01', '2024-01-01T10:00:00Z', '2024-01-01T10:00', '2024-01-01T10:00:00.123+05:30', '-2024', '20240101', '2024-02-30', '9999-12-31T23:59:59Z'],
-  number: ['1', '1.50', '1e400', '-0', '0.010', '1e-400', '100', '1,2', '1e', '.5', 'NaN', 'Infinity'],
-  quantity: ['5.4|http://unitsofmeasure.org|mg', '5.4||mg', '5.4', '1e400|x|y', '|||', '5.4|'],
+  date: ['2024', '2024-01', '2024-01-01', '2024-01-01T10:00:00Z', '2024-01-01T10:00', '2024-01-01T10:00:00.123+05:30', '-2024', '20240101', '2024-02-30', '9999-12-31T23:59:59Z', '0001-01-01', '10000-01-01', '275760-09-13', '2024-01-01T24:00:00Z', '2024-01-01T10:00:00.1234567890123Z', '2024-01-01T10:00:00+99:99'],
+  number: ['1', '1.50', '1e400', '-0', '0.010', '1e-400', '100', '1,2', '1e', '.5', 'NaN', 'Infinity', '1e308', '-1.7976931348623157e308', '0.0000000000000000000000000000001', '99999999999999999999999'],
+  quantity: ['5.4|http://unitsofmeasure.org|mg', '5.4||mg', '5.4', '1e400|x|y', '|||', '5.4|', '1e308||mg', '1e-320|http://unitsofmeasure.org|mg'],
   token: ['http://loinc.org|1234-5', '|code', 'code', 'http://x|', '|', 'a|b|c', 'true', 'false'],
   reference: ['Patient/p', 'p', 'http://example.org/fhir/Patient/p', 'Patient/', 'urn:uuid:1', 'Patient/p/_history/1', 'http://hl7.org/fhir/ValueSet/x|1.0'],
   string: ['anna', 'Å', 'ann%', '_', 'x'.repeat(300)],
@@ -182,7 +182,7 @@ const VALUE_BY_TYPE: Record<string, string[]> = {
   special: ['x', '10|1|2'],
 };
 const CONTROL = ['_sort', '_count', '_include', '_revinclude', '_elements', '_summary', '_total', '_contained', '_containedType', '_type', '_id', '_lastUpdated', '_text', '_content', '_list', '_has', '_filter', '_format', '_pretty', '_since', '_at', '_page', '_cursor', '_offset'];
-const CONTROL_VALUES = ['', '-_lastUpdated', 'name,-birthdate', '0', '1', '-1', '100000', '1e3', 'Observation:subject', 'Observation:subject:Patient', '*', 'Patient:link:iterate', 'true', 'count', 'data', 'text', 'accurate', 'estimate', 'none', 'both', 'contained', 'Patient,Observation', 'id,name', 'Observation:patient:code=1234', 'name eq x', 'json', 'xml'];
+const CONTROL_VALUES = ['2147483648', '99999999999999999999', '-0', '0x10', 'Observation:subject:Patient:iterate', 'Patient:general-practitioner:Practitioner', 'Observation:*', '*:*', '_id,_id,_id', 'meta.tag', 'name.family', '', '-_lastUpdated', 'name,-birthdate', '0', '1', '-1', '100000', '1e3', 'Observation:subject', 'Observation:subject:Patient', '*', 'Patient:link:iterate', 'true', 'count', 'data', 'text', 'accurate', 'estimate', 'none', 'both', 'contained', 'Patient,Observation', 'id,name', 'Observation:patient:code=1234', 'name eq x', 'json', 'xml'];
 
 function param(type: string): fc.Arbitrary<[string, string]> {
   const defs = paramsOf(type);
@@ -200,7 +200,25 @@ function param(type: string): fc.Arbitrary<[string, string]> {
     { weight: 10, arbitrary: named },
     { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...CONTROL), fc.oneof(fc.constantFrom(...CONTROL_VALUES), oddString)) },
     { weight: 2, arbitrary: fc.tuple(fc.constantFrom('_count', '_sort', '_total', '_summary', '_elements'), fc.constantFrom('5', '-_lastUpdated', '_id', 'accurate', 'count', 'true', 'id')) },
-    { weight: 1, arbitrary: fc.tuple(fc.constantFrom('_has:Observation:patient:code', '_has:Observation:subject:_has:Provenance:target:agent', 'general-practitioner:Practitioner.name', 'subject:Patient.organization.name', 'patient._id'), oddString) },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(
+        fc.constantFrom(
+          '_has:Observation:patient:code',
+          '_has:Observation:subject:_has:Provenance:target:agent',
+          'general-practitioner:Practitioner.name',
+          'subject:Patient.organization.name',
+          'patient._id',
+          'subject:Patient.general-practitioner:Practitioner.organization:Organization.partof:Organization.name',
+          'subject._has:Observation:patient:code',
+          'subject:Patient._id:missing',
+          '_has:Observation:patient:_has:Observation:subject:code',
+          'subject.name:exact',
+          'patient.link:Patient.link:Patient.link:Patient.name',
+        ),
+        fc.oneof(fc.constantFrom('anna', 'true', 'http://loinc.org|1234-5', 'p', ''), oddString),
+      ),
+    },
     { weight: 1, arbitrary: fc.tuple(oddString, oddString) },
   );
 }
@@ -312,7 +330,7 @@ export const fhirPathPatchText: fc.Arbitrary<string> = fc.constant(null).chain((
 
 // ---- Bundles -----------------------------------------------------------------------------------
 
-const ENTRY_URLS = ['Patient', 'Patient/p', 'Patient/q', 'Patient/p/_history/1', 'Patient?name=anna', 'Patient?_id=p', 'Observation?subject=Patient/p', 'Patient/$meta', 'Patient/p/$meta', '$meta', 'Patient/p/$validate', 'metadata', '/Patient', 'http://example.org/fhir/Patient/p', 'Patient/../x', '', 'Patient/p/_history', 'Patient?', 'Nonsense/1', 'Patient/urn:uuid:1'];
+const ENTRY_URLS = ['Patient?identifier=http://example.org/mrn|1', 'Patient/p/$meta-add', 'Patient/$validate', 'Patient/p/_history/1/$meta', 'Patient/p?_elements=id', '$expunge', 'Patient/$expunge', 'Patient', 'Patient/p', 'Patient/q', 'Patient/p/_history/1', 'Patient?name=anna', 'Patient?_id=p', 'Observation?subject=Patient/p', 'Patient/$meta', 'Patient/p/$meta', '$meta', 'Patient/p/$validate', 'metadata', '/Patient', 'http://example.org/fhir/Patient/p', 'Patient/../x', '', 'Patient/p/_history', 'Patient?', 'Nonsense/1', 'Patient/urn:uuid:1'];
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'get', 'TRACE', ''];
 
 export const bundleText: fc.Arbitrary<string> = fc.constant(null).chain(() =>
@@ -332,6 +350,15 @@ export const bundleText: fc.Arbitrary<string> = fc.constant(null).chain(() =>
                     nearlyValid(raws),
                     fc.constant({ resourceType: 'Patient', active: true, managingOrganization: { reference: 'urn:uuid:22222222-2222-2222-2222-222222222222' } }),
                     fc.constant({ resourceType: 'Organization', name: 'x' }),
+                    fc.constant({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient?identifier=http://example.org/mrn|1' } }),
+                    fc.constant({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'urn:uuid:33333333-3333-3333-3333-333333333333' } }),
+                    fc.constantFrom(
+                      { resourceType: 'Binary', contentType: 'application/json-patch+json', data: Buffer.from('[{"op":"replace","path":"/active","value":false}]').toString('base64') },
+                      { resourceType: 'Binary', contentType: 'application/json-patch+json', data: Buffer.from('[{"op":"add","path":"/x"').toString('base64') },
+                      { resourceType: 'Binary', contentType: 'application/json-patch+json', data: '!!!notbase64' },
+                      { resourceType: 'Binary', contentType: 'text/plain', data: 'aGVsbG8=' },
+                    ),
+                    fc.constant({ resourceType: 'Parameters', parameter: [{ name: 'operation', part: [{ name: 'type', valueCode: 'replace' }, { name: 'path', valueString: 'Patient.active' }, { name: 'value', valueBoolean: false }] }] }),
                     value(2, raws),
                   ),
                   request: fc.record(
