@@ -119,6 +119,30 @@ describeEachEngine('$expunge', (factory) => {
     expect(await audits('Condition/alive')).toEqual([]);
   });
 
+  it('type level runs as a job with Prefer: respond-async', async () => {
+    // Its own server on the system clock: a job's retention is measured against the real time.
+    const own = await makeTestServer({ engine: await factory.make() });
+    try {
+      for (const id of ['job-1', 'job-2']) {
+        expect((await own.http.put(`/fhir/Device/${id}`).set('Content-Type', FHIR).send(JSON.stringify({ resourceType: 'Device', id }))).status).toBe(201);
+        await own.http.delete(`/fhir/Device/${id}`);
+      }
+      const kickoff = await own.http.post('/fhir/Device/$expunge').set({ 'Content-Type': FHIR, Prefer: 'respond-async' }).send('{"resourceType":"Parameters"}');
+      expect(kickoff.status).toBe(202);
+      const status = new URL(kickoff.headers['content-location']).pathname;
+      let res = await own.http.get(status);
+      for (let i = 0; i < 200 && res.status === 202; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        res = await own.http.get(status);
+      }
+      expect(res.status).toBe(200);
+      expect(out(res.body)).toEqual({ expunged: 2, versions: 4 });
+      expect((await own.http.get('/fhir/Device/job-1')).status).toBe(404);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('is refused by GET (405), with _before at the instance level (400), and for a caller the policy refuses (403)', async () => {
     expect((await put('Patient', 'protected', {})).status).toBe(201);
     const get = await t.http.get('/fhir/Patient/protected/$expunge');
