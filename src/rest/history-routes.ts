@@ -70,7 +70,9 @@ function parseHistoryParams(req: Request, options: { defaultPageSize: number; ma
   }
   const cursor = firstQueryValue(req, '_cursor');
   if (cursor !== undefined) {
-    if (!/^\d{1,15}$/.test(cursor)) throw errors.invalidParam('_cursor', 'is not a cursor this server issued');
+    // Opaque and engine-specific (SQLite: a sequence number; MongoDB: base64url of a position);
+    // the engine refuses one it did not issue. Only the URL-safe alphabet both use passes here.
+    if (!/^[A-Za-z0-9_-]{1,512}$/.test(cursor)) throw errors.invalidParam('_cursor', 'is not a cursor this server issued');
     out.cursor = cursor;
   }
   return out;

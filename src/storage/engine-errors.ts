@@ -22,6 +22,9 @@ export const engineErrors = {
         diagnostics: `version ${versionId} of ${type}/${id} is not newer than the current version${current !== undefined ? ` ${current}` : ''}`,
       },
     ]),
+  /** A history or scan cursor this engine did not issue (forged, or from another engine). */
+  badCursor: () =>
+    new FhirError(400, 'BAD_CURSOR', [{ severity: 'error', code: 'invalid', diagnostics: 'The paging cursor is not valid for this server; start again from the first page' }]),
   /** Writers of one resource (or one server document) are serialised, and this one waited longer
    * than its bound: the database is overloaded or a holder is stuck. */
   busy: (what: string, waitedMs: number) =>

@@ -385,3 +385,37 @@ export const bundleText: fc.Arbitrary<string> = fc.constant(null).chain(() =>
     ),
   ),
 );
+
+// ---- any interaction ---------------------------------------------------------------------------
+
+const VIDS = ['1', '2', '0', '-1', '1.5', '99999999999999999999', 'x', '%00', '1e3', ''];
+const HISTORY_QUERIES = ['', '_count=0', '_count=1', '_count=100000', '_since=2020-01-01', '_since=garbage', '_at=2024', '_at=2024-13', '_cursor=abc', '_page=2', '_since=2020-01-01&_at=2024', '_count=-5', '_list=x', '_sort=_lastUpdated'];
+const OPERATIONS = ['$meta', '$meta-add', '$meta-delete', '$validate', '$validate?mode=update', '$validate?mode=bogus', '$validate?profile=http://x', '$versions', '$reindex', '$reindex?batchSize=0', '$everything', '$nonsense', '$', '$$meta'];
+
+/** A request anywhere in the API: history, vread, conditional writes, operations, async status,
+ * metadata, with headers that select behaviour (preconditions, Prefer, Accept, Content-Type). */
+export const anyRequest: fc.Arbitrary<{ method: string; path: string; headers: Record<string, string>; body?: string }> = fc
+  .tuple(
+    fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'),
+    fc.oneof(
+      fc.constantFrom(...VIDS).map((v) => `Patient/p/_history/${v}`),
+      fc.tuple(fc.constantFrom('Patient/p/_history', 'Patient/_history', '_history', 'Patient/missing/_history'), fc.constantFrom(...HISTORY_QUERIES)).map(([p, q]) => `${p}?${q}`),
+      fc.tuple(fc.constantFrom('Patient', 'Observation'), fc.constantFrom('name=anna', '_id=p', 'identifier=http://example.org/mrn|1', '', 'bogus=1', '_id=p&_id=q', 'name:exact=')).map(([t, q]) => `${t}?${q}`),
+      fc.tuple(fc.constantFrom('', 'Patient/', 'Patient/p/', 'Patient/missing/'), fc.constantFrom(...OPERATIONS)).map(([p, op]) => `${p}${op}`),
+      fc.constantFrom('metadata', 'metadata?mode=terminology', 'metadata?mode=bogus', '_async/none', '_async/', 'Patient/p', 'Patient/p/', 'Patient//p', 'Patient/p/extra/segments', '', 'Patient/p/_history/1/$meta', 'OperationDefinition/expunge', 'Patient/../Patient/p'),
+    ),
+    fc.record(
+      {
+        'If-Match': fc.constantFrom('W/"1"', 'W/"99"', '*', 'garbage', 'W/""', '"1"'),
+        'If-None-Match': fc.constantFrom('*', 'W/"1"', 'W/"x"'),
+        'If-None-Exist': fc.constantFrom('name=anna', '_id=p', 'bogus=1', '', 'http://x?a=b'),
+        'If-Modified-Since': fc.constantFrom('Wed, 21 Oct 2015 07:28:00 GMT', 'yesterday', '2024-01-01'),
+        Prefer: fc.constantFrom('return=minimal', 'return=representation', 'return=OperationOutcome', 'handling=strict', 'handling=lenient', 'return=bogus', 'respond-async, return=minimal'),
+        Accept: fc.constantFrom('application/fhir+json', 'application/fhir+xml', 'text/html', '*/*', 'application/json;fhirVersion=3.0', 'application/fhir+json; fhirVersion=4.0'),
+        'Content-Type': fc.constantFrom('application/fhir+json', 'application/json', 'application/json-patch+json', 'text/plain', 'application/fhir+json; charset=latin1', 'application/fhir+json; fhirVersion=3.0', 'application/x-www-form-urlencoded'),
+      },
+      { requiredKeys: [] },
+    ),
+    fc.option(resourceText, { nil: undefined }),
+  )
+  .map(([method, path, headers, body]) => ({ method, path, headers, body: method === 'GET' || method === 'HEAD' || method === 'DELETE' ? undefined : body }));

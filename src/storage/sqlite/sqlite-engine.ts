@@ -35,6 +35,7 @@ import { SqliteSystemStore } from './system-store';
 import { runAggregate } from './aggregate';
 import { checkRewrite } from '../system-documents';
 import { ProcessLock } from './process-lock';
+import { engineErrors } from '../engine-errors';
 import { checkSqliteStorage, readStoredIndex } from './check';
 import type { IndexValues } from '../../search/index-values';
 
@@ -184,8 +185,8 @@ export class SqliteEngine implements Engine {
     const pageWhere = [...where];
     const pageParams = [...params];
     if (q.cursor !== undefined) {
-      const seq = Number(q.cursor);
-      if (!Number.isSafeInteger(seq)) throw new Error('bad cursor');
+      const seq = /^\d{1,15}$/.test(q.cursor) ? Number(q.cursor) : NaN;
+      if (!Number.isSafeInteger(seq)) throw engineErrors.badCursor();
       pageWhere.push('v.seq < ?');
       pageParams.push(seq);
     }
@@ -197,8 +198,9 @@ export class SqliteEngine implements Engine {
         } ORDER BY v.seq DESC LIMIT ?`,
       )
       .all(...pageParams, q.count + 1) as (VersionRow & { seq: number })[];
-    const more = rows.length > q.count;
-    const page = more ? rows.slice(0, q.count) : rows;
+    // _count=0 asks for the total only: no entries, and no next page to point at.
+    const more = q.count > 0 && rows.length > q.count;
+    const page = rows.slice(0, q.count);
     return {
       versions: page.map(toVersion),
       total,
