@@ -64,6 +64,10 @@ afterAll(() => {
   if (process.env.FUZZ_STATS) console.log([...statuses].sort().map(([k, n]) => `${k}: ${n}`).join('\n'));
 });
 
+/** A property's own time limit: FUZZ_RUNS scales the cases, so it scales this too. A property cut
+ * short by Jest would keep sending requests into the next one and blur its snapshots. */
+const TIMEOUT_MS = 120_000 * Math.max(1, SCALE);
+
 const params = (runs: number): fc.Parameters<unknown> => ({ seed: SEED, numRuns: Math.max(1, Math.round(runs * SCALE)), endOnFailure: true });
 
 describeEachEngine('fuzzing: every answer is a 2xx or a 4xx with an OperationOutcome, and a 4xx changes nothing', (factory) => {
@@ -107,7 +111,7 @@ describeEachEngine('fuzzing: every answer is a 2xx or a 4xx with an OperationOut
       }),
       params(runs(150)),
     );
-  });
+  }, TIMEOUT_MS);
 
   it('random search query strings', async () => {
     await fc.assert(
@@ -123,7 +127,7 @@ describeEachEngine('fuzzing: every answer is a 2xx or a 4xx with an OperationOut
       }),
       params(runs(200)),
     );
-  });
+  }, TIMEOUT_MS);
 
   it('random JSON Patch and FHIRPath Patch documents', async () => {
     await fc.assert(
@@ -137,7 +141,7 @@ describeEachEngine('fuzzing: every answer is a 2xx or a 4xx with an OperationOut
       }),
       params(runs(150)),
     );
-  });
+  }, TIMEOUT_MS);
 
   it('random batch and transaction Bundles', async () => {
     await fc.assert(
@@ -146,7 +150,7 @@ describeEachEngine('fuzzing: every answer is a 2xx or a 4xx with an OperationOut
       }),
       params(runs(100)),
     );
-  });
+  }, TIMEOUT_MS);
 
   // Last: a DELETE here may remove the resources the other properties work on.
   it('random interactions: history, vread, conditional writes, operations, preconditions and Prefer', async () => {
@@ -161,5 +165,5 @@ describeEachEngine('fuzzing: every answer is a 2xx or a 4xx with an OperationOut
       }),
       params(runs(150)),
     );
-  });
+  }, TIMEOUT_MS);
 });

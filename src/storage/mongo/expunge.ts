@@ -17,6 +17,9 @@ export async function expungeResource(db: Db, type: string, id: string, conditio
   for (let i = 0; i < ids.length; i += 1000) {
     await db.collection<StoredVersion>(VERSIONS).deleteMany({ _id: { $in: ids.slice(i, i + 1000) } }, { session });
   }
+  // A version a crashed writer left beyond the current one (write.ts rolls those forward) must not
+  // survive to be rolled forward onto a new resource of the same id.
+  await db.collection<StoredVersion>(VERSIONS).deleteMany({ t: type, id, v: { $gt: now.v } }, { session });
   await resources.deleteOne({ _id: now._id, v: now.v }, { session });
   return now.v;
 }
