@@ -33,6 +33,11 @@ import { BundledTerminology } from './search/terminology';
 import type { Engine } from './storage/engine';
 import { openEngine } from './storage/open-engine';
 import type { AccessPolicy } from './access/policy';
+import { authorizationServices, type AuthorizationServices } from './auth/authorization-server';
+import { capabilitySecurity } from './auth/discovery';
+import { oauthServer } from './rest/oauth-server';
+import type { PatientDirectory } from './rest/oauth-authorize-routes';
+import type { DataAccess } from './access/data-access';
 
 export interface Server {
   /** The HTTP request listener (give it to http.createServer or supertest). */
@@ -43,6 +48,8 @@ export interface Server {
   conformance: ConformanceResource[];
   /** A context with full access for the server's own work and operator tools (import, jobs). */
   systemContext(): RequestContext;
+  /** The SMART authorization server's services (`smart` mode only). */
+  authorization?: AuthorizationServices;
   close(): Promise<void>;
 }
 
@@ -108,10 +115,21 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
       .filter((c) => c.resource.resourceType === 'StructureDefinition' && (c.resource as { type?: string }).type === type && c.resource.url)
       .map((c) => c.resource.url!);
   const compartments = conformance.filter((c) => c.resource.resourceType === 'CompartmentDefinition' && c.resource.url).map((c) => c.resource.url!);
+  // `smart` mode: this server is its own authorization server (keys, clients and grants in the
+  // database's SystemStore, so every process over it agrees).
+  const authorization = config.auth === 'smart' ? authorizationServices(engine.system, { now: () => clock.now().getTime() }) : undefined;
   const app = createApp({
     services,
     features: [searchFeature(search), ...writeFeatures(config)],
-    metadata: { software: SOFTWARE, resourceTypes: definitions.resourceTypes, started: clock.now().toISOString(), profiles, compartments },
+    metadata: {
+      software: SOFTWARE,
+      resourceTypes: definitions.resourceTypes,
+      started: clock.now().toISOString(),
+      profiles,
+      compartments,
+      ...(authorization ? { security: capabilitySecurity } : {}),
+    },
+    authorizationServer: authorization && oauthServer({ auth: authorization, patients: patientDirectory(systemContext().data), configuredBaseUrl: config.baseUrl }),
     authenticate: overrides.authenticate,
   });
   jobs.start();
@@ -119,7 +137,27 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
     await jobs.stop();
     await engine.close();
   };
-  return { app, services, engine, logger, conformance, systemContext, close };
+  return { app, services, engine, logger, conformance, systemContext, authorization, close };
+}
+
+/** The patient picker of the login page: the first patients stored, by name. */
+function patientDirectory(data: DataAccess): PatientDirectory {
+  return {
+    async choices() {
+      const page = await data.scanPage({ resourceType: 'Patient', limit: 200 });
+      return page.versions.map((v) => {
+        const p = JSON.parse(v.json ?? '{}') as { name?: { text?: string; family?: string; given?: string[] }[]; birthDate?: string };
+        const n = p.name?.[0];
+        const name = n?.text ?? [...(n?.given ?? []), n?.family].filter(Boolean).join(' ');
+        return { id: v.id, label: `${name || '(no name)'}${p.birthDate ? `, born ${p.birthDate}` : ''} — Patient/${v.id}` };
+      });
+    },
+    async exists(id) {
+      if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) return false;
+      const v = await data.read('Patient', id);
+      return !!v && !v.deleted;
+    },
+  };
 }
 
 export type { Caller };
