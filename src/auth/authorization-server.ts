@@ -8,6 +8,7 @@ import { GrantStore } from './grants';
 import { DEFAULT_KEY_POLICY, TokenSigner, type KeyPolicy } from './keys';
 import { TokenIssuer } from './tokens';
 import { UserStore } from './users';
+import { LoginThrottle } from './login-throttle';
 
 export interface AuthorizationServices {
   system: SystemStore;
@@ -17,6 +18,7 @@ export interface AuthorizationServices {
   signer: TokenSigner;
   issuer: TokenIssuer;
   clientAuth: ClientAuthenticator;
+  logins: LoginThrottle;
   now: () => number;
 }
 
@@ -33,6 +35,7 @@ export function authorizationServices(system: SystemStore, options: { now?: () =
     signer,
     issuer: new TokenIssuer(signer, grants, now),
     clientAuth: new ClientAuthenticator(clients, grants, now),
+    logins: new LoginThrottle(system, now),
     now,
   };
 }

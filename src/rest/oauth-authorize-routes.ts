@@ -7,7 +7,7 @@ import type { Request, Response } from 'express';
 import { Router } from 'express';
 import type { AuthorizationServices } from '../auth/authorization-server';
 import type { OAuthClient } from '../auth/clients';
-import { OAUTH_MOUNT } from '../auth/endpoints';
+import { endpointsFor } from '../auth/endpoints';
 import { newSecret, type Grant, type LaunchContext, type PendingAuthorization } from '../auth/grants';
 import { OAuthError, invalidRequest, single } from '../auth/oauth-errors';
 import { consentPage, errorPage, loginPage, PAGE_HEADERS, type PatientChoice } from '../auth/pages';
@@ -52,7 +52,11 @@ function readCookie(req: Request, name: string): string | undefined {
 export function authorizeRoutes(deps: AuthorizeDeps): Router {
   const { auth } = deps;
   const router = Router();
-  const paths = { login: `${OAUTH_MOUNT}/authorize/login`, decide: `${OAUTH_MOUNT}/authorize/decide` };
+  // Absolute URLs from the public base, so the pages work behind a proxy that adds a prefix.
+  const paths = (req: Request) => {
+    const authorizeUrl = endpointsFor(deps.fhirBase(req)).authorize;
+    return { login: `${authorizeUrl}/login`, decide: `${authorizeUrl}/decide`, cookiePath: new URL(authorizeUrl).pathname };
+  };
 
   const authorize = async (req: Request, res: Response) => {
     const params = (req.method === 'POST' ? req.body : req.query) as Record<string, unknown>;
@@ -107,8 +111,8 @@ export function authorizeRoutes(deps: AuthorizeDeps): Router {
         csrf: newSecret(),
       };
       const requestId = await auth.grants.startAuthorization(pending);
-      res.cookie(cookieName(requestId), pending.csrf, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: OAUTH_MOUNT, maxAge: 600_000 });
-      sendPage(res, 200, loginPage({ action: paths.login, request: requestId, csrf: pending.csrf, appName: client.name }));
+      res.cookie(cookieName(requestId), pending.csrf, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: paths(req).cookiePath, maxAge: 600_000 });
+      sendPage(res, 200, loginPage({ action: paths(req).login, request: requestId, csrf: pending.csrf, appName: client.name }));
     } catch (e) {
       if (!(e instanceof OAuthError)) throw e;
       redirectTo(res, redirectUri, { error: e.error, error_description: e.description, state });
@@ -138,12 +142,18 @@ export function authorizeRoutes(deps: AuthorizeDeps): Router {
     const body = req.body as Record<string, unknown>;
     const username = typeof body.username === 'string' ? body.username : '';
     const password = typeof body.password === 'string' ? body.password : '';
-    const user = await auth.users.authenticate(username, password);
     const appName = client?.name ?? p.value.clientId;
-    if (!user) return sendPage(res, 401, loginPage({ action: paths.login, request: p.requestId, csrf: p.value.csrf, appName, error: 'Unknown user name or wrong password.' }));
+    const again = (status: number, error: string) => sendPage(res, status, loginPage({ action: paths(req).login, request: p.requestId, csrf: p.value.csrf, appName, error }));
+    if (await auth.logins.blocked(username)) return again(429, 'Too many failed sign-ins for this user name: try again in 15 minutes.');
+    const user = await auth.users.authenticate(username, password);
+    if (!user) {
+      await auth.logins.failed(username);
+      return again(401, 'Unknown user name or wrong password.');
+    }
+    await auth.logins.succeeded(username);
     const signedIn = { ...p.value, user: { username: user.username, fhirUser: user.fhirUser, role: user.role } };
     if (!(await auth.grants.updatePending(p.requestId, signedIn, p.rev))) return sendPage(res, 409, errorPage('This sign-in was completed in another window.'));
-    sendPage(res, 200, await consent(signedIn, p.requestId, appName));
+    sendPage(res, 200, await consent(req, signedIn, p.requestId, appName));
   });
 
   /** Which patient the grant is about: the EHR's, the patient user's own, or one to pick. */
@@ -154,10 +164,10 @@ export function authorizeRoutes(deps: AuthorizeDeps): Router {
     return { pick: true };
   };
 
-  const consent = async (p: PendingAuthorization, requestId: string, appName: string, error?: string) => {
+  const consent = async (req: Request, p: PendingAuthorization, requestId: string, appName: string, error?: string) => {
     const { patient, pick } = patientContext(p);
     return consentPage({
-      action: paths.decide,
+      action: paths(req).decide,
       request: requestId,
       csrf: p.csrf,
       appName,
@@ -185,13 +195,13 @@ export function authorizeRoutes(deps: AuthorizeDeps): Router {
       const picked = typeof body.patient === 'string' ? body.patient : '';
       if (!picked || !(await deps.patients.exists(picked))) {
         const client = await auth.clients.get(pending.clientId);
-        return sendPage(res, 400, await consent(pending, p.requestId, client?.name ?? pending.clientId, 'Choose a patient from the list.'));
+        return sendPage(res, 400, await consent(req, pending, p.requestId, client?.name ?? pending.clientId, 'Choose a patient from the list.'));
       }
       patient = picked;
     }
     // One decision per request: a second post (double click, replay) finds it gone.
     if (!(await auth.grants.finishPending(p.requestId, p.rev))) return sendPage(res, 409, errorPage('This request was already decided.'));
-    res.clearCookie(cookieName(p.requestId), { path: OAUTH_MOUNT });
+    res.clearCookie(cookieName(p.requestId), { path: paths(req).cookiePath });
     const grant: Grant = {
       clientId: pending.clientId,
       scope: pending.scope,

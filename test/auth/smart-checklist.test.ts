@@ -166,6 +166,19 @@ describeEachEngine('SMART App Launch checklist', (factory) => {
     expect(wrongPassword.text).toContain('wrong password');
   });
 
+  it('repeated wrong passwords lock the user name out for a while (online guessing)', async () => {
+    await s.auth.users.add({ username: 'guessed', fhirUser: 'Practitioner/g1', role: 'practitioner', password: PASSWORD });
+    const browser = new Browser();
+    const login = await browser.request(standard(pkcePair()));
+    const form = parseForm(login.text);
+    for (let i = 0; i < 10; i++) expect((await browser.submit(login.url, form, { username: 'guessed', password: `guess ${i}` })).status).toBe(401);
+    const locked = await browser.submit(login.url, form, { username: 'guessed', password: PASSWORD });
+    expect(locked.status).toBe(429);
+    expect(locked.text).toContain('Too many failed sign-ins');
+    // Other users are not affected.
+    expect((await browser.submit(login.url, form, { username: 'dr', password: PASSWORD })).status).toBe(200);
+  });
+
   it('refresh tokens rotate: the new one works, the old one is refused; a refresh may narrow but not widen', async () => {
     const { token } = await launch();
     const first = token.body.refresh_token as string;
