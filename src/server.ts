@@ -38,6 +38,7 @@ import { capabilitySecurity } from './auth/discovery';
 import { oauthServer } from './rest/oauth-server';
 import type { PatientDirectory } from './rest/oauth-authorize-routes';
 import type { DataAccess } from './access/data-access';
+import { parseSearchQuery } from './search/parse-query';
 
 export interface Server {
   /** The HTTP request listener (give it to http.createServer or supertest). */
@@ -129,7 +130,7 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
       compartments,
       ...(authorization ? { security: capabilitySecurity } : {}),
     },
-    authorizationServer: authorization && oauthServer({ auth: authorization, patients: patientDirectory(systemContext().data), configuredBaseUrl: config.baseUrl }),
+    authorizationServer: authorization && oauthServer({ auth: authorization, patients: patientDirectory(systemContext().data, search, config.baseUrl), configuredBaseUrl: config.baseUrl }),
     authenticate: overrides.authenticate,
   });
   jobs.start();
@@ -140,17 +141,27 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
   return { app, services, engine, logger, conformance, systemContext, authorization, close };
 }
 
-/** The patient picker of the login page: the first patients stored, by name. */
-function patientDirectory(data: DataAccess): PatientDirectory {
+/** The patient picker of the login page: patients by name (the first ones stored when no name
+ * is given), through the system's door to the data. */
+function patientDirectory(data: DataAccess, search: SearchServices, baseUrl: string): PatientDirectory {
+  const label = (v: { id: string; json?: string }) => {
+    const p = JSON.parse(v.json ?? '{}') as { name?: { text?: string; family?: string; given?: string[] }[]; birthDate?: string };
+    const n = p.name?.[0];
+    const name = n?.text ?? [...(n?.given ?? []), n?.family].filter(Boolean).join(' ');
+    return { id: v.id, label: `${name || '(no name)'}${p.birthDate ? `, born ${p.birthDate}` : ''} — Patient/${v.id}` };
+  };
   return {
-    async choices() {
-      const page = await data.scanPage({ resourceType: 'Patient', limit: 200 });
-      return page.versions.map((v) => {
-        const p = JSON.parse(v.json ?? '{}') as { name?: { text?: string; family?: string; given?: string[] }[]; birthDate?: string };
-        const n = p.name?.[0];
-        const name = n?.text ?? [...(n?.given ?? []), n?.family].filter(Boolean).join(' ');
-        return { id: v.id, label: `${name || '(no name)'}${p.birthDate ? `, born ${p.birthDate}` : ''} — Patient/${v.id}` };
+    async choices(name) {
+      if (!name) return (await data.scanPage({ resourceType: 'Patient', limit: 200 })).versions.filter((v) => !v.deleted).map(label);
+      const { plan } = parseSearchQuery(search.registry, [['name', name], ['_count', '200']], {
+        resourceTypes: ['Patient'],
+        defaultCount: search.defaultCount,
+        maxCount: search.maxCount,
+        now: search.now(),
+        baseUrl,
+        terminology: search.terminology,
       });
+      return (await data.search(plan)).matches.map(label);
     },
     async exists(id) {
       if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) return false;
@@ -159,5 +170,3 @@ function patientDirectory(data: DataAccess): PatientDirectory {
     },
   };
 }
-
-export type { Caller };

@@ -55,12 +55,17 @@ export function consentPage(options: {
   patients?: PatientChoice[];
   /** The patient already in context (EHR launch or a patient user). */
   patient?: string;
+  /** The name the list was searched by. */
+  patientSearch?: string;
   error?: string;
 }): string {
+  // The search button submits the same form (decision=search): the list is narrowed, nothing decided.
+  const search = `<label for="name">Find a patient by name</label><input id="name" name="name" value="${escapeHtml(options.patientSearch ?? '')}">
+<button type="submit" name="decision" value="search">Search</button>`;
   const picker = options.patients
-    ? `<label for="patient">Patient</label><select id="patient" name="patient" required>${options.patients
+    ? `${search}<label for="patient">Patient</label><select id="patient" name="patient">${options.patients
         .map((p) => `<option value="${escapeHtml(p.id)}">${escapeHtml(p.label)}</option>`)
-        .join('')}</select>${options.patients.length === 0 ? '<p class="error">No patients are stored yet.</p>' : ''}`
+        .join('')}</select>${options.patients.length === 0 ? `<p class="error">${options.patientSearch ? 'No patient has that name.' : 'No patients are stored yet.'}</p>` : ''}`
     : options.patient
       ? `<p>Patient: <code>${escapeHtml(options.patient)}</code></p>`
       : '';

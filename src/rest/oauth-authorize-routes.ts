@@ -16,7 +16,8 @@ import { grantScopes, splitScopes } from '../auth/scopes';
 
 /** The patients a practitioner may pick from, and whether an id names one. */
 export interface PatientDirectory {
-  choices(): Promise<PatientChoice[]>;
+  /** Patients whose name matches `name` (all, up to a page, when absent). */
+  choices(name?: string): Promise<PatientChoice[]>;
   exists(id: string): Promise<boolean>;
 }
 
@@ -164,7 +165,7 @@ export function authorizeRoutes(deps: AuthorizeDeps): Router {
     return { pick: true };
   };
 
-  const consent = async (req: Request, p: PendingAuthorization, requestId: string, appName: string, error?: string) => {
+  const consent = async (req: Request, p: PendingAuthorization, requestId: string, appName: string, error?: string, name?: string) => {
     const { patient, pick } = patientContext(p);
     return consentPage({
       action: paths(req).decide,
@@ -174,7 +175,8 @@ export function authorizeRoutes(deps: AuthorizeDeps): Router {
       user: `${p.user!.username} (${p.user!.fhirUser})`,
       scopes: p.scope,
       patient,
-      patients: pick ? await deps.patients.choices() : undefined,
+      patients: pick ? await deps.patients.choices(name) : undefined,
+      patientSearch: name,
       error,
     });
   };
@@ -185,6 +187,12 @@ export function authorizeRoutes(deps: AuthorizeDeps): Router {
     const pending = p.value;
     if (!pending.user) return sendPage(res, 400, errorPage('Sign in first.'));
     const body = req.body as Record<string, unknown>;
+    const client = await auth.clients.get(pending.clientId);
+    const appName = client?.name ?? pending.clientId;
+    if (body.decision === 'search') {
+      const name = typeof body.name === 'string' ? body.name.trim().slice(0, 100) : '';
+      return sendPage(res, 200, await consent(req, pending, p.requestId, appName, undefined, name || undefined));
+    }
     if (body.decision !== 'allow') {
       await auth.grants.finishPending(p.requestId, p.rev);
       return redirectTo(res, pending.redirectUri, { error: 'access_denied', error_description: 'the user denied access', state: pending.state });
@@ -194,8 +202,7 @@ export function authorizeRoutes(deps: AuthorizeDeps): Router {
     if (context.pick) {
       const picked = typeof body.patient === 'string' ? body.patient : '';
       if (!picked || !(await deps.patients.exists(picked))) {
-        const client = await auth.clients.get(pending.clientId);
-        return sendPage(res, 400, await consent(req, pending, p.requestId, client?.name ?? pending.clientId, 'Choose a patient from the list.'));
+        return sendPage(res, 400, await consent(req, pending, p.requestId, appName, 'Choose a patient from the list.'));
       }
       patient = picked;
     }

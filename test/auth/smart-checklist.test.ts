@@ -97,6 +97,25 @@ describeEachEngine('SMART App Launch checklist', (factory) => {
     expect(id.payload.fhirUser).toBe(`${s.base}/Practitioner/dr1`);
   });
 
+  it('the patient picker searches by name', async () => {
+    const browser = new Browser();
+    const url = standard(pkcePair());
+    const login = await browser.request(url);
+    const consent = await browser.submit(url, parseForm(login.text), { username: 'dr', password: PASSWORD });
+    expect(parseForm(consent.text).options).toEqual(expect.arrayContaining(['p1', 'p2']));
+    const found = await browser.submit(url, parseForm(consent.text), { decision: 'search', name: 'beta' });
+    expect(found.status).toBe(200);
+    expect(parseForm(found.text).options).toEqual(['p2']);
+    const none = await browser.submit(url, parseForm(found.text), { decision: 'search', name: 'nobody-has-this-name' });
+    expect(parseForm(none.text).options).toEqual([]);
+    expect(none.text).toContain('No patient has that name');
+    // A patient id that is not stored is not accepted.
+    const wrong = await browser.submit(url, parseForm(none.text), { decision: 'allow', patient: 'p404' });
+    expect(wrong.status).toBe(400);
+    const back = await browser.submit(url, parseForm(wrong.text), { decision: 'allow', patient: 'p2' });
+    expect(new URL(back.location!).searchParams.get('code')).toBeTruthy();
+  });
+
   it('a patient user gets their own patient without a picker', async () => {
     const { token } = await launch('pat');
     expect(token.body.patient).toBe('p1');
