@@ -59,6 +59,20 @@ export interface StoredRefreshToken {
   grant: Grant;
   /** Whole seconds since the epoch. */
   exp: number;
+  /** Set once the token was exchanged for a new one: presenting it again is a replay. */
+  rotated?: boolean;
+}
+
+/** A refresh token is `<family>.<secret>`: every token one grant rotates through shares the family,
+ * stored under `<family>.<hash of secret>`, so a replay of a rotated token can revoke them all
+ * (OAuth 2.0 Security BCP, refresh token rotation). */
+const REFRESH_TOKEN = /^([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{43})$/;
+
+export interface RefreshTokenRecord {
+  value: StoredRefreshToken;
+  rev: number;
+  key: string;
+  family: string;
 }
 
 export const newSecret = (bytes = 32) => randomBytes(bytes).toString('base64url');
@@ -110,23 +124,37 @@ export class GrantStore {
     return doc.value;
   }
 
-  async issueRefreshToken(grant: Grant, lifetimeSeconds: number): Promise<string> {
-    const token = newSecret();
+  /** A new refresh token; `family` continues a rotated grant. */
+  async issueRefreshToken(grant: Grant, lifetimeSeconds: number, family = newSecret(12)): Promise<string> {
+    const secret = newSecret();
     const exp = Math.floor(this.now() / 1000) + lifetimeSeconds;
-    await this.system.insert<StoredRefreshToken>(REFRESH_TOKENS, hashToken(token), { grant, exp }, { expiresAt: new Date(exp * 1000).toISOString() });
-    return token;
+    await this.system.insert<StoredRefreshToken>(REFRESH_TOKENS, `${family}.${hashToken(secret)}`, { grant, exp }, { expiresAt: new Date(exp * 1000).toISOString() });
+    return `${family}.${secret}`;
   }
 
-  async refreshToken(token: string): Promise<{ value: StoredRefreshToken; rev: number; key: string } | undefined> {
-    if (!token || token.length > 256) return undefined;
-    const key = hashToken(token);
+  /** The stored token, rotated or not (the caller tells a replay from a use). */
+  async refreshToken(token: string): Promise<RefreshTokenRecord | undefined> {
+    const m = REFRESH_TOKEN.exec(token ?? '');
+    if (!m) return undefined;
+    const key = `${m[1]}.${hashToken(m[2])}`;
     const doc = await this.system.get<StoredRefreshToken>(REFRESH_TOKENS, key);
-    return doc && { value: doc.value, rev: doc.rev, key };
+    return doc && { value: doc.value, rev: doc.rev, key, family: m[1] };
   }
 
-  /** Consumes a refresh token (rotation, revocation); false when it was already used or revoked. */
-  async consumeRefreshToken(key: string, rev?: number): Promise<boolean> {
-    return this.system.delete(REFRESH_TOKENS, key, rev);
+  /** Marks the token used (kept, so a replay is recognised until it expires); false when another
+   * request used it first. */
+  async rotateRefreshToken(record: RefreshTokenRecord): Promise<boolean> {
+    const expiresAt = new Date(record.value.exp * 1000).toISOString();
+    return this.system.replace<StoredRefreshToken>(REFRESH_TOKENS, record.key, { ...record.value, rotated: true }, record.rev, { expiresAt });
+  }
+
+  /** Ends every refresh token of a grant (revocation, or a replayed rotated token). */
+  async revokeRefreshFamily(family: string): Promise<void> {
+    for (;;) {
+      const page = await this.system.list(REFRESH_TOKENS, { prefix: `${family}.`, limit: 100 });
+      for (const doc of page) await this.system.delete(REFRESH_TOKENS, doc.key);
+      if (page.length < 100) return;
+    }
   }
 
   async revokeAccessToken(jti: string, exp: number): Promise<void> {

@@ -55,7 +55,7 @@ export class TokenIssuer {
     return { token: await this.signer.sign(claims, ACCESS_TOKEN_ALG, 'at+jwt'), exp, jti };
   }
 
-  async response(grant: Grant, options: { nonce?: string; refresh?: boolean } = {}): Promise<TokenResponse> {
+  async response(grant: Grant, options: { nonce?: string; refresh?: boolean; refreshFamily?: string } = {}): Promise<TokenResponse> {
     const { token } = await this.accessToken(grant);
     const out: TokenResponse = { access_token: token, token_type: 'Bearer', expires_in: ACCESS_TOKEN_SECONDS, scope: grant.scope.join(' ') };
     if (grant.patient) out.patient = grant.patient;
@@ -66,7 +66,7 @@ export class TokenIssuer {
     }
     const offline = grant.scope.includes('offline_access');
     if (options.refresh !== false && (offline || grant.scope.includes('online_access'))) {
-      out.refresh_token = await this.grants.issueRefreshToken(grant, offline ? OFFLINE_SECONDS : ONLINE_SECONDS);
+      out.refresh_token = await this.grants.issueRefreshToken(grant, offline ? OFFLINE_SECONDS : ONLINE_SECONDS, options.refreshFamily);
     }
     return out;
   }

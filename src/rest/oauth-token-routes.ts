@@ -77,6 +77,11 @@ export function tokenRoutes(deps: TokenDeps): Router {
         if (!token) throw invalidRequest('refresh_token is missing');
         const stored = await auth.grants.refreshToken(token);
         if (!stored || stored.value.grant.clientId !== client.clientId) throw invalidGrant('the refresh token is unknown, expired, revoked or issued to another client');
+        if (stored.value.rotated) {
+          // A used token coming back means two parties hold it: end the whole grant.
+          await auth.grants.revokeRefreshFamily(stored.family);
+          throw invalidGrant('the refresh token was already used; every refresh token of this grant is now revoked');
+        }
         const requested = single(body, 'scope');
         let scope = stored.value.grant.scope;
         if (requested !== undefined) {
@@ -85,10 +90,9 @@ export function tokenRoutes(deps: TokenDeps): Router {
           scope = narrowed;
         }
         // Rotation: the old token works once; a concurrent second use loses the race.
-        if (!(await auth.grants.consumeRefreshToken(stored.key, stored.rev))) throw invalidGrant('the refresh token was already used');
-        // A narrowed refresh keeps the original grant's refresh scopes only if still asked for.
+        if (!(await auth.grants.rotateRefreshToken(stored))) throw invalidGrant('the refresh token was already used');
         const grant: Grant = { ...stored.value.grant, scope };
-        res.json(await auth.issuer.response(grant));
+        res.json(await auth.issuer.response(grant, { refreshFamily: stored.family }));
         return;
       }
       if (grantType === 'client_credentials') {
@@ -114,7 +118,7 @@ export function tokenRoutes(deps: TokenDeps): Router {
       const refresh = await auth.grants.refreshToken(token);
       if (refresh) {
         if (refresh.value.grant.clientId !== client.clientId) throw new OAuthError('unauthorized_client', 'the token was issued to another client');
-        await auth.grants.consumeRefreshToken(refresh.key);
+        await auth.grants.revokeRefreshFamily(refresh.family);
       } else {
         const claims = await auth.issuer.verifyOwn(token, deps.fhirBase(req));
         if (claims) {
@@ -144,7 +148,7 @@ export function tokenRoutes(deps: TokenDeps): Router {
         return;
       }
       const refresh = await auth.grants.refreshToken(token);
-      if (refresh) {
+      if (refresh && !refresh.value.rotated) {
         const g = refresh.value.grant;
         res.json({
           active: true,

@@ -205,14 +205,25 @@ describeEachEngine('SMART App Launch checklist', (factory) => {
     expect(r1.status).toBe(200);
     expect(r1.body).toMatchObject({ token_type: 'Bearer', patient: 'p1', scope: token.body.scope });
     expect(r1.body.refresh_token).not.toBe(first);
-    const old = await postForm(`${s.oauth}/token`, { grant_type: 'refresh_token', refresh_token: first, client_id: 'app' });
-    expect(old.status).toBe(400);
-    expect(old.body.error).toBe('invalid_grant');
     const wider = await postForm(`${s.oauth}/token`, { grant_type: 'refresh_token', refresh_token: r1.body.refresh_token, client_id: 'app', scope: 'user/*.rs offline_access' });
     expect(wider.body.error).toBe('invalid_scope');
     const narrower = await postForm(`${s.oauth}/token`, { grant_type: 'refresh_token', refresh_token: r1.body.refresh_token, client_id: 'app', scope: 'patient/Observation.rs offline_access' });
     expect(narrower.status).toBe(200);
     expect(narrower.body.scope).toBe('patient/Observation.rs offline_access');
+    const old = await postForm(`${s.oauth}/token`, { grant_type: 'refresh_token', refresh_token: first, client_id: 'app' });
+    expect(old.status).toBe(400);
+    expect(old.body.error).toBe('invalid_grant');
+  });
+
+  it('a rotated refresh token presented again revokes every refresh token of the grant (replay)', async () => {
+    const { token } = await launch();
+    const first = token.body.refresh_token as string;
+    const second = (await postForm(`${s.oauth}/token`, { grant_type: 'refresh_token', refresh_token: first, client_id: 'app' })).body.refresh_token as string;
+    const replay = await postForm(`${s.oauth}/token`, { grant_type: 'refresh_token', refresh_token: first, client_id: 'app' });
+    expect(replay.body.error).toBe('invalid_grant');
+    const afterReplay = await postForm(`${s.oauth}/token`, { grant_type: 'refresh_token', refresh_token: second, client_id: 'app' });
+    expect(afterReplay.status).toBe(400);
+    expect(afterReplay.body.error).toBe('invalid_grant');
   });
 
   it('revocation (RFC 7009) ends refresh and access tokens; introspection (RFC 7662) tells', async () => {
