@@ -112,7 +112,7 @@ export function authorizeRoutes(deps: AuthorizeDeps): Router {
         csrf: newSecret(),
       };
       const requestId = await auth.grants.startAuthorization(pending);
-      res.cookie(cookieName(requestId), pending.csrf, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: paths(req).cookiePath, maxAge: 600_000 });
+      res.cookie(cookieName(requestId), pending.csrf, { httpOnly: true, sameSite: 'lax', secure: deps.fhirBase(req).startsWith('https:'), path: paths(req).cookiePath, maxAge: 600_000 });
       sendPage(res, 200, loginPage({ action: paths(req).login, request: requestId, csrf: pending.csrf, appName: client.name }));
     } catch (e) {
       if (!(e instanceof OAuthError)) throw e;
