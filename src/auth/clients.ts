@@ -30,26 +30,35 @@ export function checkClient(client: OAuthClient): void {
   if (!CLIENT_ID.test(client.clientId)) throw new ClientError(`client id '${client.clientId}' must be 1-128 characters of A-Z a-z 0-9 . _ ~ -`);
   if (!client.name.trim()) throw new ClientError('a client needs a name');
   for (const uri of client.redirectUris) {
-    let url: URL;
-    try {
-      url = new URL(uri);
-    } catch {
-      throw new ClientError(`redirect URI '${uri}' is not an absolute URL`);
-    }
+    const url = checkUrl(uri, 'redirect URI');
     if (url.hash) throw new ClientError(`redirect URI '${uri}' must not have a fragment (RFC 6749 §3.1.2)`);
-    const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-      throw new ClientError(`redirect URI '${uri}' must use https (http only on localhost/127.0.0.1)`);
-    }
   }
   if (client.auth.method === 'private_key_jwt') {
     if (!client.auth.jwks && !client.auth.jwksUri) throw new ClientError('a private_key_jwt client needs a JWKS or a JWKS URL');
     if (client.auth.jwks && (!Array.isArray(client.auth.jwks.keys) || client.auth.jwks.keys.length === 0)) throw new ClientError('the JWKS has no keys');
-    for (const k of client.auth.jwks?.keys ?? []) if ('d' in k) throw new ClientError('the JWKS holds a private key: register the public key only');
+    for (const k of client.auth.jwks?.keys ?? []) {
+      if ('d' in k) throw new ClientError('the JWKS holds a private key: register the public key only');
+      // What Backend Services signs with: RS384 (RSA) or ES384 (EC P-384).
+      if (k.kty !== 'RSA' && !(k.kty === 'EC' && k.crv === 'P-384')) throw new ClientError(`JWKS key ${k.kid ?? ''} must be an RSA or an EC P-384 key (for RS384/ES384)`);
+    }
+    if (client.auth.jwksUri !== undefined) checkUrl(client.auth.jwksUri, 'JWKS URL');
   }
   if (client.auth.method !== 'private_key_jwt' && client.redirectUris.length === 0) {
     throw new ClientError('a client that signs in users needs at least one --redirect-uri');
   }
+}
+
+/** An absolute https URL (http only on a loopback host, for development). */
+function checkUrl(uri: string, what: string): URL {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw new ClientError(`${what} '${uri}' is not an absolute URL`);
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) throw new ClientError(`${what} '${uri}' must use https (http only on localhost/127.0.0.1)`);
+  return url;
 }
 
 /** A new client secret (shown once) and the hash that is stored. A secret is 256 random bits, so a
