@@ -9,7 +9,9 @@ const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 
 const root = path.resolve(__dirname, '..');
-const stamp = path.join(root, 'dist', '.tsbuildinfo'); // tsconfig's tsBuildInfoFile
+// Written only here, after a successful emitting build (tsc's own build info is also written by
+// `tsc --noEmit`, which would make a stale dist/ look current).
+const stamp = path.join(root, 'dist', '.build-stamp');
 const entry = path.join(root, 'dist', 'src', 'main.js');
 
 /** The newest modification time among the compiler's inputs (tsconfig `include` plus config). */
@@ -36,6 +38,4 @@ if (built && fs.existsSync(entry) && newestInput() <= built.mtimeMs) {
 console.error(`nimbus-fhir: compiling TypeScript into dist/ (${built ? 'incremental, a few seconds' : 'first build, about 20 s'})…`);
 const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit' });
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
-// tsc leaves its build info untouched when nothing changed; mark this build as the newest.
-const now = new Date();
-fs.utimesSync(stamp, now, now);
+fs.writeFileSync(stamp, `${new Date().toISOString()}\n`);
