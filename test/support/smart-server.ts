@@ -3,6 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import { createHttpServer } from '../../src/rest/http-limits';
+import { update } from '../../src/interactions/crud';
 import type { AuthorizationServices } from '../../src/auth/authorization-server';
 import type { EngineFactory } from './engines';
 import { makeTestServer, type TestServer } from './server';
@@ -47,9 +48,11 @@ export async function startSmartServer(factory: EngineFactory, options: { env?: 
   await auth.users.add({ username: 'dr', fhirUser: 'Practitioner/dr1', role: 'practitioner', password: PASSWORD });
   await auth.users.add({ username: 'pat', fhirUser: 'Patient/p1', role: 'patient', password: PASSWORD });
   await auth.users.add({ username: 'root', fhirUser: 'Practitioner/admin1', role: 'admin', password: PASSWORD });
+  // Stored through the system's own context, not over HTTP, so the seeding does not depend on
+  // whether FHIR requests need a token.
+  const system = test.server.systemContext();
   for (const [id, family] of [['p1', 'Alpha'], ['p2', 'Beta']]) {
-    const r = await test.http.put(`/fhir/Patient/${id}`).set('content-type', 'application/fhir+json').send({ resourceType: 'Patient', id, name: [{ family, given: ['Test'] }] });
-    if (r.status >= 300) throw new Error(`could not store Patient/${id}: ${r.status} ${JSON.stringify(r.body)}`);
+    await update(system.data, test.server.services.core, 'Patient', id, { resourceType: 'Patient', id, name: [{ family, given: ['Test'] }] });
   }
   const origin = `http://127.0.0.1:${port}`;
   return {
