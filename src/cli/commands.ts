@@ -4,6 +4,9 @@ import { generateCommand } from './generate';
 import { importCommand } from './import';
 import { exportCommand } from './export';
 import { backupCommand, checkCommand, restoreCommand } from './data-safety';
+import { clientsCommand } from './clients';
+import { usersCommand } from './users';
+import { authCommand } from './auth';
 
 export interface Command {
   summary: string;
@@ -19,4 +22,7 @@ export const COMMANDS: Record<string, Command> = {
   backup: backupCommand,
   restore: restoreCommand,
   check: checkCommand,
+  clients: clientsCommand,
+  users: usersCommand,
+  auth: authCommand,
 };

@@ -201,6 +201,20 @@ function param(type: string): fc.Arbitrary<[string, string]> {
     { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...CONTROL), fc.oneof(fc.constantFrom(...CONTROL_VALUES), oddString)) },
     { weight: 2, arbitrary: fc.tuple(fc.constantFrom('_count', '_sort', '_total', '_summary', '_elements'), fc.constantFrom('5', '-_lastUpdated', '_id', 'accurate', 'count', 'true', 'id')) },
     {
+      weight: 2,
+      arbitrary: fc.tuple(
+        fc.constant('_sort'),
+        fc.array(fc.tuple(fc.boolean(), fc.constantFrom(...defs.map((d) => d.code), '_id', '_lastUpdated', '_score', 'bogus')), { minLength: 1, maxLength: 3 }).map((keys) => keys.map(([desc, k]) => `${desc ? '-' : ''}${k}`).join(',')),
+      ),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(
+        fc.constantFrom('_include', '_revinclude', '_include:iterate', '_revinclude:iterate'),
+        fc.constantFrom('Observation:subject', 'Observation:subject:Patient', 'Patient:general-practitioner', 'Patient:link', 'Observation:patient', 'Encounter:subject', 'Patient:organization', 'Provenance:target', '*', 'Observation:*', 'Patient:bogus', 'Bogus:x'),
+      ),
+    },
+    {
       weight: 1,
       arbitrary: fc.tuple(
         fc.constantFrom(
@@ -328,7 +342,49 @@ export const fhirPathPatchText: fc.Arbitrary<string> = fc.constant(null).chain((
   ),
 );
 
-// ---- Bundles -----------------------------------------------------------------------------------
+// ---- Bundles ----
+
+const U = (n: number) => `urn:uuid:${String(n).repeat(8)}-${String(n).repeat(4)}-4${String(n).repeat(3)}-8${String(n).repeat(3)}-${String(n).repeat(12)}`;
+
+/** Transaction shapes that stress reference resolution and conditional entries: cycles of
+ * urn:uuid references, duplicate fullUrls, conditional creates/updates/deletes that match several
+ * resources or each other, and references to what a conditional entry resolves to. */
+const scenarioEntries: fc.Arbitrary<unknown[]> = fc.constantFrom<unknown[]>(
+  [
+    { fullUrl: U(1), resource: { resourceType: 'Patient', link: [{ other: { reference: U(2) }, type: 'seealso' }] }, request: { method: 'POST', url: 'Patient' } },
+    { fullUrl: U(2), resource: { resourceType: 'Patient', link: [{ other: { reference: U(1) }, type: 'seealso' }] }, request: { method: 'POST', url: 'Patient' } },
+  ],
+  [
+    { fullUrl: U(3), resource: { resourceType: 'Patient' }, request: { method: 'POST', url: 'Patient' } },
+    { fullUrl: U(3), resource: { resourceType: 'Patient' }, request: { method: 'POST', url: 'Patient' } },
+  ],
+  [
+    { fullUrl: U(4), resource: { resourceType: 'Patient', identifier: [{ system: 'http://example.org/mrn', value: 'dup' }] }, request: { method: 'POST', url: 'Patient', ifNoneExist: 'identifier=http://example.org/mrn|dup' } },
+    { fullUrl: U(5), resource: { resourceType: 'Patient', identifier: [{ system: 'http://example.org/mrn', value: 'dup' }] }, request: { method: 'POST', url: 'Patient', ifNoneExist: 'identifier=http://example.org/mrn|dup' } },
+    { resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: U(4) } }, request: { method: 'POST', url: 'Observation' } },
+  ],
+  [
+    { resource: { resourceType: 'Patient', active: true }, request: { method: 'PUT', url: 'Patient?active=true' } },
+    { request: { method: 'DELETE', url: 'Patient?active=true' } },
+  ],
+  [
+    { request: { method: 'DELETE', url: 'Patient?_id=p' } },
+    { resource: { resourceType: 'Patient', id: 'p', active: true }, request: { method: 'PUT', url: 'Patient/p' } },
+  ],
+  [
+    { fullUrl: U(6), resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient?identifier=http://example.org/mrn|dup' }, hasMember: [{ reference: U(6) }] }, request: { method: 'POST', url: 'Observation' } },
+  ],
+  [
+    { fullUrl: 'http://example.org/fhir/Patient/ext', resource: { resourceType: 'Patient', id: 'ext' }, request: { method: 'PUT', url: 'Patient/ext' } },
+    { resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/ext' } }, request: { method: 'POST', url: 'Observation' } },
+    { request: { method: 'GET', url: 'Observation?subject=Patient/ext&_include=Observation:subject' } },
+  ],
+  [
+    { resource: { resourceType: 'Patient', id: 'p' }, request: { method: 'PUT', url: 'Patient/p', ifMatch: 'W/"1"' } },
+    { resource: { resourceType: 'Patient', id: 'p' }, request: { method: 'PUT', url: 'Patient/p' } },
+    { request: { method: 'PATCH', url: 'Patient/p' }, resource: { resourceType: 'Parameters', parameter: [{ name: 'operation', part: [{ name: 'type', valueCode: 'delete' }, { name: 'path', valueString: 'Patient.name' }] }] } },
+  ],
+);-------------------------------------------------------------------------------
 
 const ENTRY_URLS = ['Patient?identifier=http://example.org/mrn|1', 'Patient/p/$meta-add', 'Patient/$validate', 'Patient/p/_history/1/$meta', 'Patient/p?_elements=id', '$expunge', 'Patient/$expunge', 'Patient', 'Patient/p', 'Patient/q', 'Patient/p/_history/1', 'Patient?name=anna', 'Patient?_id=p', 'Observation?subject=Patient/p', 'Patient/$meta', 'Patient/p/$meta', '$meta', 'Patient/p/$validate', 'metadata', '/Patient', 'http://example.org/fhir/Patient/p', 'Patient/../x', '', 'Patient/p/_history', 'Patient?', 'Nonsense/1', 'Patient/urn:uuid:1'];
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'get', 'TRACE', ''];
@@ -340,6 +396,7 @@ export const bundleText: fc.Arbitrary<string> = fc.constant(null).chain(() =>
         resourceType: fc.constantFrom('Bundle', 'Bundle', 'Bundle', 'Patient'),
         type: fc.oneof(fc.constantFrom('batch', 'transaction', 'batch', 'transaction', 'searchset', 'collection', 'bogus'), value(0, raws)),
         entry: fc.oneof(
+          { weight: 2, arbitrary: scenarioEntries },
           {
             weight: 6,
             arbitrary: fc.array(
