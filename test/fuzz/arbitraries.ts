@@ -342,7 +342,7 @@ export const fhirPathPatchText: fc.Arbitrary<string> = fc.constant(null).chain((
   ),
 );
 
-// ---- Bundles ----
+// ---- Bundles -----------------------------------------------------------------------------------
 
 const U = (n: number) => `urn:uuid:${String(n).repeat(8)}-${String(n).repeat(4)}-4${String(n).repeat(3)}-8${String(n).repeat(3)}-${String(n).repeat(12)}`;
 
@@ -384,7 +384,7 @@ const scenarioEntries: fc.Arbitrary<unknown[]> = fc.constantFrom<unknown[]>(
     { resource: { resourceType: 'Patient', id: 'p' }, request: { method: 'PUT', url: 'Patient/p' } },
     { request: { method: 'PATCH', url: 'Patient/p' }, resource: { resourceType: 'Parameters', parameter: [{ name: 'operation', part: [{ name: 'type', valueCode: 'delete' }, { name: 'path', valueString: 'Patient.name' }] }] } },
   ],
-);-------------------------------------------------------------------------------
+);
 
 const ENTRY_URLS = ['Patient?identifier=http://example.org/mrn|1', 'Patient/p/$meta-add', 'Patient/$validate', 'Patient/p/_history/1/$meta', 'Patient/p?_elements=id', '$expunge', 'Patient/$expunge', 'Patient', 'Patient/p', 'Patient/q', 'Patient/p/_history/1', 'Patient?name=anna', 'Patient?_id=p', 'Observation?subject=Patient/p', 'Patient/$meta', 'Patient/p/$meta', '$meta', 'Patient/p/$validate', 'metadata', '/Patient', 'http://example.org/fhir/Patient/p', 'Patient/../x', '', 'Patient/p/_history', 'Patient?', 'Nonsense/1', 'Patient/urn:uuid:1'];
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'get', 'TRACE', ''];
