@@ -26,8 +26,15 @@ export interface BackupResult {
   pages: number;
 }
 
+/** The database's own files, which a backup must never overwrite nor a restore read from. */
+function assertNotTheDatabase(databaseFile: string, other: string, what: string): void {
+  const own = ['', '-wal', '-shm', '.lock', '.lock.json'].map((suffix) => path.resolve(`${databaseFile}${suffix}`));
+  if (own.includes(path.resolve(other))) throw new Error(`${what} ${other} is the database's own file: give a path outside ${path.dirname(databaseFile)}'s database files`);
+}
+
 export async function backupSqlite(databaseFile: string, target: string): Promise<BackupResult> {
   if (!fs.existsSync(databaseFile)) throw new Error(`no database at ${databaseFile}`);
+  assertNotTheDatabase(databaseFile, target, 'the backup file');
   const dir = path.dirname(path.resolve(target));
   fs.mkdirSync(dir, { recursive: true });
   const partial = `${target}.partial-${process.pid}`;
@@ -80,6 +87,7 @@ export interface RestoreResult {
 }
 
 export function restoreSqlite(backupFile: string, databaseFile: string, now: Date = new Date()): RestoreResult {
+  assertNotTheDatabase(databaseFile, backupFile, 'the backup file');
   const { resources } = verifyBackup(backupFile);
   fs.mkdirSync(path.dirname(databaseFile), { recursive: true });
   // Throws DatabaseInUseError (naming the holder) while a server uses the directory.
