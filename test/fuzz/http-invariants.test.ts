@@ -77,8 +77,8 @@ describeEachEngine('fuzzing: every answer is a 2xx or a 4xx with an OperationOut
   // The product's own HTTP server (its header and body limits), not supertest's bare one.
   let http: ReturnType<typeof supertest>;
   // FerretDB answers ~50 ms per query whatever its size (the store snapshot alone is two), so the
-  // MongoDB run takes a twelfth of the cases to stay well under a minute; FUZZ_RUNS scales both.
-  const runs = (n: number) => (factory.name === 'mongodb' ? Math.ceil(n / 12) : n);
+  // MongoDB run takes a sixteenth of the cases to stay well under a minute; FUZZ_RUNS scales both.
+  const runs = (n: number) => (factory.name === 'mongodb' ? Math.ceil(n / 16) : n);
 
   beforeAll(async () => {
     engine = await factory.make();
