@@ -46,6 +46,33 @@ function waitForDisconnect(reached: () => void): OperationModule {
   };
 }
 
+/** `$slow`: ten steps of 60 ms, reporting progress after each (where budgets and cancellation are checked). */
+const slow: OperationModule = {
+  definition: {
+    resourceType: 'OperationDefinition',
+    id: 'test-slow',
+    url: 'http://example.org/OperationDefinition/test-slow',
+    name: 'Slow',
+    status: 'active',
+    kind: 'operation',
+    code: 'slow',
+    system: true,
+    type: false,
+    instance: false,
+    parameter: [{ name: 'steps', use: 'out', min: 1, max: '1', type: 'integer' }],
+  },
+  affectsState: false,
+  async: 'allowed',
+  handler: async (call) => {
+    for (let i = 0; i < 10; i++) {
+      await new Promise((r) => setTimeout(r, 60));
+      await call.job.progress(i + 1, 10);
+    }
+    return { out: { steps: 10 } };
+  },
+  example: { level: 'system' },
+};
+
 function searchBatch(n: number, first: object[] = []): object {
   const entries = Array.from({ length: n }, (_, i) => ({ request: { method: 'GET', url: `Patient?name:contains=${'aeiou'[i % 5]}&_total=accurate&_count=50` } }));
   return { resourceType: 'Bundle', type: 'batch', entry: [...first, ...entries] };
@@ -70,7 +97,7 @@ async function seedPatients(t: TestServer, n: number): Promise<void> {
 describeEachEngine('request time budget', (factory) => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await makeTestServer({ engine: await factory.make(), env: { NIMBUS_REQUEST_TIMEOUT: '250ms' } });
+    t = await makeTestServer({ engine: await factory.make(), env: { NIMBUS_REQUEST_TIMEOUT: '250ms', NIMBUS_JOB_POLL_INTERVAL: '50ms' }, overrides: { operations: [slow] } });
     await seedPatients(t, 200);
   }, 120_000);
   afterAll(() => t.close());
@@ -86,6 +113,23 @@ describeEachEngine('request time budget', (factory) => {
     expect(ran).toBeLessThan(SEARCHES);
     expect(await metric(t, 'nimbus_bundle_entries_not_run_total')).toBeGreaterThan(0);
     expect(await metric(t, 'nimbus_requests_stopped_total', '{reason="time-budget"}')).toBeGreaterThanOrEqual(1);
+  }, 60_000);
+
+  it('stops an operation that outlives the budget, but not the same operation run as a job', async () => {
+    const inline = await t.http.get('/fhir/$slow');
+    expect(inline.status).toBe(503);
+    expect(inline.body.issue[0].code).toBe('too-costly');
+    const submitted = await t.http.get('/fhir/$slow').set('Prefer', 'respond-async');
+    expect(submitted.status).toBe(202);
+    const status = new URL(submitted.headers['content-location']).pathname;
+    let done;
+    for (let i = 0; i < 400 && !done; i++) {
+      const r = await t.http.get(status);
+      if (r.status !== 202) done = r;
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(done?.status).toBe(200);
+    expect(JSON.stringify(done?.body)).toContain('"valueInteger":10');
   }, 60_000);
 });
 
