@@ -12,8 +12,8 @@ import type { WorkBudget } from '../storage/engine';
 export type StopReason = 'time-budget' | 'client-gone';
 
 export class RequestBudget implements WorkBudget {
-  private readonly controller?: AbortController;
-  readonly signal: AbortSignal;
+  /** Made on first use of `signal` (an AbortController costs a few µs; most requests never need one). */
+  private controller?: AbortController;
   private timer?: NodeJS.Timeout;
   private reasonKind?: StopReason;
 
@@ -22,19 +22,9 @@ export class RequestBudget implements WorkBudget {
     readonly budgetMs: number,
     /** performance.now() by which the work must be done. */
     private readonly deadline: number,
-    follow?: AbortSignal,
-  ) {
-    if (follow) {
-      this.signal = follow;
-      return;
-    }
-    this.controller = new AbortController();
-    this.signal = this.controller.signal;
-    if (Number.isFinite(deadline)) {
-      this.timer = setTimeout(() => this.stop('time-budget'), Math.max(0, deadline - performance.now()));
-      this.timer.unref();
-    }
-  }
+    /** Work with its own lifetime follows its owner's signal instead. */
+    private readonly follow?: AbortSignal,
+  ) {}
 
   /** A request's budget, counted from when the request arrived (time spent queued counts). */
   static forRequest(budgetMs: number, arrivedAt = performance.now()): RequestBudget {
@@ -47,17 +37,32 @@ export class RequestBudget implements WorkBudget {
     return new RequestBudget(Infinity, Infinity, signal);
   }
 
+  /** Aborts when the work must stop: the client has gone, or the deadline passed (a timer, so
+   * work waiting on I/O — a MongoDB query — is interrupted too). */
+  get signal(): AbortSignal {
+    if (this.follow) return this.follow;
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reasonKind) this.controller.abort(this.error(this.reasonKind));
+      else if (Number.isFinite(this.deadline)) {
+        this.timer = setTimeout(() => this.stop('time-budget'), Math.max(0, this.deadline - performance.now()));
+        this.timer.unref();
+      }
+    }
+    return this.controller.signal;
+  }
+
   get unlimited(): boolean {
-    return this.budgetMs === Infinity && !this.controller && this.signal === NEVER;
+    return this.follow === NEVER;
   }
 
   /** Why the work was stopped, if it was (for logs and metrics). */
   get stopped(): StopReason | undefined {
-    return this.reasonKind ?? (this.signal.aborted ? 'client-gone' : undefined);
+    return this.reasonKind ?? (this.follow?.aborted ? 'client-gone' : undefined);
   }
 
   check(): void {
-    if (this.signal.aborted) throw this.reason();
+    if (this.reasonKind || this.follow?.aborted) throw this.reason();
     if (performance.now() >= this.deadline) {
       this.stop('time-budget');
       throw this.reason();
@@ -85,14 +90,22 @@ export class RequestBudget implements WorkBudget {
   }
 
   private stop(kind: StopReason): void {
-    if (!this.controller || this.controller.signal.aborted) return;
+    if (this.follow || this.reasonKind) return;
     this.reasonKind = kind;
     this.finish();
-    this.controller.abort(kind === 'time-budget' ? errors.timeBudgetExceeded(this.budgetMs) : errors.cancelled());
+    this.controller?.abort(this.error(kind));
+  }
+
+  private error(kind: StopReason): FhirError {
+    return kind === 'time-budget' ? errors.timeBudgetExceeded(this.budgetMs) : errors.cancelled();
   }
 
   private reason(): FhirError {
-    const r: unknown = this.signal.reason;
+    if (this.reasonKind) {
+      const r: unknown = this.controller?.signal.reason;
+      return r instanceof FhirError ? r : this.error(this.reasonKind);
+    }
+    const r: unknown = this.follow?.reason;
     return r instanceof FhirError ? r : errors.cancelled();
   }
 }

@@ -62,7 +62,9 @@ export function createRequestContext(services: ServerServices, options: ContextO
     get logger() {
       return services.logger.child({ requestId });
     },
-    signal: budget.signal,
+    get signal() {
+      return budget.signal;
+    },
     budget,
   };
 }
