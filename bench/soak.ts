@@ -218,11 +218,10 @@ async function capacity(base: string, world: World, seconds: number, workers: nu
     Array.from({ length: workers }, async () => {
       while (performance.now() < end) {
         const o = await send(base, world.next());
-        if (o.ok && performance.now() >= counted && performance.now() < end) done++;
-        else {
+        if (!o.ok) {
           errors++;
           firstError ??= o.why;
-        }
+        } else if (performance.now() >= counted && performance.now() < end) done++;
       }
     }),
   );
