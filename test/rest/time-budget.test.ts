@@ -133,6 +133,37 @@ describeEachEngine('request time budget', (factory) => {
   }, 60_000);
 });
 
+describeEachEngine('time budget of a batch that has written', (factory) => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await makeTestServer({ engine: await factory.make(), env: { NIMBUS_REQUEST_TIMEOUT: '2s' }, overrides: { operations: [slow] } });
+  }, 60_000);
+  afterAll(() => t.close());
+
+  it('reports the writes done before the budget ran out and answers the entries left 503', async () => {
+    // A create, then five operations of at least 600 ms each: the budget of 2 s ends before the fifth.
+    const entry = [
+      { request: { method: 'POST', url: 'Patient' }, resource: { resourceType: 'Patient', name: [{ family: 'Before' }] } },
+      ...Array.from({ length: 5 }, () => ({ request: { method: 'GET', url: '$slow' } })),
+    ];
+    const res = await t.http.post('/fhir').set('Content-Type', FHIR).send({ resourceType: 'Bundle', type: 'batch', entry });
+    expect(res.status).toBe(200);
+    expect(res.body.type).toBe('batch-response');
+    const statuses: string[] = res.body.entry.map((e: { response: { status: string } }) => e.response.status);
+    // Which operation the budget ends in depends on the machine; the shape does not: the create,
+    // at least the first operation done, then 503 for every entry from the stopped one on.
+    expect(statuses[0]).toMatch(/^201/);
+    const firstStopped = statuses.findIndex((s) => /^503/.test(s));
+    expect(firstStopped).toBeGreaterThanOrEqual(2);
+    expect(statuses.slice(1, firstStopped).every((s) => /^200/.test(s))).toBe(true);
+    expect(statuses.slice(firstStopped).every((s) => /^503/.test(s))).toBe(true);
+    expect(res.body.entry[5].response.outcome.issue[0].code).toBe('too-costly');
+    // The create is there.
+    const found = await t.http.get('/fhir/Patient?family=Before');
+    expect(found.body.total ?? found.body.entry?.length).toBe(1);
+  }, 60_000);
+});
+
 describeEachEngine('work of a client that has gone', (factory) => {
   let t: TestServer;
   let server: http.Server;
