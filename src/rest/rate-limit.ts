@@ -13,7 +13,8 @@ import { performance } from 'node:perf_hooks';
 import type { Caller } from '../access/caller';
 import type { RateLimit } from '../config';
 import type { WorkStats } from '../context/work-stats';
-import { errors } from '../fhir/errors';
+import type { IncomingMessage } from 'node:http';
+import { errors, type FhirError } from '../fhir/errors';
 import type { Authenticate } from './context';
 
 interface Bucket {
@@ -91,14 +92,21 @@ export function callerKey(caller: Caller): string | undefined {
 /** `authenticate`, then the caller's rate: a caller over it is refused 429 before any work. */
 export function limitCallers(authenticate: Authenticate, limiter: RateLimiter | undefined, stats: WorkStats): Authenticate {
   if (!limiter) return authenticate;
+  // A read the fast path refused is handed to Express, which authenticates again: the same
+  // refusal, without taking or counting twice.
+  const refused = new WeakMap<IncomingMessage, FhirError>();
   return async (req) => {
+    const earlier = refused.get(req);
+    if (earlier) throw earlier;
     const caller = await authenticate(req);
     const key = callerKey(caller);
     if (key !== undefined) {
       const wait = limiter.take(key);
       if (wait > 0) {
         stats.rateLimited++;
-        throw errors.rateLimited('caller', wait);
+        const e = errors.rateLimited('caller', wait);
+        refused.set(req, e);
+        throw e;
       }
     }
     return caller;

@@ -171,6 +171,7 @@ describe('per-caller rate limit', () => {
     expect((await get(port, '/fhir/Patient?_count=1', asA)).status).toBe(200);
     expectOutcome(await get(port, '/fhir/Patient?_count=1', asA), 429, 'throttled');
     expectOutcome(await get(port, '/fhir/Patient/x', asA), 429, 'throttled'); // the fast path too
+    expect(await metric(port, 'nimbus_requests_rate_limited_total')).toBe(2);
     expect((await get(port, '/fhir/Patient?_count=1', { 'x-test-user': 'b' })).status).toBe(200);
     for (let i = 0; i < 4; i++) expect((await get(port, '/fhir/Patient?_count=1')).status).toBe(200);
   });
