@@ -1,11 +1,11 @@
-// `npm run bench:scale-out`: throughput of a mixed workload (reads by id, searches, creates,
-// updates) through a round-robin proxy in front of 1, 2 and 3 server processes over ONE MongoDB
+// `npm run bench:scale-out`: throughput of reads by id and of a mixed workload (reads by id,
+// searches, creates, updates) through a round-robin proxy in front of 1, 2 and 3 server processes over ONE MongoDB
 // database (docs/scale-out.md reports the figures). Each process count gets a fresh database,
 // processes started together, the same seed data and the same bounded load. The load generator,
 // the proxy, the server processes and the database all share this machine: on a small machine the
 // figures are a floor, not what N processes on N machines would do.
 //
-//   npm run bench:scale-out -- [--processes 1,2,3] [--duration 10] [--connections 12] [--patients 200]
+//   npm run bench:scale-out -- [--processes 1,2,3] [--duration 15] [--connections 6] [--patients 200]
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -37,8 +37,8 @@ function options(argv: string[]): Options {
   };
   return {
     processes: (values.processes ?? '1,2,3').split(',').map((p) => int(p.trim(), 1)),
-    durationS: int(values.duration, 10),
-    connections: int(values.connections, 12),
+    durationS: int(values.duration, 15),
+    connections: int(values.connections, 6),
     patients: int(values.patients, 200),
   };
 }
@@ -63,8 +63,14 @@ async function seed(baseUrl: string, patients: number): Promise<string[]> {
   return ids;
 }
 
+/** Reads by id, ids rotating so connections spread over the data. */
+function readRequests(ids: string[]): Request[] {
+  let n = 0;
+  return [{ method: 'GET', headers: { accept: FHIR }, setupRequest: (req) => ({ ...req, path: `/fhir/Patient/${ids[n++ % ids.length]}` }) }];
+}
+
 /**
- * One round of ten requests per connection: 5 reads by id, 3 searches, 1 create, 1 update
+ * One round of ten requests per connection: 6 reads by id, 2 searches, 1 create, 1 update
  * (read-mostly, as clinical traffic is). Ids rotate so connections spread over the data.
  */
 function mixedRequests(ids: string[]): Request[] {
@@ -74,7 +80,6 @@ function mixedRequests(ids: string[]): Request[] {
   const searches: Request[] = [
     { method: 'GET', headers: { accept: FHIR }, setupRequest: (req) => ({ ...req, path: `/fhir/Patient?family=Family${n++ % 20}&_count=10` }) },
     { method: 'GET', headers: { accept: FHIR }, setupRequest: (req) => ({ ...req, path: `/fhir/Observation?subject=Patient/${nextId()}` }) },
-    { method: 'GET', headers: { accept: FHIR }, setupRequest: (req) => ({ ...req, path: `/fhir/Observation?code=http://loinc.org|8867-4&value-quantity=gt${60 + (n++ % 40)}&_count=10` }) },
   ];
   const create: Request = { method: 'POST', path: '/fhir/Patient', headers: { 'content-type': FHIR, prefer: 'return=minimal' }, body: JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Created' }] }) };
   const update: Request = {
@@ -85,11 +90,12 @@ function mixedRequests(ids: string[]): Request[] {
       return { ...req, path: `/fhir/Patient/${id}`, body: JSON.stringify({ resourceType: 'Patient', id, name: [{ family: `Family${n % 20}`, given: ['Updated'] }], active: true }) };
     },
   };
-  return [read, searches[0], read, searches[1], create, read, searches[2], read, update, read];
+  return [read, searches[0], read, read, create, read, searches[1], read, update, read];
 }
 
 interface Figure {
   processes: number;
+  workload: string;
   rate: number;
   p50Ms: number;
   p99Ms: number;
@@ -100,7 +106,7 @@ interface Figure {
   load: string;
 }
 
-async function measure(uri: string, count: number, opts: Options): Promise<Figure> {
+async function measure(uri: string, count: number, opts: Options): Promise<Figure[]> {
   const database = `nimbusbenchscale${count}${randomBytes(3).toString('hex')}`;
   const env = { NIMBUS_ENGINE: 'mongodb', MONGODB_URI: uri, NIMBUS_MONGODB_DATABASE: database, NIMBUS_LOG_LEVEL: 'warn' };
   log(`${count} process(es): starting together over ${database}…`);
@@ -109,21 +115,29 @@ async function measure(uri: string, count: number, opts: Options): Promise<Figur
   try {
     const ids = await seed(servers[0].baseUrl, opts.patients);
     log(`${count} process(es): seeded ${ids.length} patients; warming up…`);
-    await runLoad({ url: proxy.url, connections: opts.connections, durationS: 2, maxRequests: 1_000_000, requests: mixedRequests(ids) });
-    const before = [...proxy.counts];
-    log(`${count} process(es): measuring ${opts.durationS} s with ${opts.connections} connections…`);
-    const r = await runLoad({ url: proxy.url, connections: opts.connections, durationS: opts.durationS, maxRequests: 10_000_000, requests: mixedRequests(ids) });
-    return {
-      processes: count,
-      rate: r.rate,
-      p50Ms: r.p50Ms,
-      p99Ms: r.p99Ms,
-      requests: r.requests,
-      failures: r.failures,
-      firstFailure: r.firstFailure,
-      perProcess: proxy.counts.map((c, i) => c - before[i]),
-      load: os.loadavg().map((l) => l.toFixed(1)).join(' / '),
-    };
+    await runLoad({ url: proxy.url, connections: opts.connections, durationS: 2, maxRequests: 1_000_000, requests: readRequests(ids) });
+    const figures: Figure[] = [];
+    for (const [workload, requests] of [
+      ['reads by id', readRequests(ids)],
+      ['mixed: 6 reads, 2 searches, 1 create, 1 update', mixedRequests(ids)],
+    ] as const) {
+      const before = [...proxy.counts];
+      log(`${count} process(es): ${workload}, ${opts.durationS} s with ${opts.connections} connections…`);
+      const r = await runLoad({ url: proxy.url, connections: opts.connections, durationS: opts.durationS, maxRequests: 10_000_000, requests: [...requests] });
+      figures.push({
+        processes: count,
+        workload,
+        rate: r.rate,
+        p50Ms: r.p50Ms,
+        p99Ms: r.p99Ms,
+        requests: r.requests,
+        failures: r.failures,
+        firstFailure: r.firstFailure,
+        perProcess: proxy.counts.map((c, i) => c - before[i]),
+        load: os.loadavg().map((l) => l.toFixed(1)).join(' / '),
+      });
+    }
+    return figures;
   } finally {
     await proxy.close();
     await Promise.all(servers.map((s) => s.stop()));
@@ -141,17 +155,17 @@ async function main(): Promise<number> {
   }
   const opts = options(process.argv.slice(2));
   const figures: Figure[] = [];
-  for (const count of opts.processes) figures.push(await measure(uri, count, opts));
-  const base = figures[0]?.rate ?? 0;
+  for (const count of opts.processes) figures.push(...(await measure(uri, count, opts)));
+  const base = (workload: string) => figures.find((f) => f.workload === workload)?.rate ?? 0;
   const lines = [
-    `Scale-out: mixed workload (per 10 requests: 5 reads by id, 3 searches, 1 create, 1 update) through a round-robin proxy, ${opts.connections} connections, ${opts.durationS} s, ${opts.patients} seeded patients.`,
+    `Scale-out through a round-robin proxy: ${opts.connections} connections, ${opts.durationS} s per workload, ${opts.patients} seeded patients (each with an Observation).`,
     `${formatMachine(describeMachine())} · MongoDB at ${new URL(uri).host}`,
     '',
-    '| processes | req/s | vs 1 process | p50 ms | p99 ms | requests | failures | share per process | load avg (1/5/15 min) after |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| workload | processes | req/s | vs 1 process | p50 ms | p99 ms | requests | failures | share per process | load avg (1/5/15 min) after |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...figures.map(
       (f) =>
-        `| ${f.processes} | ${Math.round(f.rate)} | ${base ? `${(f.rate / base).toFixed(2)}×` : '—'} | ${f.p50Ms.toFixed(1)} | ${f.p99Ms.toFixed(1)} | ${f.requests} | ${f.failures}${f.firstFailure ? ` (${f.firstFailure})` : ''} | ${f.perProcess.join(' / ')} | ${f.load} |`,
+        `| ${f.workload} | ${f.processes} | ${f.rate.toFixed(1)} | ${base(f.workload) ? `${(f.rate / base(f.workload)).toFixed(2)}×` : '—'} | ${f.p50Ms.toFixed(1)} | ${f.p99Ms.toFixed(1)} | ${f.requests} | ${f.failures}${f.firstFailure ? ` (${f.firstFailure})` : ''} | ${f.perProcess.join(' / ')} | ${f.load} |`,
     ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
