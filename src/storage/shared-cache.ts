@@ -19,6 +19,7 @@
 // How a feature uses it:
 //   const clients = new SharedCache(engine.system, 'registered-clients', () => loadClients(engine));
 //   await clients.get();          // on each request: the copy, re-checked at most every 2 s
+//   await clients.check();        // when the copy lacks something it should have: check now
 //   await store(...); await clients.invalidate();   // after a change, in the process making it
 import type { SystemStore } from './engine';
 
@@ -55,6 +56,15 @@ export class SharedCache<T> {
     if (this.value && this.now() - this.checkedAt < this.checkEveryMs) return Promise.resolve(this.value.data);
     this.pending ??= this.refresh().finally(() => (this.pending = undefined));
     return this.pending;
+  }
+
+  /**
+   * Checks the version now, whatever the interval: for a caller that has a cheap tell that its copy
+   * is missing something (a token signed by a key it does not hold), rather than wait it out.
+   */
+  check(): Promise<T> {
+    this.checkedAt = Number.NEGATIVE_INFINITY;
+    return this.get();
   }
 
   /** Tells every process (this one at once) that the state changed; call after the change is stored. */

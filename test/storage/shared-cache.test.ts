@@ -62,6 +62,16 @@ describeEachEngine('SharedCache across processes', (factory) => {
     clock.t += 2;
     expect(await onB.get()).toEqual(['one', 'two']);
     expect(loadsB.n).toBe(2);
+
+    // A caller that knows its copy lacks something checks at once, inside the interval.
+    clock.t += 1000;
+    expect(await onA.get()).toEqual(['one', 'two']); // checked just now: unchanged
+    const again = await b.system.get<string[]>('clients', 'all');
+    await b.system.replace('clients', 'all', ['one', 'two', 'three'], again!.rev);
+    await onB.invalidate();
+    clock.t += 1;
+    expect(await onA.get()).toEqual(['one', 'two']);
+    expect(await onA.check()).toEqual(['one', 'two', 'three']);
   });
 
   it('an unchanged version costs a check, never a reload', async () => {
