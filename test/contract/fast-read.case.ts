@@ -66,7 +66,7 @@ export const fastReadContract: ContractSuite = {
       });
       beforeEach(() => (fallbacks = []));
 
-      it('hands everything else to Express: but serves the plain read itself', async () => {
+      it('hands everything else to Express: the plain read it serves itself', async () => {
         const res = await supertest(listener).get(`/fhir/Patient/${id}`).set('Accept', 'application/json');
         expect(res.status).toBe(200);
         expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
