@@ -21,6 +21,9 @@ export interface Config {
   dataDir: string;
   mongodbUri?: string;
   mongodbDatabase: string;
+  /** Without transactions, writers of one resource (and claims of one conditional criteria) take
+   * turns through locks in the database; how long one waits for its turn before answering 503. */
+  mongodbLockWaitMs: number;
   /** Largest accepted request body, in bytes. */
   maxBodyBytes: number;
   /** HTTP limits (rest/http-limits.ts): request line + headers size, header count, time to send
@@ -140,6 +143,13 @@ const SETTINGS: Setting<keyof Config>[] = [
   { key: 'dataDir', env: 'NIMBUS_DATA_DIR', flag: 'data-dir', help: 'directory of the embedded SQLite database', parse: (r) => path.resolve(nonEmpty('NIMBUS_DATA_DIR', r)) },
   { key: 'mongodbUri', env: 'MONGODB_URI', flag: 'mongodb-uri', help: 'MongoDB connection string', parse: parseMongoUri },
   { key: 'mongodbDatabase', env: 'NIMBUS_MONGODB_DATABASE', flag: 'mongodb-database', help: 'MongoDB database name', parse: (r) => nonEmpty('NIMBUS_MONGODB_DATABASE', r) },
+  {
+    key: 'mongodbLockWaitMs',
+    env: 'NIMBUS_MONGODB_LOCK_WAIT',
+    flag: 'mongodb-lock-wait',
+    help: 'without transactions: how long a writer waits for its turn on one resource before 503 (e.g. 30s)',
+    parse: duration('NIMBUS_MONGODB_LOCK_WAIT', 100, 600_000),
+  },
   { key: 'maxBodyBytes', env: 'NIMBUS_MAX_BODY', flag: 'max-body', help: 'largest request body (e.g. 16mb)', parse: (r) => parseBytes('NIMBUS_MAX_BODY', r) },
   { key: 'maxHeaderBytes', env: 'NIMBUS_MAX_HEADER_SIZE', flag: 'max-header-size', help: 'largest request line + headers (e.g. 16kb)', parse: (r) => parseBytes('NIMBUS_MAX_HEADER_SIZE', r) },
   { key: 'maxHeaders', env: 'NIMBUS_MAX_HEADERS', flag: 'max-headers', help: 'most header fields in a request', parse: integer('NIMBUS_MAX_HEADERS', 10, 10000) },
@@ -229,6 +239,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, args: string[] = [], cwd = pr
     engine: 'sqlite',
     dataDir: path.resolve(cwd, 'data'),
     mongodbDatabase: 'nimbus',
+    mongodbLockWaitMs: 30_000,
     maxBodyBytes: 16 * 1024 * 1024,
     // Node's own default; longer searches belong in POST [type]/_search.
     maxHeaderBytes: 16 * 1024,

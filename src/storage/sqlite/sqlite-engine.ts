@@ -34,6 +34,7 @@ import { SqliteSystemStore } from './system-store';
 import { runAggregate } from './aggregate';
 import { checkRewrite } from '../system-documents';
 import { ProcessLock } from './process-lock';
+import { engineErrors } from '../engine-errors';
 
 export interface SqliteEngineOptions {
   /** Database file; ':memory:' is refused because the read connection could not see it. */
@@ -170,8 +171,8 @@ export class SqliteEngine implements Engine {
     const pageWhere = [...where];
     const pageParams = [...params];
     if (q.cursor !== undefined) {
-      const seq = Number(q.cursor);
-      if (!Number.isSafeInteger(seq)) throw new Error('bad cursor');
+      const seq = /^\d{1,15}$/.test(q.cursor) ? Number(q.cursor) : NaN;
+      if (!Number.isSafeInteger(seq)) throw engineErrors.badHistoryCursor();
       pageWhere.push('v.seq < ?');
       pageParams.push(seq);
     }
