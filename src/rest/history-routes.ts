@@ -70,8 +70,8 @@ function parseHistoryParams(req: Request, options: { defaultPageSize: number; ma
   }
   const cursor = firstQueryValue(req, '_cursor');
   if (cursor !== undefined) {
-    // Opaque and engine-specific (SQLite: a sequence number; MongoDB: base64url of a position);
-    // the engine refuses one it did not issue. Only the URL-safe alphabet both use passes here.
+    // Opaque to this layer: each engine issues its own format (SQLite a sequence number, MongoDB a
+    // keyset token) and refuses one it did not issue with engineErrors.badHistoryCursor.
     if (!/^[A-Za-z0-9_-]{1,512}$/.test(cursor)) throw errors.invalidParam('_cursor', 'is not a cursor this server issued');
     out.cursor = cursor;
   }

@@ -15,6 +15,7 @@ import type {
   ExpungeCondition,
   HistoryPage,
   HistoryQuery,
+  ReadOptions,
   ResourceVersion,
   ScanOptions,
   ScanPage,
@@ -103,8 +104,8 @@ export class SqliteEngine implements Engine {
     return row && toVersion(row);
   }
 
-  async search(plan: SearchPlan): Promise<SearchResult> {
-    return withQueryLimits(() => this.readIndex.search(plan));
+  async search(plan: SearchPlan, options?: ReadOptions): Promise<SearchResult> {
+    return withQueryLimits(() => this.readIndex.search(plan, options?.budget));
   }
 
   /** See group-commit.ts: transactions are grouped, each in its own savepoint, one fsync per group. */
@@ -131,7 +132,8 @@ export class SqliteEngine implements Engine {
     return checkSqliteStorage(this.reader);
   }
 
-  async aggregate(query: AggregateQuery): Promise<AggregateResult> {
+  async aggregate(query: AggregateQuery, options?: ReadOptions): Promise<AggregateResult> {
+    options?.budget?.check();
     return withQueryLimits(() => runAggregate(this.reader, query));
   }
 
@@ -186,7 +188,7 @@ export class SqliteEngine implements Engine {
     const pageParams = [...params];
     if (q.cursor !== undefined) {
       const seq = /^\d{1,15}$/.test(q.cursor) ? Number(q.cursor) : NaN;
-      if (!Number.isSafeInteger(seq)) throw engineErrors.badCursor();
+      if (!Number.isSafeInteger(seq)) throw engineErrors.badHistoryCursor();
       pageWhere.push('v.seq < ?');
       pageParams.push(seq);
     }
