@@ -12,6 +12,7 @@ import type {
   Engine,
   EngineReader,
   EngineTransaction,
+  ExpungeCondition,
   HistoryPage,
   HistoryQuery,
   ReadOptions,
@@ -43,6 +44,9 @@ export interface DataAccess extends EngineReader {
   /** New content for the current version in place (see Engine.rewriteCurrent), if the caller may
    * see the resource and the new content stays within its reach; false when it changed meanwhile. */
   rewriteCurrent(expected: ResourceVersion, next: VersionWrite): Promise<boolean>;
+  /** Engine.expunge, for a caller whose policy grants `expunge` on the type without restriction
+   * (403 otherwise): permanent removal is for administrators, never for a filtered view. */
+  expunge(resourceType: string, id: string, condition?: ExpungeCondition): Promise<number>;
 }
 
 /** Builds the door for one caller; searches and aggregations through it spend `budget` (the
@@ -68,6 +72,7 @@ function openAccess(engine: Engine, policy: AccessPolicy): DataAccess {
       aggregate: (query) => engine.aggregate(query),
       scanPage: (query) => engine.scanPage(query),
       rewriteCurrent: (expected, next) => engine.rewriteCurrent(expected, next),
+      expunge: (type, id, condition) => engine.expunge(type, id, condition),
     };
     OPEN.set(engine, access);
   }
@@ -142,6 +147,11 @@ class GuardedAccess implements DataAccess {
     if (access.where.length && !withinReach(access.where, next)) throw errors.forbidden(`this ${next.resourceType} would be outside what the caller may write`);
     return this.engine.rewriteCurrent(expected, next);
   }
+
+  async expunge(resourceType: string, id: string, condition?: ExpungeCondition): Promise<number> {
+    assertMayExpunge(this.policy, resourceType);
+    return this.engine.expunge(resourceType, id, condition);
+  }
 }
 
 /** The door as seen from inside an open transaction: reads and writes go to it (its own writes
@@ -159,6 +169,8 @@ export function transactionAccess(outside: DataAccess, tx: EngineTransaction): D
     aggregate: (query) => outside.aggregate(query),
     scanPage: (query) => outside.scanPage(query),
     rewriteCurrent: (expected, next) => outside.rewriteCurrent(expected, next),
+    // Not part of the transaction: state-changing operations run in batches only (registry).
+    expunge: (type, id, condition) => outside.expunge(type, id, condition),
   };
 }
 
@@ -193,6 +205,13 @@ function withinReach(where: Predicate[], version: VersionWrite): boolean {
     if (e instanceof UncheckablePredicateError) return false;
     throw e;
   }
+}
+
+/** 403 unless the policy grants `expunge` on the type without restriction: permanent removal is
+ * for administrators, never for a filtered view (checked before a type-level walk starts, too). */
+export function assertMayExpunge(policy: AccessPolicy, resourceType: string): void {
+  const access = allowed(policy, resourceType, 'expunge');
+  if (access.where.length) throw errors.forbidden(`expunging ${resourceType} needs unrestricted access to every ${resourceType}`);
 }
 
 function allowed(policy: AccessPolicy, type: string, action: AccessAction): Extract<TypeAccess, { allowed: true }> {

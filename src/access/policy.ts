@@ -5,8 +5,10 @@
 // anonymous with full access (the open policy).
 import type { Predicate } from '../search/plan';
 
-/** read covers read, vread, history and search; write covers create, update, patch and delete. */
-export type AccessAction = 'read' | 'write';
+/** read covers read, vread, history and search; write covers create, update, patch and delete;
+ * expunge is the permanent removal of versions ($expunge) — an administrator's right: a policy
+ * built from a caller's scopes should refuse it unless the caller is an administrator. */
+export type AccessAction = 'read' | 'write' | 'expunge';
 
 export type TypeAccess =
   /** Nothing of this type: a request naming the type answers 403 with `reason`; searches across

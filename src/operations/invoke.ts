@@ -6,6 +6,8 @@ import type { Parameters, Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../context/request-context';
 import { errors } from '../fhir/errors';
 import { readIn } from '../interactions/crud';
+import { assertId, assertResourceType } from '../interactions/resource-write';
+import type { ResourceVersion } from '../storage/engine';
 import { answerOf, type OperationAnswer } from './output';
 import { parametersFromBareResource, parametersFromQuery, parametersFromResource, soleResourceParameter, urlRepresentable, type OperationParameters } from './parameters';
 import type { JobControl, OperationLevel, OperationModule, OperationTarget } from './types';
@@ -36,13 +38,25 @@ export async function invokeOperation(ctx: RequestContext, request: OperationReq
   }
   const params = parseParameters(ctx, module, request);
   const target: OperationTarget = { level: request.level, resourceType: request.resourceType, id: request.id };
-  if (request.level === 'instance') target.current = await readIn(ctx.data, core, request.resourceType!, request.id!);
+  if (request.level === 'instance') target.current = await instanceTarget(ctx, module, request.resourceType!, request.id!);
   if (module.async === 'required' && !request.respondAsync) {
     throw errors.badRequest(`$${request.code} runs asynchronously only: send the header 'Prefer: respond-async'`);
   }
   if (request.respondAsync && module.async) return ctx.services.jobs.submit(ctx, module, target, params);
   const result = await module.handler({ code: request.code, target, params, job: inlineJob(ctx) }, ctx);
   return answerOf(module.definition, result, core.definitions.isResourceType);
+}
+
+/** The current version of an instance-level target: 404 when absent or hidden, 410 when deleted
+ * (unless the operation works on deleted resources too). */
+export async function instanceTarget(ctx: RequestContext, module: OperationModule, type: string, id: string): Promise<ResourceVersion> {
+  const { core } = ctx.services;
+  if (!module.targetMayBeDeleted) return readIn(ctx.data, core, type, id);
+  assertResourceType(core, type);
+  assertId(id);
+  const current = await ctx.data.read(type, id);
+  if (!current) throw errors.notFound(type, id);
+  return current;
 }
 
 function parseParameters(ctx: RequestContext, module: OperationModule, request: OperationRequest): OperationParameters {

@@ -67,6 +67,9 @@ export interface OperationExample {
 export interface OperationModule {
   /** The official R4 definition where one exists; otherwise the server's own (fhir-profiles/operations/). */
   definition: OperationDefinition;
+  /** At the instance level, the target may be a deleted resource (e.g. $expunge); otherwise a
+   * deleted target answers 410. */
+  targetMayBeDeleted?: boolean;
   /** Whether calling it changes stored data (R4 definitions mostly leave affectsState out): GET is
    * refused with 405 when it does. */
   affectsState: boolean;

@@ -8,6 +8,7 @@ import type {
   Engine,
   EngineReader,
   EngineTransaction,
+  ExpungeCondition,
   HistoryPage,
   HistoryQuery,
   ReadOptions,
@@ -15,12 +16,16 @@ import type {
   ScanOptions,
   ScanPage,
   ScanPageQuery,
+  StorageCheck,
   TransactionOptions,
   VersionWrite,
 } from '../engine';
 import { checkRewrite } from '../system-documents';
 import { runAggregate } from './aggregate';
 import { rewriteCurrent } from './rewrite';
+import { expungeResource } from './expunge';
+import { checkMongoStorage, readStoredIndex } from './check';
+import type { IndexValues } from '../../search/index-values';
 import { MongoSystemStore } from './system-store';
 import { MongoLocks, type LockOptions } from './locks';
 import { openSchema, type SchemaOptions } from './schema';
@@ -143,6 +148,36 @@ export class MongoEngine implements Engine {
         { readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority', journal: true }, readPreference: 'primary' },
       );
       return done;
+    } finally {
+      await session.endSession();
+    }
+  }
+
+  storedIndex(resourceType: string, ids: string[]): Promise<Map<string, IndexValues>> {
+    return readStoredIndex(this.conn.db, resourceType, ids);
+  }
+
+  checkStorage(): Promise<StorageCheck> {
+    return checkMongoStorage(this.conn.db);
+  }
+
+  async expunge(resourceType: string, id: string, condition?: ExpungeCondition): Promise<number> {
+    const { db, capabilities } = this.conn;
+    if (!capabilities.transactions) {
+      // Every writer of the resource takes the same lock (transaction-views.ts), so the condition
+      // is still true when the documents go.
+      return this.locks.hold(resourceLock(resourceType, id), () => expungeResource(db, resourceType, id, condition));
+    }
+    const session = this.conn.client.startSession();
+    try {
+      let removed = 0;
+      await session.withTransaction(
+        async () => {
+          removed = await expungeResource(db, resourceType, id, condition, session);
+        },
+        { readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority', journal: true }, readPreference: 'primary' },
+      );
+      return removed;
     } finally {
       await session.endSession();
     }

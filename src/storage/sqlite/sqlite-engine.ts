@@ -12,6 +12,7 @@ import type {
   AggregateResult,
   Engine,
   EngineTransaction,
+  ExpungeCondition,
   HistoryPage,
   HistoryQuery,
   ReadOptions,
@@ -19,6 +20,7 @@ import type {
   ScanOptions,
   ScanPage,
   ScanPageQuery,
+  StorageCheck,
   TransactionOptions,
   VersionWrite,
   WriteStatistics,
@@ -35,6 +37,8 @@ import { runAggregate } from './aggregate';
 import { checkRewrite } from '../system-documents';
 import { ProcessLock } from './process-lock';
 import { engineErrors } from '../engine-errors';
+import { checkSqliteStorage, readStoredIndex } from './check';
+import type { IndexValues } from '../../search/index-values';
 
 export interface SqliteEngineOptions {
   /** Database file; ':memory:' is refused because the read connection could not see it. */
@@ -116,6 +120,18 @@ export class SqliteEngine implements Engine {
     return this.commits.transaction(async (tx) => tx.rewriteCurrent(expected, next));
   }
 
+  async expunge(resourceType: string, id: string, condition?: ExpungeCondition): Promise<number> {
+    return this.commits.transaction(async (tx) => tx.expunge(resourceType, id, condition));
+  }
+
+  async storedIndex(resourceType: string, ids: string[]): Promise<Map<string, IndexValues>> {
+    return readStoredIndex(this.reader, resourceType, ids);
+  }
+
+  async checkStorage(): Promise<StorageCheck> {
+    return checkSqliteStorage(this.reader);
+  }
+
   async aggregate(query: AggregateQuery, options?: ReadOptions): Promise<AggregateResult> {
     options?.budget?.check();
     return withQueryLimits(() => runAggregate(this.reader, query));
@@ -184,8 +200,9 @@ export class SqliteEngine implements Engine {
         } ORDER BY v.seq DESC LIMIT ?`,
       )
       .all(...pageParams, q.count + 1) as (VersionRow & { seq: number })[];
-    const more = rows.length > q.count;
-    const page = more ? rows.slice(0, q.count) : rows;
+    // _count=0 asks for the total only: no entries, and no next page to point at.
+    const more = q.count > 0 && rows.length > q.count;
+    const page = rows.slice(0, q.count);
     return {
       versions: page.map(toVersion),
       total,
