@@ -31,7 +31,7 @@ export function contextMiddleware(services: ServerServices, authenticate: Authen
     res.on('close', () => {
       if (!res.writableFinished) gone.abort();
     });
-    res.locals.ctx = await contextFor(services, authenticate, req, res, baseUrlOf(req, services.config.baseUrl), gone.signal);
+    res.locals.ctx = await contextFor(services, authenticate, req, res, baseUrlOf(req, services.config), gone.signal);
     next();
   };
 }
