@@ -33,6 +33,8 @@ import { BundledTerminology } from './search/terminology';
 import type { Engine } from './storage/engine';
 import { openEngine } from './storage/open-engine';
 import type { AccessPolicy } from './access/policy';
+import { resourceServerAuth } from './auth/resource-server';
+import type { KeySource } from './auth/verify-token';
 
 export interface Server {
   /** The HTTP request listener (give it to http.createServer or supertest). */
@@ -56,6 +58,8 @@ export interface ServerOverrides {
   /** The access policy per caller (tests install their own); open for everyone by default. */
   policyFor?: (caller: Caller) => AccessPolicy;
   authenticate?: Authenticate;
+  /** smart mode: the authorization server's public keys (until then tests bring their own). */
+  smartKeys?: KeySource;
 }
 
 export async function buildServer(config: Config, overrides: ServerOverrides = {}): Promise<Server> {
@@ -86,7 +90,15 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
     now: () => clock.now().getTime(),
   };
   const operations = new OperationRegistry([...standardOperations(), ...(overrides.operations ?? [])]);
-  const policyFor = overrides.policyFor ?? (() => openPolicy);
+  const auth = resourceServerAuth(config, {
+    system: engine.system,
+    compartments: search.compartments,
+    registry,
+    terminology: search.terminology,
+    now: search.now,
+    smartKeys: overrides.smartKeys,
+  });
+  const policyFor = overrides.policyFor ?? auth.policyFor;
   const jobs = new DatabaseJobService({
     store: engine.system,
     registry: operations,
@@ -112,7 +124,7 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
     services,
     features: [searchFeature(search), ...writeFeatures(config)],
     metadata: { software: SOFTWARE, resourceTypes: definitions.resourceTypes, started: clock.now().toISOString(), profiles, compartments },
-    authenticate: overrides.authenticate,
+    authenticate: overrides.authenticate ?? auth.authenticate,
   });
   jobs.start();
   const close = async () => {

@@ -19,6 +19,9 @@ export type TypeAccess =
 export interface AccessPolicy {
   /** True when the policy restricts nothing: the door then passes requests straight through. */
   readonly unrestricted: boolean;
+  /** May run server administration ($reindex, $expunge) and read the audit trail. Unrestricted
+   * policies may too. */
+  readonly administrator?: boolean;
   access(resourceType: string, action: AccessAction): TypeAccess;
 }
 
@@ -27,8 +30,14 @@ const ALL: TypeAccess = { allowed: true, where: [] };
 /** Full access to everything (anonymous callers on loopback until authorization is configured). */
 export const openPolicy: AccessPolicy = {
   unrestricted: true,
+  administrator: true,
   access: () => ALL,
 };
+
+/** Whether the policy may administer the server. */
+export function isAdministrator(policy: AccessPolicy): boolean {
+  return policy.unrestricted || policy.administrator === true;
+}
 
 /** A policy from a function, for callers whose rights differ by type (and for tests). */
 export function policyOf(access: (resourceType: string, action: AccessAction) => TypeAccess): AccessPolicy {

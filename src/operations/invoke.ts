@@ -6,6 +6,7 @@ import type { Parameters, Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../context/request-context';
 import { errors } from '../fhir/errors';
 import { readIn } from '../interactions/crud';
+import { isAdministrator } from '../access/policy';
 import { answerOf, type OperationAnswer } from './output';
 import { parametersFromBareResource, parametersFromQuery, parametersFromResource, soleResourceParameter, urlRepresentable, type OperationParameters } from './parameters';
 import type { JobControl, OperationLevel, OperationModule, OperationTarget } from './types';
@@ -34,6 +35,7 @@ export async function invokeOperation(ctx: RequestContext, request: OperationReq
   if (request.method === 'GET' && !urlRepresentable(module.definition)) {
     throw errors.methodNotAllowed('GET', `$${request.code}`, ['POST'], `$${request.code} takes parameters that cannot travel in a URL: POST a Parameters resource`);
   }
+  authorise(ctx, module, request);
   const params = parseParameters(ctx, module, request);
   const target: OperationTarget = { level: request.level, resourceType: request.resourceType, id: request.id };
   if (request.level === 'instance') target.current = await readIn(ctx.data, core, request.resourceType!, request.id!);
@@ -43,6 +45,24 @@ export async function invokeOperation(ctx: RequestContext, request: OperationReq
   if (request.respondAsync && module.async) return ctx.services.jobs.submit(ctx, module, target, params);
   const result = await module.handler({ code: request.code, target, params, job: inlineJob(ctx) }, ctx);
   return answerOf(module.definition, result, core.definitions.isResourceType);
+}
+
+/** Refuses (403) a caller that lacks what the operation needs, before any parameter is read. */
+function authorise(ctx: RequestContext, module: OperationModule, request: OperationRequest): void {
+  const policy = ctx.data.policy;
+  if (policy.unrestricted) return;
+  const needs = module.requires ?? (module.affectsState ? 'write' : 'read');
+  if (needs === 'admin') {
+    if (!isAdministrator(policy)) throw errors.forbidden(`$${request.code} is server administration: it needs an administrator (system/*.* scope)`);
+    return;
+  }
+  if (needs === 'write' && !request.resourceType && !isAdministrator(policy)) {
+    throw errors.forbidden(`$${request.code} at the system level changes data of every type: it needs an administrator (system/*.* scope)`);
+  }
+  if (request.resourceType) {
+    const access = policy.access(request.resourceType, needs);
+    if (!access.allowed) throw errors.forbidden(access.reason);
+  }
 }
 
 function parseParameters(ctx: RequestContext, module: OperationModule, request: OperationRequest): OperationParameters {
