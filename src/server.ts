@@ -7,7 +7,9 @@ import pino, { type Logger } from 'pino';
 import { ANONYMOUS, type Caller } from './access/caller';
 import { openPolicy } from './access/policy';
 import { createApp, SOFTWARE } from './app';
-import type { Config } from './config';
+import { auditEnabled, type Config } from './config';
+import { AuditTrail } from './audit/audit-trail';
+import { createIn } from './interactions/crud';
 import { createRequestContext, type RequestContext } from './context/request-context';
 import type { ServerServices } from './context/server-services';
 import { r4Definitions } from './fhir/definitions';
@@ -110,6 +112,18 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
     logger,
   });
   const services: ServerServices = { engine, core, search, matcher: searchCriteriaMatcher(search), operations, jobs, config, logger, policyFor };
+  // The trail writes with the server's own full access: clients can never write AuditEvents
+  // (their policies refuse it), the server must.
+  const audit = auditEnabled(config)
+    ? new AuditTrail({
+        logger,
+        write: (events) =>
+          systemContext().data.transaction(async (tx) => {
+            for (const event of events) await createIn(tx, core, 'AuditEvent', event);
+          }),
+      })
+    : undefined;
+  if (audit) services.audit = audit;
   const systemContext = () => createRequestContext({ ...services, policyFor: () => openPolicy }, { caller: ANONYMOUS, baseUrl: config.baseUrl });
   // The operations' definitions are stored like the fhir-profiles/ resources: readable at
   // OperationDefinition/[id] and searchable.
@@ -127,8 +141,10 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
     authenticate: overrides.authenticate ?? auth.authenticate,
   });
   jobs.start();
+  audit?.start();
   const close = async () => {
     await jobs.stop();
+    await audit?.close();
     await engine.close();
   };
   return { app, services, engine, logger, conformance, systemContext, close };

@@ -5,6 +5,7 @@ import type { Engine } from '../storage/engine';
 import type { AccessPolicy } from '../access/policy';
 import type { Caller } from '../access/caller';
 import type { Config } from '../config';
+import type { AuditSink } from '../audit/audit-trail';
 import type { CriteriaMatcher } from '../interactions/conditional';
 import type { Services } from '../interactions/services';
 import type { SearchServices } from '../search/service';
@@ -24,6 +25,8 @@ export interface ServerServices {
   jobs: JobService;
   config: Config;
   logger: Logger;
+  /** The audit trail (absent when auditing is off). */
+  audit?: AuditSink;
   /** The access policy of a caller (open for anonymous callers until authorization exists). */
   policyFor(caller: Caller): AccessPolicy;
 }
