@@ -11,6 +11,7 @@ import { contextMiddleware, type Authenticate } from './rest/context';
 import { errorMiddleware } from './rest/error-middleware';
 import type { Feature } from './rest/feature';
 import { withFastRead } from './rest/fast-read';
+import { withWebHygiene } from './rest/web-hygiene';
 import { historyRoutes } from './rest/history-routes';
 import { negotiate } from './rest/http-format';
 import { metadataRoute, type MetadataSources } from './rest/metadata-route';
@@ -75,7 +76,7 @@ export function createApp(deps: AppDeps): RequestListener {
     throw errors.unknownRoute(req.path);
   });
   app.use(errorMiddleware(logger, config.maxBodyBytes));
-  return withFastRead(app, services, authenticate, metrics, logger);
+  return withWebHygiene(withFastRead(app, services, authenticate, metrics, logger), config);
 }
 
 /** `[type]/[id]` of a known type and an id-shaped id (not `_history`, `_search`, `$op`). */
