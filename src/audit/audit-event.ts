@@ -90,7 +90,9 @@ export function auditEventOf(r: AccessRecord): AuditEvent {
   for (const p of patients) {
     entities.push({ what: { reference: `Patient/${p}` }, type: { system: ENTITY_TYPE, code: '1', display: 'Person' }, role: { system: OBJECT_ROLE, code: '1', display: 'Patient' } });
   }
-  if (r.query !== undefined) {
+  // BALP's transaction entity: the X-Request-Id, which ties the event to the server's log lines.
+  entities.push({ what: { identifier: { value: r.requestId } }, type: { system: 'https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType', code: 'XrequestId' } });
+  if (r.query) {
     entities.push({ type: { system: ENTITY_TYPE, code: '2', display: 'System Object' }, role: { system: OBJECT_ROLE, code: '24', display: 'Query' }, query: Buffer.from(r.query, 'utf8').toString('base64') });
   }
   return {
@@ -110,7 +112,6 @@ export function auditEventOf(r: AccessRecord): AuditEvent {
       observer: { display: 'Nimbus FHIR' },
       type: [{ system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' }],
     },
-    ...(entities.length ? { entity: entities } : {}),
-    extension: [{ url: 'urn:nimbus-fhir:request-id', valueString: r.requestId }],
+    entity: entities,
   };
 }

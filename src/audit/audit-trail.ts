@@ -5,7 +5,13 @@
 // queued, so a graceful shutdown loses nothing.
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
+import { FhirError } from '../fhir/errors';
 import { auditEventOf, type AccessRecord } from './audit-event';
+
+/** Refused for what it is (4xx), not for the database being away: retrying cannot help. */
+function refused(e: unknown): boolean {
+  return e instanceof FhirError && e.status < 500;
+}
 
 export interface AuditSink {
   record(access: AccessRecord): void;
@@ -64,13 +70,31 @@ export class AuditTrail implements AuditSink {
       const batch = this.queue.slice(0, this.batchSize);
       try {
         await this.options.write(batch.map(auditEventOf));
-        this.queue.splice(0, batch.length);
       } catch (e) {
-        // Kept for the next tick (the database may be back by then).
-        this.options.logger.error({ err: e, queued: this.queue.length }, 'writing audit events failed; will retry');
-        return;
+        if (!refused(e)) {
+          // Kept for the next tick (the database may be back by then).
+          this.options.logger.error({ err: e, queued: this.queue.length }, 'writing audit events failed; will retry');
+          return;
+        }
+        // One event the server itself cannot store (a bug) must not block the trail forever:
+        // the batch is written event by event and the refused one is logged and left out.
+        if (!(await this.writeOneByOne(batch))) return;
+      }
+      this.queue.splice(0, batch.length);
+    }
+  }
+
+  /** False when the database failed meanwhile (the batch stays queued). */
+  private async writeOneByOne(batch: AccessRecord[]): Promise<boolean> {
+    for (const access of batch) {
+      try {
+        await this.options.write([auditEventOf(access)]);
+      } catch (e) {
+        if (!refused(e)) return false;
+        this.options.logger.error({ err: e, interaction: access.interaction, requestId: access.requestId }, 'an audit event was refused by validation and is lost');
       }
     }
+    return true;
   }
 
   /** Stops the timer and writes what is queued (graceful shutdown). */

@@ -70,6 +70,8 @@ describeEachEngine('audit trail', (factory) => {
     const byAgent = events((await t.http.get('/fhir/AuditEvent?agent=Practitioner/doc&_count=100').set(bearer(admin))).body);
     expect(byAgent.length).toBeGreaterThanOrEqual(3);
     expect(byAgent.every((e) => e.agent.some((a) => a.who?.reference === 'Practitioner/doc'))).toBe(true);
+    const byClient = events((await t.http.get('/fhir/AuditEvent?altid=chart-app&_count=100').set(bearer(admin))).body);
+    expect(byClient.length).toBe(byAgent.length);
     const today = new Date().toISOString().slice(0, 10);
     expect(events((await t.http.get(`/fhir/AuditEvent?date=ge${today}&_count=100`).set(bearer(admin))).body).length).toBeGreaterThan(3);
     expect(events((await t.http.get('/fhir/AuditEvent?date=lt2000-01-01').set(bearer(admin))).body)).toEqual([]);
