@@ -9,7 +9,7 @@ import { openPolicy } from './access/policy';
 import { createApp, SOFTWARE } from './app';
 import { auditEnabled, type Config } from './config';
 import { AuditTrail } from './audit/audit-trail';
-import { createIn } from './interactions/crud';
+import { storeAuditEvents } from './audit/audit-store';
 import { createRequestContext, type RequestContext } from './context/request-context';
 import type { ServerServices } from './context/server-services';
 import { r4Definitions } from './fhir/definitions';
@@ -118,9 +118,7 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
     ? new AuditTrail({
         logger,
         write: (events) =>
-          systemContext().data.transaction(async (tx) => {
-            for (const event of events) await createIn(tx, core, 'AuditEvent', event);
-          }),
+          systemContext().data.transaction((tx) => storeAuditEvents(tx, core, events)),
       })
     : undefined;
   if (audit) services.audit = audit;

@@ -30,6 +30,8 @@ describeEachEngine('audit trail', (factory) => {
     }
     expect((await t.http.get('/fhir/Observation/obs-a').set(bearer(patientA))).status).toBe(200); // fast path
     expect((await t.http.get('/fhir/Observation?code:text=x').set(bearer(patientA))).status).toBe(200);
+    expect((await t.http.get('/fhir/Observation').set(bearer(patientA))).status).toBe(200);
+    expect((await t.http.get('/fhir/Observation/obs-a/_history').set(bearer(patientA))).status).toBe(200);
     const created = await t.http.post('/fhir/Observation').set({ ...bearer(patientA), 'Content-Type': FHIR }).send(JSON.stringify({ resourceType: 'Observation', status: 'final', code: { text: 'y' }, subject: { reference: 'Patient/pa' } }));
     expect(created.status).toBe(201);
     expect((await t.http.get('/fhir/Observation/obs-a').set('Authorization', 'Bearer not-a-token')).status).toBe(401);
@@ -57,6 +59,15 @@ describeEachEngine('audit trail', (factory) => {
     const create = bySubtype('create')[0];
     expect(create.action).toBe('C');
     expect(create.entity?.some((e) => /^Observation\//.test(e.what?.reference ?? ''))).toBe(true);
+  });
+
+  it('stores only events the R4 validator accepts (they skip it on the way in)', async () => {
+    const all = events((await t.http.get('/fhir/AuditEvent?_count=1000').set(bearer(admin))).body);
+    expect(all.length).toBeGreaterThan(4);
+    for (const e of all) {
+      const problems = t.server.services.core.validator.validate(e, 'AuditEvent').filter((i) => i.severity === 'error' || i.severity === 'fatal');
+      expect([e.subtype?.[0]?.code, problems]).toEqual([e.subtype?.[0]?.code, []]);
+    }
   });
 
   it('records refused tokens as failures', async () => {
