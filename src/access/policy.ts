@@ -5,8 +5,14 @@
 // anonymous with full access (the open policy).
 import type { Predicate } from '../search/plan';
 
-/** read covers read, vread, history and search; write covers create, update, patch and delete. */
-export type AccessAction = 'read' | 'write';
+/** The SMART v2 permissions: read (read, vread, history, and resources a search includes), search
+ * (the types a search, chain or `_has` looks into, conditional matches), create, update (update,
+ * patch, in-place rewrites) and delete. */
+export type AccessAction = 'read' | 'search' | 'create' | 'update' | 'delete';
+
+export function isWrite(action: AccessAction): boolean {
+  return action === 'create' || action === 'update' || action === 'delete';
+}
 
 export type TypeAccess =
   /** Nothing of this type: a request naming the type answers 403 with `reason`; searches across

@@ -3,6 +3,8 @@
 // (create/read/update/delete/search) and, for v2 granular scopes, a search query. Scopes that are
 // not clinical (openid, fhirUser, launch…, offline_access) are not data permissions and are left out.
 
+import type { AccessAction } from '../access/policy';
+
 export type ScopeContext = 'patient' | 'user' | 'system';
 export type Permission = 'c' | 'r' | 'u' | 'd' | 's';
 
@@ -72,10 +74,9 @@ function parseQuery(query: string): Array<[string, string]> | undefined {
   return pairs;
 }
 
-/** Read covers read, vread, history and search (r or s); write covers create, update, patch and
- * delete (c, u or d). The door distinguishes reading from writing only, so `.r` and `.s` (and
- * `.c`, `.u`, `.d`) grant the same. */
-export function grants(scope: ClinicalScope, action: 'read' | 'write'): boolean {
-  const p = scope.permissions;
-  return action === 'read' ? p.has('r') || p.has('s') : p.has('c') || p.has('u') || p.has('d');
+/** Whether the scope grants the action: read r, search s, create c, update u, delete d. */
+export function grants(scope: ClinicalScope, action: AccessAction): boolean {
+  return scope.permissions.has(LETTER[action]);
 }
+
+const LETTER: Record<AccessAction, Permission> = { read: 'r', search: 's', create: 'c', update: 'u', delete: 'd' };

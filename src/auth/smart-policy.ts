@@ -9,7 +9,7 @@
 //   several scopes for one type are ORed;
 // - rules of the house: AuditEvents are written by the server only and read by administrators.
 import type { Caller } from '../access/caller';
-import type { AccessAction, AccessPolicy, TypeAccess } from '../access/policy';
+import { isWrite, type AccessAction, type AccessPolicy, type TypeAccess } from '../access/policy';
 import type { Compartments } from '../search/compartments';
 import { parseSearchQuery } from '../search/parse-query';
 import type { Predicate } from '../search/plan';
@@ -56,7 +56,7 @@ export function smartPolicy(caller: Caller, deps: PolicyDeps): AccessPolicy {
 
   const decide = (type: string, action: AccessAction): TypeAccess => {
     if (type === AUDIT) {
-      if (action === 'write') return refuse('AuditEvents are recorded by the server and cannot be written or deleted by clients');
+      if (isWrite(action)) return refuse('AuditEvents are recorded by the server and cannot be written or deleted by clients');
       if (!administrator) return refuse('the audit trail is readable by administrators only (system/*.* or system/*.cruds)');
     }
     const alternatives: Predicate[][] = [];
@@ -112,8 +112,8 @@ function conditionsOf(
   for (const patient of patients) {
     const member = compartmentOf(type, patient, deps.compartments);
     if (member === 'shared') {
-      if (action === 'write') {
-        reasons.push(`${type} is outside the patient's compartment: a patient-restricted caller may read it, not write it`);
+      if (isWrite(action)) {
+        reasons.push(`${type} is outside the patient's compartment: a patient-restricted caller may read it, not change it`);
         return undefined;
       }
       continue;

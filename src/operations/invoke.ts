@@ -60,7 +60,8 @@ function authorise(ctx: RequestContext, module: OperationModule, request: Operat
     throw errors.forbidden(`$${request.code} at the system level changes data of every type: it needs an administrator (system/*.* scope)`);
   }
   if (request.resourceType) {
-    const access = policy.access(request.resourceType, needs);
+    // A state-changing operation changes existing resources of the type ($meta-add…): update.
+    const access = policy.access(request.resourceType, needs === 'write' ? 'update' : 'read');
     if (!access.allowed) throw errors.forbidden(access.reason);
   }
 }

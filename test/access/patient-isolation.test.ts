@@ -44,7 +44,7 @@ const mentionsB = (bundle: Bundle) => ids(bundle).some((id) => B.has(id));
 describeEachEngine('patient A never sees patient B', (factory) => {
   let t: TestServer;
   let issuer: TestIssuer;
-  let tokens: Record<'admin' | 'patientA' | 'patientUserA' | 'practitioner' | 'labOnly' | 'observationsOnly', string>;
+  let tokens: Record<'admin' | 'patientA' | 'patientUserA' | 'practitioner' | 'labOnly' | 'observationsOnly' | 'readOnly' | 'searchOnly' | 'createOnly' | 'updateOnly', string>;
 
   const as = (who: keyof typeof tokens) => {
     const auth = () => ({ Authorization: `Bearer ${tokens[who]}` });
@@ -69,6 +69,10 @@ describeEachEngine('patient A never sees patient B', (factory) => {
       practitioner: await issuer.token({ scope: 'user/*.read', fhirUser: 'Practitioner/doc' }),
       labOnly: await issuer.token({ scope: 'patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory', patient: 'pa' }),
       observationsOnly: await issuer.token({ scope: 'patient/Observation.read', patient: 'pa' }),
+      readOnly: await issuer.token({ scope: 'patient/Observation.r', patient: 'pa' }),
+      searchOnly: await issuer.token({ scope: 'patient/Observation.s', patient: 'pa' }),
+      createOnly: await issuer.token({ scope: 'patient/Observation.c', patient: 'pa' }),
+      updateOnly: await issuer.token({ scope: 'patient/Observation.ru', patient: 'pa' }),
     };
     for (const r of SEED) expect([r.id, (await admin.put(`/fhir/${r.resourceType}/${r.id}`, r)).status]).toEqual([r.id, 201]);
     // A second version of B's Observation, for history and vread.
@@ -242,12 +246,31 @@ describeEachEngine('patient A never sees patient B', (factory) => {
     const obs = as('observationsOnly');
     const condition = await obs.get('/fhir/Condition?patient=pa');
     expect([condition.status, condition.body.resourceType, condition.body.issue[0].code]).toEqual([403, 'OperationOutcome', 'forbidden']);
-    expect(condition.body.issue[0].diagnostics).toMatch(/grant no read access to Condition/);
+    expect(condition.body.issue[0].diagnostics).toMatch(/grant no search access to Condition/);
     expect((await obs.post('/fhir/Observation', observation('o', 'pa'))).status).toBe(403);
     expect((await obs.get('/fhir/Observation/obs-b')).status).toBe(404);
     // Shared, non-patient types are readable; types that may hold anyone's data are not.
     expect((await a.get('/fhir/Practitioner/doc')).status).toBe(200);
     expect((await a.get('/fhir/Bundle')).status).toBe(403);
     expect((await a.put('/fhir/Practitioner/doc', { resourceType: 'Practitioner', id: 'doc' })).status).toBe(403);
+  });
+
+  it('tells the v2 letters apart: r reads, s searches, c creates, u updates, d deletes', async () => {
+    const r = as('readOnly');
+    expect((await r.get('/fhir/Observation/obs-a')).status).toBe(200);
+    expect((await r.get('/fhir/Observation/obs-a/_history/1')).status).toBe(200);
+    expect((await r.get('/fhir/Observation?_id=obs-a')).status).toBe(403);
+    const s = as('searchOnly');
+    expect((await s.get('/fhir/Observation/obs-a')).status).toBe(403);
+    const found = ids((await s.get('/fhir/Observation?_count=100')).body);
+    expect(found).toEqual(expect.arrayContaining(['Observation/obs-a', 'Observation/obs-a-vital']));
+    expect(found).not.toContain('Observation/obs-b');
+    const c = as('createOnly');
+    expect((await c.post('/fhir/Observation', observation('c-only', 'pa'))).status).toBe(201);
+    expect((await c.put('/fhir/Observation/obs-a', observation('obs-a', 'pa'))).status).toBe(403);
+    const u = as('updateOnly');
+    expect((await u.put('/fhir/Observation/obs-a', { ...observation('obs-a', 'pa'), status: 'amended' })).status).toBe(200);
+    expect((await u.post('/fhir/Observation', observation('u-only', 'pa'))).status).toBe(403);
+    expect((await u.delete('/fhir/Observation/obs-a')).status).toBe(403);
   });
 });
