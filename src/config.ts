@@ -318,22 +318,24 @@ export function loadConfig(env: NodeJS.ProcessEnv, args: string[] = [], cwd = pr
 /** Auth settings that only make sense together. */
 function checkAuthSettings(config: Config): void {
   if (config.auth === 'off') return;
-  // Tokens name the server they are for (aud) and links must not come from request headers, so
-  // with auth on the public URL is a setting, not a guess.
-  if (!config.baseUrl) {
-    throw new ConfigError(`NIMBUS_AUTH=${config.auth} needs NIMBUS_BASE_URL, the public URL of the FHIR endpoint (e.g. https://fhir.example.org/fhir): access tokens are issued for it`);
-  }
-  if (!config.authAudience) config.authAudience = config.baseUrl;
   if (config.auth === 'smart') {
-    if (!config.authIssuer) config.authIssuer = config.baseUrl;
+    // Without a configured base URL (a development server on loopback) issuer and audience are the
+    // base as each request reaches the server; checkListenSafety refuses that beyond loopback.
+    if (config.baseUrl) {
+      config.authIssuer ||= config.baseUrl;
+      config.authAudience ||= config.baseUrl;
+    }
     return;
   }
+  // Tokens name the server they are for (aud): an external provider's cannot be guessed.
+  if (!config.authAudience) config.authAudience = config.baseUrl;
   const missing = [
     ['NIMBUS_AUTH_ISSUER', config.authIssuer],
     ['NIMBUS_AUTH_JWKS_URL', config.authJwksUrl],
+    ['NIMBUS_BASE_URL (or NIMBUS_AUTH_AUDIENCE)', config.authAudience],
   ].filter(([, v]) => !v);
   if (missing.length) {
-    throw new ConfigError(`NIMBUS_AUTH=external needs ${missing.map(([k]) => k).join(' and ')} (the OpenID Connect provider's issuer and its JWKS URL)`);
+    throw new ConfigError(`NIMBUS_AUTH=external needs ${missing.map(([k]) => k).join(' and ')} (the OpenID Connect provider's issuer and its JWKS URL, and the audience its tokens carry for this server)`);
   }
 }
 
@@ -348,7 +350,13 @@ export function isLoopback(host: string): boolean {
  * non-loopback address needs `--allow-anonymous`. Called by `serve` only (the offline tools listen nowhere).
  */
 export function checkListenSafety(config: Config): void {
-  if (config.auth !== 'off' || config.allowAnonymous || isLoopback(config.host)) return;
+  if (isLoopback(config.host)) return;
+  if (config.auth !== 'off' && !config.baseUrl) {
+    throw new ConfigError(
+      `listening on ${config.host} with NIMBUS_AUTH=${config.auth} needs NIMBUS_BASE_URL, the public URL of the FHIR endpoint (e.g. https://fhir.example.org/fhir): tokens are issued for it and links are built from it`,
+    );
+  }
+  if (config.auth !== 'off' || config.allowAnonymous) return;
   throw new ConfigError(
     `refusing to listen on ${config.host} with authorization off: anyone who reaches the port could read and change every record. ` +
       `Turn authorization on with --auth smart (or NIMBUS_AUTH=smart, with NIMBUS_BASE_URL) or --auth external (NIMBUS_AUTH_ISSUER, NIMBUS_AUTH_JWKS_URL), ` +

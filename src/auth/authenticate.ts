@@ -13,7 +13,12 @@ export function isPublicPath(url: string): boolean {
   return path === '/fhir/metadata' || path.startsWith('/fhir/.well-known/') || path.startsWith('/.well-known/');
 }
 
-export function bearerAuthenticator(verifier: TokenVerifier, isPublic: (url: string) => boolean = isPublicPath) {
+/** `expected`: the issuer and audience for this request when they are not fixed by the settings. */
+export function bearerAuthenticator(
+  verifier: TokenVerifier,
+  expected?: (req: IncomingMessage) => { issuer: string; audience: string },
+  isPublic: (url: string) => boolean = isPublicPath,
+) {
   return async (req: IncomingMessage): Promise<Caller> => {
     const header = req.headers.authorization;
     if (header === undefined || header === '') {
@@ -24,7 +29,7 @@ export function bearerAuthenticator(verifier: TokenVerifier, isPublic: (url: str
     const m = /^Bearer +([^\s]+) *$/i.exec(header);
     if (!m) throw errors.unauthorized('the Authorization header must be "Bearer <token>"', 'invalid_request');
     try {
-      return await verifier.verify(m[1]);
+      return await verifier.verify(m[1], expected?.(req));
     } catch (e) {
       if (e instanceof InvalidTokenError) throw errors.unauthorized(e.message, 'invalid_token');
       throw e;

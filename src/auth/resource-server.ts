@@ -21,6 +21,9 @@ export interface ResourceServerDeps extends PolicyDeps {
   system: SystemStore;
   /** smart mode: the authorization server's public keys (src/auth/keys.ts, through loadedKeySource). */
   smartKeys?: KeySource;
+  /** This server's FHIR base as a request reached it (rest/request.ts's rule), for smart mode
+   * without a configured base URL (a development server on loopback). */
+  baseUrlOf?: (req: IncomingMessage) => string;
 }
 
 export function resourceServerAuth(config: Config, deps: ResourceServerDeps): ResourceServerAuth {
@@ -54,7 +57,16 @@ export function resourceServerAuth(config: Config, deps: ResourceServerDeps): Re
     if (!policy) policies.set(caller, (policy = smartPolicy(caller, deps)));
     return policy;
   };
-  return { authenticate: bearerAuthenticator(verifier), policyFor, verifier };
+  // smart mode, no NIMBUS_BASE_URL (loopback only, see checkListenSafety): this server issued the
+  // token for its base as the client reached it, so that base is the expected iss and aud.
+  const perRequest =
+    config.auth === 'smart' && !config.baseUrl && deps.baseUrlOf
+      ? (req: IncomingMessage) => {
+          const base = deps.baseUrlOf!(req);
+          return { issuer: base, audience: base };
+        }
+      : undefined;
+  return { authenticate: bearerAuthenticator(verifier, perRequest), policyFor, verifier };
 }
 
 function missingSmartKeys(): KeySource {

@@ -1,82 +1,66 @@
-// SMART clinical scopes (hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html), v1 and v2,
-// parsed into data: context (patient/user/system), resource type (or `*`), permissions
-// (create/read/update/delete/search) and, for v2 granular scopes, a search query. Scopes that are
-// not clinical (openid, fhirUser, launch…, offline_access) are not data permissions and are left out.
+// What the authorization server grants: the requested scopes narrowed to those the client is
+// registered for (a request may ask for less, never more) and to what the flow allows. The
+// resource server (security-rs) later intersects the granted scopes with the user's role.
+// SMART v1 (`patient/Observation.read`) and v2 (`patient/Observation.rs?category=…`) both parse.
 
-import type { AccessAction } from '../access/policy';
-
-export type ScopeContext = 'patient' | 'user' | 'system';
-export type Permission = 'c' | 'r' | 'u' | 'd' | 's';
-
-export interface ClinicalScope {
-  /** The scope as written. */
-  text: string;
-  context: ScopeContext;
-  /** A resource type, or `*` for every type. */
-  resourceType: string;
-  permissions: ReadonlySet<Permission>;
-  /** v2 granular scope: only resources matching this search query (`category=laboratory`). */
-  query?: Array<[string, string]>;
+export interface ResourceScope {
+  context: 'patient' | 'user' | 'system';
+  type: string;
+  /** v2 letters, v1 `read`/`write`/`*` translated: read = rs, write = cud, * = cruds. */
+  permissions: Set<string>;
+  query?: string;
 }
 
-const CLINICAL = /^(patient|user|system)\/([A-Za-z]+|\*)\.([a-z*]+)(?:\?(.+))?$/;
-const V2_ORDER = 'cruds';
+const RESOURCE_SCOPE = /^(patient|user|system)\/(\*|[A-Z][A-Za-z]{0,63})\.(read|write|\*|c?r?u?d?s?)(\?[^\s]*)?$/;
 
-/** One scope; undefined when it is not a clinical scope or is malformed (it then grants nothing). */
-export function parseScope(text: string): ClinicalScope | undefined {
-  const m = CLINICAL.exec(text);
-  if (!m) return undefined;
-  const [, context, resourceType, rights, query] = m;
-  const permissions = permissionsOf(rights);
-  if (!permissions) return undefined;
-  const scope: ClinicalScope = { text, context: context as ScopeContext, resourceType, permissions };
-  if (query !== undefined) {
-    // Granular scopes are a v2 feature and name a concrete type (the query's parameters are that type's).
-    if (resourceType === '*' || !/^[cruds]+$/.test(rights)) return undefined;
-    const pairs = parseQuery(query);
-    if (!pairs) return undefined;
-    scope.query = pairs;
-  }
-  return scope;
+export function parseResourceScope(scope: string): ResourceScope | undefined {
+  const m = RESOURCE_SCOPE.exec(scope);
+  if (!m || m[3] === '') return undefined;
+  const letters = m[3] === 'read' ? 'rs' : m[3] === 'write' ? 'cud' : m[3] === '*' ? 'cruds' : m[3];
+  return { context: m[1] as ResourceScope['context'], type: m[2], permissions: new Set(letters), query: m[4]?.slice(1) };
 }
 
-export function parseScopes(scopes: readonly string[]): ClinicalScope[] {
-  return scopes.map(parseScope).filter((s): s is ClinicalScope => s !== undefined);
+/** Whether the registered scope `allowed` covers the requested `wanted`. */
+function covers(allowed: string, wanted: string): boolean {
+  if (allowed === wanted) return true;
+  const a = parseResourceScope(allowed);
+  const w = parseResourceScope(wanted);
+  if (!a || !w || a.context !== w.context) return false;
+  if (a.type !== '*' && a.type !== w.type) return false;
+  if (a.query !== undefined && a.query !== w.query) return false;
+  return [...w.permissions].every((p) => a.permissions.has(p));
 }
 
-/** v1 `read`/`write`/`*`, or v2 letters in the order c r u d s, each at most once. */
-function permissionsOf(rights: string): Set<Permission> | undefined {
-  if (rights === 'read') return new Set(['r', 's']);
-  if (rights === 'write') return new Set(['c', 'u', 'd']);
-  if (rights === '*') return new Set(['c', 'r', 'u', 'd', 's']);
-  let last = -1;
-  const out = new Set<Permission>();
-  for (const ch of rights) {
-    const at = V2_ORDER.indexOf(ch);
-    if (at <= last) return undefined;
-    last = at;
-    out.add(ch as Permission);
-  }
-  return out.size ? out : undefined;
+export function splitScopes(scope: string | undefined): string[] {
+  return [...new Set((scope ?? '').split(/\s+/).filter(Boolean))];
 }
 
-function parseQuery(query: string): Array<[string, string]> | undefined {
-  const pairs: Array<[string, string]> = [];
-  for (const part of query.split('&')) {
-    const eq = part.indexOf('=');
-    if (eq <= 0) return undefined;
-    try {
-      pairs.push([decodeURIComponent(part.slice(0, eq)), decodeURIComponent(part.slice(eq + 1))]);
-    } catch {
-      return undefined;
-    }
-  }
-  return pairs;
+export type Flow = 'authorization_code' | 'client_credentials';
+
+const USER_FLOW_SCOPES = new Set(['openid', 'fhirUser', 'profile', 'launch', 'launch/patient', 'launch/encounter', 'offline_access', 'online_access']);
+
+/**
+ * The granted subset of `requested`: scopes the client is registered for and that make sense in
+ * the flow (`system/` only for backend services; user, patient, launch and identity scopes only
+ * where a user signs in). Unknown scopes are dropped, as RFC 6749 §3.3 allows.
+ */
+export function grantScopes(requested: string[], registered: string, flow: Flow): string[] {
+  const allowed = splitScopes(registered);
+  return requested.filter((s) => {
+    const resource = parseResourceScope(s);
+    const fits = flow === 'client_credentials' ? resource?.context === 'system' : resource ? resource.context !== 'system' : USER_FLOW_SCOPES.has(s);
+    return fits && allowed.some((a) => covers(a, s));
+  });
 }
 
-/** Whether the scope grants the action: read r, search s, create c, update u, delete d. */
-export function grants(scope: ClinicalScope, action: AccessAction): boolean {
-  return scope.permissions.has(LETTER[action]);
+/** The requested scopes the registration does not cover (for the operator's `auth token`). */
+export function uncoveredScopes(requested: string[], registered: string): string[] {
+  const allowed = splitScopes(registered);
+  return requested.filter((s) => !allowed.some((a) => covers(a, s)));
 }
 
-const LETTER: Record<AccessAction, Permission> = { read: 'r', search: 's', create: 'c', update: 'u', delete: 'd' };
+/** For a refresh: the new request may only narrow what was granted. */
+export function narrowScopes(requested: string[], granted: string[]): string[] | undefined {
+  const out = requested.filter((s) => granted.some((g) => covers(g, s)));
+  return out.length === requested.length ? out : undefined;
+}

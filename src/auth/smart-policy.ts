@@ -15,7 +15,7 @@ import { parseSearchQuery } from '../search/parse-query';
 import type { Predicate } from '../search/plan';
 import type { SearchRegistry } from '../search/registry';
 import type { Terminology } from '../search/terminology';
-import { grants, parseScopes, type ClinicalScope } from './scopes';
+import { grants, parseScopes, type ClinicalScope } from './clinical-scopes';
 
 export interface PolicyDeps {
   compartments: Compartments;

@@ -75,32 +75,38 @@ export class TokenVerifier {
     this.revocationCheckMs = options.revocationCheckMs ?? 5_000;
   }
 
-  /** The caller a token stands for; throws InvalidTokenError when it must be refused. */
-  async verify(token: string): Promise<Caller> {
+  /**
+   * The caller a token stands for; throws InvalidTokenError when it must be refused. `expected`
+   * overrides the configured issuer and audience (smart mode without a configured base URL: this
+   * server's base as the request reached it).
+   */
+  async verify(token: string, expected?: { issuer: string; audience: string }): Promise<Caller> {
     const now = this.now();
-    const hit = this.cache.get(token);
+    // A token verified for one audience is not thereby valid for another.
+    const key = expected ? `${expected.issuer} ${expected.audience} ${token}` : token;
+    const hit = this.cache.get(key);
     if (hit) {
       if (hit.expiresAt <= now) {
-        this.cache.delete(token);
+        this.cache.delete(key);
         throw new InvalidTokenError('the access token has expired');
       }
       // Most recently used last, so the oldest entry is the one evicted.
-      this.cache.delete(token);
-      this.cache.set(token, hit);
+      this.cache.delete(key);
+      this.cache.set(key, hit);
       if (now - hit.revocationCheckedAt >= this.revocationCheckMs) {
         await this.checkNotRevoked(hit.caller.tokenId);
         hit.revocationCheckedAt = now;
       }
       return hit.caller;
     }
-    const payload = await this.verifySignatureAndClaims(token, now);
+    const payload = await this.verifySignatureAndClaims(token, now, expected ?? this.options);
     const caller = this.callerOf(payload);
     await this.checkNotRevoked(caller.tokenId);
-    this.remember(token, { caller, expiresAt: payload.exp! * 1000, revocationCheckedAt: now });
+    this.remember(key, { caller, expiresAt: payload.exp! * 1000, revocationCheckedAt: now });
     return caller;
   }
 
-  private async verifySignatureAndClaims(token: string, now: number): Promise<JWTPayload> {
+  private async verifySignatureAndClaims(token: string, now: number, expected: { issuer: string; audience: string }): Promise<JWTPayload> {
     if (token.length > 16_384 || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) {
       throw new InvalidTokenError('the access token is not a signed JWT (header.payload.signature)');
     }
@@ -112,8 +118,8 @@ export class TokenVerifier {
           return this.options.keys.getKey(header, input);
         },
         {
-          issuer: this.options.issuer,
-          audience: this.options.audience,
+          issuer: expected.issuer,
+          audience: expected.audience,
           algorithms: this.options.algorithms,
           currentDate: new Date(now),
           clockTolerance: this.tolerance,

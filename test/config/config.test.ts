@@ -26,8 +26,8 @@ describe('configuration', () => {
     [{}, ['--colour', 'red'], /unknown option --colour/],
     [{}, ['--port'], /needs a value/],
     [{ NIMBUS_AUTH: 'maybe' }, [], /NIMBUS_AUTH must be off, smart or external/],
-    [{ NIMBUS_AUTH: 'smart' }, [], /needs NIMBUS_BASE_URL/],
     [{ NIMBUS_AUTH: 'external', NIMBUS_BASE_URL: 'https://f.example/fhir' }, [], /needs NIMBUS_AUTH_ISSUER and NIMBUS_AUTH_JWKS_URL/],
+    [{ NIMBUS_AUTH: 'external', NIMBUS_AUTH_ISSUER: 'https://idp', NIMBUS_AUTH_JWKS_URL: 'https://idp/certs' }, [], /needs NIMBUS_BASE_URL \(or NIMBUS_AUTH_AUDIENCE\)/],
     [{ NIMBUS_AUTH_JWKS_URL: 'file:///etc/keys' }, [], /NIMBUS_AUTH_JWKS_URL must use http or https/],
     [{ NIMBUS_CORS_ORIGINS: 'https://app.example/path' }, [], /NIMBUS_CORS_ORIGINS must list origins/],
   ] as const)('refuses %j %j with a clear message', (env, args, message) => {
@@ -56,6 +56,9 @@ describe('configuration', () => {
       expect(() => checkListenSafety(loadConfig({ HOST: '0.0.0.0' }, ['--allow-anonymous']))).not.toThrow();
       expect(() => checkListenSafety(loadConfig({ HOST: '::1' }))).not.toThrow();
       expect(() => checkListenSafety(loadConfig({ HOST: '0.0.0.0', NIMBUS_AUTH: 'smart', NIMBUS_BASE_URL: 'https://f.example/fhir' }))).not.toThrow();
+      // With auth on, beyond loopback, the public URL is a setting (tokens are issued for it).
+      expect(() => checkListenSafety(loadConfig({ HOST: '0.0.0.0', NIMBUS_AUTH: 'smart' }))).toThrow(/needs NIMBUS_BASE_URL/);
+      expect(() => checkListenSafety(loadConfig({ NIMBUS_AUTH: 'smart' }))).not.toThrow();
     });
 
     it('defaults issuer and audience to the base URL in smart mode, and audits when auth is on', () => {
