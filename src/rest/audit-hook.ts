@@ -25,6 +25,9 @@ export function auditOnFinish(services: ServerServices, req: IncomingMessage, re
     }
     const patients = new Set(described.patients);
     if (caller.patient) patients.add(caller.patient);
+    // A patient acting for themselves is the patient of everything they touch.
+    const self = /(?:^|\/)Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(caller.fhirUser ?? '')?.[1];
+    if (self) patients.add(self);
     const interaction = described.interaction === 'batch' && isTransaction(req) ? 'transaction' : described.interaction;
     audit.record({
       interaction,
