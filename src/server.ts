@@ -12,6 +12,7 @@ import { AuditTrail } from './audit/audit-trail';
 import { storeAuditEvents } from './audit/audit-store';
 import { createRequestContext, type RequestContext } from './context/request-context';
 import type { ServerServices } from './context/server-services';
+import { createWorkStats } from './context/work-stats';
 import { r4Definitions } from './fhir/definitions';
 import { loadConformanceResources, type ConformanceResource } from './fhir/profiles';
 import { ResourceValidator } from './fhir/validation';
@@ -124,7 +125,7 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
     clock,
     logger,
   });
-  const services: ServerServices = { engine, core, search, matcher: searchCriteriaMatcher(search), operations, jobs, config, logger, policyFor };
+  const services: ServerServices = { engine, core, search, matcher: searchCriteriaMatcher(search), operations, jobs, config, logger, stats: createWorkStats(), policyFor };
   // The trail writes with the server's own full access: clients can never write AuditEvents
   // (their policies refuse it), the server must.
   const audit = auditEnabled(config)

@@ -11,6 +11,7 @@ import type { Services } from '../interactions/services';
 import type { SearchServices } from '../search/service';
 import type { OperationRegistry } from '../operations/registry';
 import type { JobService } from '../operations/jobs';
+import type { WorkStats } from './work-stats';
 
 export interface ServerServices {
   /** The storage engine. Only the request context factory (to build each caller's DataAccess),
@@ -27,6 +28,8 @@ export interface ServerServices {
   logger: Logger;
   /** The audit trail (absent when auditing is off). */
   audit?: AuditSink;
+  /** Counters of stopped, skipped and refused work, for /metrics. */
+  stats: WorkStats;
   /** The access policy of a caller (open for anonymous callers until authorization exists). */
   policyFor(caller: Caller): AccessPolicy;
 }

@@ -10,6 +10,7 @@ import type {
   EngineTransaction,
   HistoryPage,
   HistoryQuery,
+  ReadOptions,
   ResourceVersion,
   ScanOptions,
   ScanPage,
@@ -83,8 +84,8 @@ export class MongoEngine implements Engine {
     return this.reader().vread(resourceType, id, versionId);
   }
 
-  search(plan: SearchPlan): Promise<SearchResult> {
-    return this.reader().search(plan);
+  search(plan: SearchPlan, options?: ReadOptions): Promise<SearchResult> {
+    return runSearch({ db: this.conn.db, capabilities: this.capabilities, budget: options?.budget }, plan);
   }
 
   async transaction<T>(fn: (tx: EngineTransaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
@@ -147,8 +148,8 @@ export class MongoEngine implements Engine {
     }
   }
 
-  aggregate(query: AggregateQuery): Promise<AggregateResult> {
-    return runAggregate({ db: this.conn.db, capabilities: this.capabilities }, query);
+  aggregate(query: AggregateQuery, options?: ReadOptions): Promise<AggregateResult> {
+    return runAggregate({ db: this.conn.db, capabilities: this.capabilities, budget: options?.budget }, query);
   }
 
   async ping(): Promise<void> {

@@ -14,6 +14,7 @@ import type {
   EngineTransaction,
   HistoryPage,
   HistoryQuery,
+  ReadOptions,
   ResourceVersion,
   ScanOptions,
   ScanPage,
@@ -98,8 +99,8 @@ export class SqliteEngine implements Engine {
     return row && toVersion(row);
   }
 
-  async search(plan: SearchPlan): Promise<SearchResult> {
-    return withQueryLimits(() => this.readIndex.search(plan));
+  async search(plan: SearchPlan, options?: ReadOptions): Promise<SearchResult> {
+    return withQueryLimits(() => this.readIndex.search(plan, options?.budget));
   }
 
   /** See group-commit.ts: transactions are grouped, each in its own savepoint, one fsync per group. */
@@ -114,7 +115,8 @@ export class SqliteEngine implements Engine {
     return this.commits.transaction(async (tx) => tx.rewriteCurrent(expected, next));
   }
 
-  async aggregate(query: AggregateQuery): Promise<AggregateResult> {
+  async aggregate(query: AggregateQuery, options?: ReadOptions): Promise<AggregateResult> {
+    options?.budget?.check();
     return withQueryLimits(() => runAggregate(this.reader, query));
   }
 
