@@ -11,6 +11,7 @@ import { contextMiddleware, type Authenticate } from './rest/context';
 import { errorMiddleware } from './rest/error-middleware';
 import type { Feature } from './rest/feature';
 import { withFastRead } from './rest/fast-read';
+import { withWebHygiene } from './rest/web-hygiene';
 import { historyRoutes } from './rest/history-routes';
 import { negotiate } from './rest/http-format';
 import { metadataRoute, type MetadataSources } from './rest/metadata-route';
@@ -90,7 +91,8 @@ export function createApp(deps: AppDeps): RequestListener {
     stats: services.stats,
   });
   registerLoadMetrics(metrics.registry, () => admission.state, services.stats);
-  return admission.listener;
+  // Outermost: nosniff, no-store and CORS on every answer, the admission's 503/429 included.
+  return withWebHygiene(admission.listener, config);
 }
 
 /** `[type]/[id]` of a known type and an id-shaped id (not `_history`, `_search`, `$op`). */

@@ -23,7 +23,7 @@ import type {
   VersionWrite,
   WorkBudget,
 } from '../storage/engine';
-import type { AccessAction, AccessPolicy, TypeAccess } from './policy';
+import { isAdministrator, type AccessAction, type AccessPolicy, type TypeAccess } from './policy';
 import { holdsOnIndex, UncheckablePredicateError } from './index-match';
 
 /** What request handlers, interactions and operations use instead of the engine. */
@@ -142,7 +142,7 @@ class GuardedAccess implements DataAccess {
   }
 
   async rewriteCurrent(expected: ResourceVersion, next: VersionWrite): Promise<boolean> {
-    const access = allowed(this.policy, expected.resourceType, 'write');
+    const access = allowed(this.policy, expected.resourceType, 'update');
     if (!(await visible(this.engine, this.policy, expected))) throw errors.notFound(expected.resourceType, expected.id);
     if (access.where.length && !withinReach(access.where, next)) throw errors.forbidden(`this ${next.resourceType} would be outside what the caller may write`);
     return this.engine.rewriteCurrent(expected, next);
@@ -181,9 +181,9 @@ function guardedTransaction(tx: EngineTransaction, policy: AccessPolicy, resourc
     vread: async (type, id, versionId) => ((await guardedRead(tx, policy, type, id)) ? tx.vread(type, id, versionId) : undefined),
     search: (plan) => guardedSearch(tx, policy, resourceTypes, plan),
     write: async (version: VersionWrite) => {
-      const access = allowed(policy, version.resourceType, 'write');
-      // A resource the caller cannot see is not theirs to replace: it answers as if absent.
       const current = await tx.read(version.resourceType, version.id);
+      const access = allowed(policy, version.resourceType, version.deleted ? 'delete' : current && !current.deleted ? 'update' : 'create');
+      // A resource the caller cannot see is not theirs to replace: it answers as if absent.
       if (current && !current.deleted && !(await visible(tx, policy, current))) throw errors.notFound(version.resourceType, version.id);
       // The new content must stay within the caller's reach (e.g. not move into another patient's
       // compartment): judged on its index values before anything is written.
@@ -207,10 +207,12 @@ function withinReach(where: Predicate[], version: VersionWrite): boolean {
   }
 }
 
-/** 403 unless the policy grants `expunge` on the type without restriction: permanent removal is
- * for administrators, never for a filtered view (checked before a type-level walk starts, too). */
+/** 403 unless the caller is an administrator with unrestricted delete rights on the type: permanent
+ * removal is server administration, never for a filtered view (checked before a type-level walk
+ * starts, too). */
 export function assertMayExpunge(policy: AccessPolicy, resourceType: string): void {
-  const access = allowed(policy, resourceType, 'expunge');
+  if (!isAdministrator(policy)) throw errors.forbidden('$expunge removes data permanently: it needs an administrator (system/*.* scope)');
+  const access = allowed(policy, resourceType, 'delete');
   if (access.where.length) throw errors.forbidden(`expunging ${resourceType} needs unrestricted access to every ${resourceType}`);
 }
 
@@ -284,7 +286,7 @@ export function restrictPlan(policy: AccessPolicy, allTypes: readonly string[], 
   const conditions = new Map<string, Predicate[]>();
   let refusal: FhirError | undefined;
   for (const type of named) {
-    const access = policy.access(type, 'read');
+    const access = policy.access(type, 'search');
     if (!access.allowed) {
       refusal ??= errors.forbidden(access.reason);
       continue;
@@ -331,7 +333,7 @@ function restrictPredicate(policy: AccessPolicy, p: Predicate): Predicate {
       const inner = p.where.map((x) => restrictPredicate(policy, x));
       const targets = new Map<string, Predicate[]>();
       for (const target of p.targetTypes) {
-        const access = policy.access(target, 'read');
+        const access = policy.access(target, 'search');
         if (access.allowed) targets.set(target, access.where);
       }
       if (!targets.size) return { kind: 'nothing', reason: `the chain ${p.param} looks only into types the caller may not read` };
@@ -343,7 +345,7 @@ function restrictPredicate(policy: AccessPolicy, p: Predicate): Predicate {
       return { kind: 'or', any: [...targets].map(([target, where]) => ({ ...p, targetTypes: [target], where: [...inner, ...where] })) };
     }
     case 'has': {
-      const access = policy.access(p.sourceType, 'read');
+      const access = policy.access(p.sourceType, 'search');
       if (!access.allowed) return { kind: 'nothing', reason: `_has:${p.sourceType} looks into a type the caller may not read` };
       return { ...p, where: [...p.where.map((x) => restrictPredicate(policy, x)), ...access.where] };
     }

@@ -5,6 +5,7 @@ import type { Engine } from '../storage/engine';
 import type { AccessPolicy } from '../access/policy';
 import type { Caller } from '../access/caller';
 import type { Config } from '../config';
+import type { AuditSink } from '../audit/audit-trail';
 import type { CriteriaMatcher } from '../interactions/conditional';
 import type { Services } from '../interactions/services';
 import type { SearchServices } from '../search/service';
@@ -25,6 +26,8 @@ export interface ServerServices {
   jobs: JobService;
   config: Config;
   logger: Logger;
+  /** The audit trail (absent when auditing is off). */
+  audit?: AuditSink;
   /** Counters of stopped, skipped and refused work, for /metrics. */
   stats: WorkStats;
   /** The access policy of a caller (open for anonymous callers until authorization exists). */

@@ -125,6 +125,12 @@ export const errors = {
   operationLevel: (code: string, level: string, allowed: string) =>
     err(400, 'OPERATION_LEVEL', 'not-supported', `$${code} cannot be invoked at the ${level} level (its definition allows: ${allowed})`),
   unknownJob: (id: string) => err(404, 'UNKNOWN_JOB', 'not-found', `There is no asynchronous request '${id.slice(0, 64)}' (it may have expired or been cancelled)`),
+  /** A missing or unusable access token (RFC 6750 §3): 401 with the Bearer challenge; `error`
+   * is absent when no token was sent at all. */
+  unauthorized: (text: string, error?: 'invalid_token' | 'invalid_request') =>
+    new FhirError(401, 'UNAUTHORIZED', [{ severity: 'error', code: 'login', diagnostics: text }], {
+      'WWW-Authenticate': `Bearer realm="nimbus-fhir"${error ? `, error="${error}", error_description="${text.replace(/["\\]/g, "'")}"` : ''}`,
+    }),
   forbidden: (text: string) => err(403, 'FORBIDDEN', 'forbidden', `Not permitted: ${text}`),
   notSupported: (text: string) => err(400, 'NOT_SUPPORTED', 'not-supported', text),
   invalidParam: (name: string, why: string) => err(400, 'INVALID_PARAM', 'invalid', `Parameter '${name}': ${why}`),

@@ -8,6 +8,7 @@ import { errors } from '../fhir/errors';
 import { readIn } from '../interactions/crud';
 import { assertId, assertResourceType } from '../interactions/resource-write';
 import type { ResourceVersion } from '../storage/engine';
+import { isAdministrator } from '../access/policy';
 import { answerOf, type OperationAnswer } from './output';
 import { parametersFromBareResource, parametersFromQuery, parametersFromResource, soleResourceParameter, urlRepresentable, type OperationParameters } from './parameters';
 import type { JobControl, OperationLevel, OperationModule, OperationTarget } from './types';
@@ -36,6 +37,7 @@ export async function invokeOperation(ctx: RequestContext, request: OperationReq
   if (request.method === 'GET' && !urlRepresentable(module.definition)) {
     throw errors.methodNotAllowed('GET', `$${request.code}`, ['POST'], `$${request.code} takes parameters that cannot travel in a URL: POST a Parameters resource`);
   }
+  authorise(ctx, module, request);
   const params = parseParameters(ctx, module, request);
   const target: OperationTarget = { level: request.level, resourceType: request.resourceType, id: request.id };
   if (request.level === 'instance') target.current = await instanceTarget(ctx, module, request.resourceType!, request.id!);
@@ -57,6 +59,25 @@ export async function instanceTarget(ctx: RequestContext, module: OperationModul
   const current = await ctx.data.read(type, id);
   if (!current) throw errors.notFound(type, id);
   return current;
+}
+
+/** Refuses (403) a caller that lacks what the operation needs, before any parameter is read. */
+function authorise(ctx: RequestContext, module: OperationModule, request: OperationRequest): void {
+  const policy = ctx.data.policy;
+  if (policy.unrestricted) return;
+  const needs = module.requires ?? (module.affectsState ? 'write' : 'read');
+  if (needs === 'admin') {
+    if (!isAdministrator(policy)) throw errors.forbidden(`$${request.code} is server administration: it needs an administrator (system/*.* scope)`);
+    return;
+  }
+  if (needs === 'write' && !request.resourceType && !isAdministrator(policy)) {
+    throw errors.forbidden(`$${request.code} at the system level changes data of every type: it needs an administrator (system/*.* scope)`);
+  }
+  if (request.resourceType) {
+    // A state-changing operation changes existing resources of the type ($meta-add…): update.
+    const access = policy.access(request.resourceType, needs === 'write' ? 'update' : 'read');
+    if (!access.allowed) throw errors.forbidden(access.reason);
+  }
 }
 
 function parseParameters(ctx: RequestContext, module: OperationModule, request: OperationRequest): OperationParameters {

@@ -73,6 +73,10 @@ export interface OperationModule {
   /** Whether calling it changes stored data (R4 definitions mostly leave affectsState out): GET is
    * refused with 405 when it does. */
   affectsState: boolean;
+  /** What the caller needs beyond reaching the data it touches (checked before the handler runs):
+   * `admin` for server administration ($reindex); default `write` when it affects state, else
+   * `read`. Instance targets must also be visible to the caller (404 otherwise). */
+  requires?: 'read' | 'write' | 'admin';
   /** The operation also takes search parameters of its resource type (e.g. `$lastn`). */
   acceptsSearchParameters?: boolean;
   /** May run long: `allowed` accepts `Prefer: respond-async`; `required` runs only that way. */

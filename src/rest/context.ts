@@ -2,7 +2,8 @@
 // signal for a client that has gone) and hands it to the routes through res.locals.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
-import type { Caller } from '../access/caller';
+import { ANONYMOUS, type Caller } from '../access/caller';
+import { auditOnFinish } from './audit-hook';
 import { RequestBudget } from '../context/budget';
 import { createRequestContext, requestIdFrom, type RequestContext } from '../context/request-context';
 import type { ServerServices } from '../context/server-services';
@@ -23,7 +24,16 @@ export async function contextFor(
 ): Promise<RequestContext> {
   const requestId = requestIdFrom(req.headers['x-request-id']);
   res.setHeader('X-Request-Id', requestId);
-  return createRequestContext(services, { requestId, caller: await authenticate(req), baseUrl, budget });
+  let caller: Caller;
+  try {
+    caller = await authenticate(req);
+  } catch (e) {
+    // A refused token is an access attempt too: audited as anonymous with its 401.
+    auditOnFinish(services, req, res, ANONYMOUS, requestId);
+    throw e;
+  }
+  auditOnFinish(services, req, res, caller, requestId);
+  return createRequestContext(services, { requestId, caller, baseUrl, budget });
 }
 
 export function contextMiddleware(services: ServerServices, authenticate: Authenticate) {
@@ -42,7 +52,7 @@ export function contextMiddleware(services: ServerServices, authenticate: Authen
         logger.info({ method: req.method, path: req.path.slice(0, 200), reason: stopped }, 'request stopped before completion');
       }
     });
-    res.locals.ctx = await contextFor(services, authenticate, req, res, baseUrlOf(req, config.baseUrl), budget);
+    res.locals.ctx = await contextFor(services, authenticate, req, res, baseUrlOf(req, config), budget);
     next();
   };
 }

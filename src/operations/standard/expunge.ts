@@ -21,6 +21,7 @@ interface ExpungeCheckpoint {
 export const expungeOperation: OperationModule = {
   definition: nimbusOperationDefinition('expunge'),
   affectsState: true,
+  requires: 'admin',
   targetMayBeDeleted: true,
   async: 'allowed',
   resumable: true,
