@@ -6,7 +6,8 @@ import { metaOperation } from './standard/meta';
 import { metaAddOperation } from './standard/meta-add';
 import { metaDeleteOperation } from './standard/meta-delete';
 import { reindexOperation } from './standard/reindex';
+import { everythingOperation } from './analytics/everything';
 
 export function standardOperations(): OperationModule[] {
-  return [versionsOperation, validateOperation, metaOperation, metaAddOperation, metaDeleteOperation, reindexOperation];
+  return [versionsOperation, validateOperation, metaOperation, metaAddOperation, metaDeleteOperation, reindexOperation, everythingOperation];
 }

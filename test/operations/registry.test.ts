@@ -47,7 +47,10 @@ describeEachEngine('every registered operation', (factory) => {
       if (!m.affectsState && urlRepresentable(definition) && !(example.parameters?.parameter ?? []).some((p) => p.resource || p.part)) {
         const qs = new URLSearchParams((example.parameters?.parameter ?? []).map((p) => [p.name!, String(Object.entries(p).find(([k]) => k.startsWith('value'))![1])]));
         const viaGet = await t.http.get(`${path}${qs.size ? `?${qs}` : ''}`);
-        expect([definition.code, viaGet.status, viaGet.body]).toEqual([definition.code, 200, res.body]);
+        // Each supertest request gets its own port, and answers that carry URLs (Bundles) take the
+        // base from the Host header: compare without it.
+        const hostless = (body: unknown) => JSON.parse(JSON.stringify(body).replace(/http:\/\/127\.0\.0\.1:\d+/g, 'http://host'));
+        expect([definition.code, viaGet.status, hostless(viaGet.body)]).toEqual([definition.code, 200, hostless(res.body)]);
       }
     }
   });
