@@ -10,6 +10,7 @@ import type {
   AggregateQuery,
   AggregateResult,
   Engine,
+  LatestQuery,
   EngineReader,
   EngineTransaction,
   HistoryPage,
@@ -36,6 +37,8 @@ export interface DataAccess extends EngineReader {
   transaction<T>(fn: (tx: EngineTransaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Counts inside the database over what the caller may see (types refused are left out). */
   aggregate(query: AggregateQuery): Promise<AggregateResult>;
+  /** Latest N per group inside the database, over what the caller may see. */
+  latest(query: LatestQuery): Promise<ResourceVersion[]>;
   /** A page of the current versions of a type the caller may see (long jobs, with a resumable cursor). */
   scanPage(query: ScanPageQuery): Promise<ScanPage>;
   /** New content for the current version in place (see Engine.rewriteCurrent), if the caller may
@@ -63,6 +66,7 @@ function openAccess(engine: Engine, policy: AccessPolicy): DataAccess {
       history: (query) => engine.history(query),
       transaction: (fn, options) => engine.transaction(fn, options),
       aggregate: (query) => engine.aggregate(query),
+      latest: (query) => engine.latest(query),
       scanPage: (query) => engine.scanPage(query),
       rewriteCurrent: (expected, next) => engine.rewriteCurrent(expected, next),
     };
@@ -116,6 +120,11 @@ class GuardedAccess implements DataAccess {
     return this.engine.aggregate({ ...query, resourceTypes: plan.resourceTypes, where: plan.where });
   }
 
+  latest(query: LatestQuery): Promise<ResourceVersion[]> {
+    const plan = restrictPlan(this.policy, this.resourceTypes, { resourceTypes: [query.resourceType], where: query.where, sort: [], count: 0, total: 'none', include: [], revinclude: [] });
+    return this.engine.latest({ ...query, where: plan.where });
+  }
+
   async scanPage(query: ScanPageQuery): Promise<ScanPage> {
     allowed(this.policy, query.resourceType, 'read');
     const page = await this.engine.scanPage(query);
@@ -143,6 +152,7 @@ export function transactionAccess(outside: DataAccess, tx: EngineTransaction): D
     transaction: (fn) => fn(tx),
     // Not part of an engine transaction: they act outside it, through the door.
     aggregate: (query) => outside.aggregate(query),
+    latest: (query) => outside.latest(query),
     scanPage: (query) => outside.scanPage(query),
     rewriteCurrent: (expected, next) => outside.rewriteCurrent(expected, next),
   };

@@ -7,7 +7,9 @@ import { metaAddOperation } from './standard/meta-add';
 import { metaDeleteOperation } from './standard/meta-delete';
 import { reindexOperation } from './standard/reindex';
 import { everythingOperation } from './analytics/everything';
+import { lastnOperation } from './analytics/lastn';
+import { exportOperation } from './analytics/export';
 
 export function standardOperations(): OperationModule[] {
-  return [versionsOperation, validateOperation, metaOperation, metaAddOperation, metaDeleteOperation, reindexOperation, everythingOperation];
+  return [versionsOperation, validateOperation, metaOperation, metaAddOperation, metaDeleteOperation, reindexOperation, everythingOperation, lastnOperation, exportOperation];
 }

@@ -92,8 +92,13 @@ export interface Engine extends EngineReader {
    * policy arrives this way), grouped by the index entries of one parameter; a resource with
    * several values counts once in each of its groups. Largest count first, ties by key. */
   aggregate(query: AggregateQuery): Promise<AggregateResult>;
+  /** "Latest N per group" inside the database ($lastn): of the resources of one type matching
+   * `where`, the `max` most recent per group (see LatestQuery). */
+  latest(query: LatestQuery): Promise<ResourceVersion[]>;
   /** Small JSON documents the server keeps for itself beside the FHIR data. */
   readonly system: SystemStore;
+  /** Files the server produces (Bulk Data export NDJSON), readable by every server process. */
+  readonly files: FileStore;
   /** Throws when the database is unusable (readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -157,6 +162,46 @@ export interface AggregateResult {
   groups: AggregateGroup[];
   /** resources matched in all */
   total: number;
+}
+
+/**
+ * Latest N per group. A group is one token entry (system + code, entries with a code) of
+ * `groupBy` — together with one local reference target of `perReference` when given (e.g. per
+ * patient); a resource with several codes is in several groups and is answered once. "Most
+ * recent" orders by the end of the `orderBy` date parameter (its greatest `hi`, the value a
+ * `_sort=-date` search sorts by), resources without that date last, equal dates by id
+ * descending. Engines answer in no particular order.
+ */
+export interface LatestQuery {
+  resourceType: string;
+  where: Predicate[];
+  groupBy: string;
+  perReference?: string;
+  orderBy: string;
+  max: number;
+}
+
+// ---- files ---------------------------------------------------------------------------------------
+
+/**
+ * Files the server produces, e.g. Bulk Data export NDJSON: written once from a stream of text
+ * chunks, read back as a stream, gone after `expiresAt`. Names are `/`-separated segments of
+ * `[A-Za-z0-9._-]` (at most 200 characters), the first segment grouping one job's files.
+ * SQLite: files under the data directory; MongoDB: chunked documents in the database, so any
+ * server process serves any file.
+ */
+export interface FileStore {
+  /** Stores the file (replacing one of that name) and answers its size in bytes; readers see the
+   * whole file or none of it. */
+  write(name: string, chunks: AsyncIterable<string>, options: { expiresAt: string }): Promise<number>;
+  /** The file's text in chunks; undefined when there is no such (unexpired) file. */
+  read(name: string): Promise<AsyncIterable<string> | undefined>;
+  /** Removes one file (nothing when there is none). */
+  remove(name: string): Promise<void>;
+  /** Removes every file whose name starts with `prefix/` (a job's files). */
+  removeAll(prefix: string): Promise<void>;
+  /** Removes expired files (engines may also do it on their own). */
+  sweep(now: Date): Promise<void>;
 }
 
 // ---- the server's own documents ----------------------------------------------------------------

@@ -3,6 +3,7 @@
 import type { ClientSession } from 'mongodb';
 import type { SearchPlan, SearchResult } from '../../search/plan';
 import type {
+  LatestQuery,
   AggregateQuery,
   AggregateResult,
   Engine,
@@ -19,6 +20,8 @@ import type {
 } from '../engine';
 import { checkRewrite } from '../system-documents';
 import { runAggregate } from './aggregate';
+import { latestBySearch } from '../latest-by-search';
+import { DocumentFileStore } from './file-store';
 import { rewriteCurrent } from './rewrite';
 import { MongoSystemStore } from './system-store';
 import { MongoLocks, type LockOptions } from './locks';
@@ -45,6 +48,7 @@ export class MongoEngine implements Engine {
   readonly atomicTransactions: boolean;
   readonly capabilities: Capabilities;
   readonly system: MongoSystemStore;
+  readonly files: DocumentFileStore;
   private readonly locks: MongoLocks;
   private closed = false;
   private readonly knownArity = new Map<string, Partial<Record<string, number>>>();
@@ -59,6 +63,7 @@ export class MongoEngine implements Engine {
     this.atomicTransactions = conn.capabilities.transactions;
     this.locks = new MongoLocks(conn.db, conn.capabilities, lockOptions);
     this.system = new MongoSystemStore(conn.db, conn.capabilities, this.locks);
+    this.files = new DocumentFileStore(this.system);
   }
 
   /** Connects, detects capabilities, and brings the database to this release's schema (safe when
@@ -149,6 +154,11 @@ export class MongoEngine implements Engine {
 
   aggregate(query: AggregateQuery): Promise<AggregateResult> {
     return runAggregate({ db: this.conn.db, capabilities: this.capabilities }, query);
+  }
+
+  /** See latest-by-search.ts (and docs/analytics.md for why not one pipeline). */
+  latest(query: LatestQuery): Promise<ResourceVersion[]> {
+    return latestBySearch(this, query);
   }
 
   async ping(): Promise<void> {

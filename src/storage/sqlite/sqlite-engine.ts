@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type {
+  LatestQuery,
   AggregateQuery,
   AggregateResult,
   Engine,
@@ -31,6 +32,8 @@ import { WriterChannel } from './writer-channel';
 import { GroupCommit } from './group-commit';
 import { SqliteSystemStore } from './system-store';
 import { runAggregate } from './aggregate';
+import { runLatest } from './latest';
+import { SqliteFileStore } from './file-store';
 import { checkRewrite } from '../system-documents';
 import { ProcessLock } from './process-lock';
 
@@ -50,6 +53,7 @@ export class SqliteEngine implements Engine {
   private readonly writer: WriterChannel;
   private readonly commits: GroupCommit;
   readonly system: SqliteSystemStore;
+  readonly files: SqliteFileStore;
   private readonly lock: ProcessLock;
   private closed = false;
 
@@ -81,6 +85,7 @@ export class SqliteEngine implements Engine {
       systemRow: (collection, key) => system!.committedRow(collection, key),
     });
     this.system = system = new SqliteSystemStore(this.reader, this.commits);
+    this.files = new SqliteFileStore(path.join(path.dirname(options.file), 'files'));
   }
 
   async read(resourceType: string, id: string): Promise<ResourceVersion | undefined> {
@@ -116,6 +121,10 @@ export class SqliteEngine implements Engine {
 
   async aggregate(query: AggregateQuery): Promise<AggregateResult> {
     return withQueryLimits(() => runAggregate(this.reader, query));
+  }
+
+  async latest(query: LatestQuery): Promise<ResourceVersion[]> {
+    return withQueryLimits(() => runLatest(this.reader, query));
   }
 
   /** Pages in rid order: a resource keeps its rid across updates, so a job walking the pages
