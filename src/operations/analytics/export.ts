@@ -76,6 +76,7 @@ async function runExport(call: OperationCall, ctx: RequestContext): Promise<Oper
         after: state.after,
         name,
         expiresAt: new Date(ctx.clock.now().getTime() + retention).toISOString(),
+        partLines: ctx.services.config.exportFileResources,
         onPage: async (count) => call.job.progress(state.done + count, undefined, scope.type),
       });
       if (part.count) state.outputs.push({ type: scope.type, file, count: part.count });
