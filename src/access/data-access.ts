@@ -11,6 +11,8 @@ import type {
   AggregateResult,
   Engine,
   LatestQuery,
+  NumericStats,
+  NumericStatsQuery,
   EngineReader,
   EngineTransaction,
   HistoryPage,
@@ -39,6 +41,8 @@ export interface DataAccess extends EngineReader {
   aggregate(query: AggregateQuery): Promise<AggregateResult>;
   /** Latest N per group inside the database, over what the caller may see. */
   latest(query: LatestQuery): Promise<ResourceVersion[]>;
+  /** Numeric statistics inside the database, over what the caller may see. */
+  numericStats(query: NumericStatsQuery): Promise<NumericStats>;
   /** A page of the current versions of a type the caller may see (long jobs, with a resumable cursor). */
   scanPage(query: ScanPageQuery): Promise<ScanPage>;
   /** New content for the current version in place (see Engine.rewriteCurrent), if the caller may
@@ -67,6 +71,7 @@ function openAccess(engine: Engine, policy: AccessPolicy): DataAccess {
       transaction: (fn, options) => engine.transaction(fn, options),
       aggregate: (query) => engine.aggregate(query),
       latest: (query) => engine.latest(query),
+      numericStats: (query) => engine.numericStats(query),
       scanPage: (query) => engine.scanPage(query),
       rewriteCurrent: (expected, next) => engine.rewriteCurrent(expected, next),
     };
@@ -125,6 +130,11 @@ class GuardedAccess implements DataAccess {
     return this.engine.latest({ ...query, where: plan.where });
   }
 
+  numericStats(query: NumericStatsQuery): Promise<NumericStats> {
+    const plan = restrictPlan(this.policy, this.resourceTypes, { resourceTypes: [query.resourceType], where: query.where, sort: [], count: 0, total: 'none', include: [], revinclude: [] });
+    return this.engine.numericStats({ ...query, where: plan.where });
+  }
+
   async scanPage(query: ScanPageQuery): Promise<ScanPage> {
     allowed(this.policy, query.resourceType, 'read');
     const page = await this.engine.scanPage(query);
@@ -153,6 +163,7 @@ export function transactionAccess(outside: DataAccess, tx: EngineTransaction): D
     // Not part of an engine transaction: they act outside it, through the door.
     aggregate: (query) => outside.aggregate(query),
     latest: (query) => outside.latest(query),
+    numericStats: (query) => outside.numericStats(query),
     scanPage: (query) => outside.scanPage(query),
     rewriteCurrent: (expected, next) => outside.rewriteCurrent(expected, next),
   };

@@ -9,7 +9,9 @@ import { reindexOperation } from './standard/reindex';
 import { everythingOperation } from './analytics/everything';
 import { lastnOperation } from './analytics/lastn';
 import { exportOperation } from './analytics/export';
+import { statsOperation } from './analytics/stats';
+import { populationStatsOperation } from './analytics/population-stats';
 
 export function standardOperations(): OperationModule[] {
-  return [versionsOperation, validateOperation, metaOperation, metaAddOperation, metaDeleteOperation, reindexOperation, everythingOperation, lastnOperation, exportOperation];
+  return [versionsOperation, validateOperation, metaOperation, metaAddOperation, metaDeleteOperation, reindexOperation, everythingOperation, lastnOperation, exportOperation, statsOperation, populationStatsOperation];
 }

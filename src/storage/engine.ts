@@ -95,6 +95,9 @@ export interface Engine extends EngineReader {
   /** "Latest N per group" inside the database ($lastn): of the resources of one type matching
    * `where`, the `max` most recent per group (see LatestQuery). */
   latest(query: LatestQuery): Promise<ResourceVersion[]>;
+  /** Numeric statistics inside the database over one number/quantity parameter's values (see
+   * NumericStatsQuery). */
+  numericStats(query: NumericStatsQuery): Promise<NumericStats>;
   /** Small JSON documents the server keeps for itself beside the FHIR data. */
   readonly system: SystemStore;
   /** Files the server produces (Bulk Data export NDJSON), readable by every server process. */
@@ -179,6 +182,42 @@ export interface LatestQuery {
   perReference?: string;
   orderBy: string;
   max: number;
+}
+
+/**
+ * The values are the `lo` of the index entries of `param` (number or quantity; quantity entries
+ * only of `unit` when given) on the resources of `resourceType` matching `where` — one value
+ * per entry. With `timeParam`, each value is paired with its resource's time (the least `lo` of
+ * that date parameter, in days since the epoch) for a regression of value over time.
+ */
+export interface NumericStatsQuery {
+  resourceType: string;
+  where: Predicate[];
+  param: string;
+  kind: 'number' | 'quantity';
+  unit?: { system?: string | null; code: string };
+  timeParam?: string;
+  /** Exact percentiles wanted, each in [0, 1]: linear interpolation between the closest ranks
+   * (R-7 / PERCENTILE.INC): h = (n − 1)·p, x[⌊h⌋] + (h − ⌊h⌋)(x[⌊h⌋ + 1] − x[⌊h⌋]). */
+  percentiles: number[];
+}
+
+export interface NumericStats {
+  /** Resources matched (with or without a value), and values counted. */
+  resources: number;
+  count: number;
+  sum: number;
+  min?: number;
+  max?: number;
+  mean?: number;
+  /** Central sums Σ(x − mean)^k for k = 2, 3, 4 (computed around the mean, for accuracy). */
+  m2: number;
+  m3: number;
+  m4: number;
+  /** One per requested percentile, in order (absent without values). */
+  percentiles: number[];
+  /** Least-squares fit of value over time (days), over the values that have a time. */
+  regression?: { n: number; slope?: number; intercept?: number };
 }
 
 // ---- files ---------------------------------------------------------------------------------------

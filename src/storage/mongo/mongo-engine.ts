@@ -4,6 +4,8 @@ import type { ClientSession } from 'mongodb';
 import type { SearchPlan, SearchResult } from '../../search/plan';
 import type {
   LatestQuery,
+  NumericStats,
+  NumericStatsQuery,
   AggregateQuery,
   AggregateResult,
   Engine,
@@ -21,6 +23,7 @@ import type {
 import { checkRewrite } from '../system-documents';
 import { runAggregate } from './aggregate';
 import { latestBySearch } from '../latest-by-search';
+import { runNumericStats } from './numeric-stats';
 import { DocumentFileStore } from './file-store';
 import { rewriteCurrent } from './rewrite';
 import { MongoSystemStore } from './system-store';
@@ -159,6 +162,10 @@ export class MongoEngine implements Engine {
   /** See latest-by-search.ts (and docs/analytics.md for why not one pipeline). */
   latest(query: LatestQuery): Promise<ResourceVersion[]> {
     return latestBySearch(this, query);
+  }
+
+  numericStats(query: NumericStatsQuery): Promise<NumericStats> {
+    return runNumericStats({ db: this.conn.db, capabilities: this.capabilities }, query);
   }
 
   async ping(): Promise<void> {

@@ -9,6 +9,8 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type {
   LatestQuery,
+  NumericStats,
+  NumericStatsQuery,
   AggregateQuery,
   AggregateResult,
   Engine,
@@ -33,6 +35,7 @@ import { GroupCommit } from './group-commit';
 import { SqliteSystemStore } from './system-store';
 import { runAggregate } from './aggregate';
 import { runLatest } from './latest';
+import { runNumericStats } from './numeric-stats';
 import { SqliteFileStore } from './file-store';
 import { checkRewrite } from '../system-documents';
 import { ProcessLock } from './process-lock';
@@ -125,6 +128,10 @@ export class SqliteEngine implements Engine {
 
   async latest(query: LatestQuery): Promise<ResourceVersion[]> {
     return withQueryLimits(() => runLatest(this.reader, query));
+  }
+
+  async numericStats(query: NumericStatsQuery): Promise<NumericStats> {
+    return withQueryLimits(() => runNumericStats(this.reader, query));
   }
 
   /** Pages in rid order: a resource keeps its rid across updates, so a job walking the pages
