@@ -148,9 +148,18 @@ export interface AggregateQuery {
   where: Predicate[];
   /** token: entries with a code (text-only entries have no group); uri: every entry; reference:
    * entries with a local target or a URL (identifier-only references have no group). */
-  groupBy: { param: string; kind: 'token' | 'uri' | 'reference' };
+  groupBy: { param: string; kind: 'token' | 'uri' | 'reference' } | DateBucketGrouping;
   /** Most groups returned (the largest); all when absent. */
   limit?: number;
+}
+
+/** Date entries of `param` by the UTC calendar bucket their start (`lo`) falls in; key `value`:
+ * `YYYY-MM-DD` (day; week: the Monday starting the ISO week), `YYYY-MM` (month), `YYYY` (year).
+ * Entries without a start (open periods) have no bucket. */
+export interface DateBucketGrouping {
+  param: string;
+  kind: 'date';
+  bucket: 'day' | 'week' | 'month' | 'year';
 }
 
 export interface AggregateGroup {
