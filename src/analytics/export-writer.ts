@@ -30,11 +30,16 @@ export interface PartRequest {
 export async function writePart(data: DataAccess, files: FileStore, request: PartRequest): Promise<PartResult> {
   const limit = request.partLines ?? PART_LINES;
   const state: PartResult = { count: 0 };
+  // The first page is read before a file is opened: an empty type (most of R4's at the system
+  // level) costs one query and no file.
+  let first: { versions: ResourceVersion[]; next?: string } | undefined = await readPage(data, request, request.after, Math.min(PAGE_SIZE, limit));
+  if (!first.versions.length && first.next === undefined) return state;
   let cursor = request.after;
   let more = true;
   async function* lines(): AsyncIterable<string> {
     while (more && state.count < limit) {
-      const page = await readPage(data, request, cursor, Math.min(PAGE_SIZE, limit - state.count));
+      const page = first ?? (await readPage(data, request, cursor, Math.min(PAGE_SIZE, limit - state.count)));
+      first = undefined;
       for (const v of page.versions) yield `${v.json}\n`;
       state.count += page.versions.length;
       cursor = page.next;

@@ -11,7 +11,8 @@ import { lastnOperation } from './analytics/lastn';
 import { exportOperation } from './analytics/export';
 import { statsOperation } from './analytics/stats';
 import { populationStatsOperation } from './analytics/population-stats';
+import { evaluateMeasureOperation } from './analytics/evaluate-measure';
 
 export function standardOperations(): OperationModule[] {
-  return [versionsOperation, validateOperation, metaOperation, metaAddOperation, metaDeleteOperation, reindexOperation, everythingOperation, lastnOperation, exportOperation, statsOperation, populationStatsOperation];
+  return [versionsOperation, validateOperation, metaOperation, metaAddOperation, metaDeleteOperation, reindexOperation, everythingOperation, lastnOperation, exportOperation, statsOperation, populationStatsOperation, evaluateMeasureOperation];
 }

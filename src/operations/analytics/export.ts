@@ -79,8 +79,10 @@ async function runExport(call: OperationCall, ctx: RequestContext): Promise<Oper
         partLines: ctx.services.config.exportFileResources,
         onPage: async (count) => call.job.progress(state.done + count, undefined, scope.type),
       });
+      // An empty part (an empty type, or a type that ended exactly at a part boundary) wrote nothing
+      // or an empty file.
       if (part.count) state.outputs.push({ type: scope.type, file, count: part.count });
-      else await files.remove(name);
+      else if (state.part > 1) await files.remove(name);
       state.done += part.count;
       if (part.next) {
         state.after = part.next;
@@ -90,7 +92,8 @@ async function runExport(call: OperationCall, ctx: RequestContext): Promise<Oper
         state.part = 1;
         state.after = undefined;
       }
-      await call.job.save(state, state.done);
+      // A resume point after each file; an empty type is cheaper to look at again than to save.
+      if (part.count) await call.job.save(state, state.done);
     }
     return { json: manifest(state, ctx, jobId) };
   } catch (e) {
