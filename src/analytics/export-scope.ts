@@ -8,12 +8,20 @@ import { errors } from '../fhir/errors';
 import { parseSearchQuery } from '../search/parse-query';
 import type { Predicate } from '../search/plan';
 import type { SearchServices } from '../search/service';
-import type { OperationTarget } from '../operations/types';
 
 export const OUTPUT_FORMATS = ['application/fhir+ndjson', 'application/ndjson', 'ndjson'];
 
+/** Where the export was asked for (the operation's target; the Group's current version at the
+ * instance level). */
+export interface ExportTarget {
+  level: 'system' | 'type' | 'instance';
+  resourceType?: string;
+  id?: string;
+  current?: { json?: string };
+}
+
 export interface ExportRequest {
-  target: OperationTarget;
+  target: ExportTarget;
   outputFormat?: string;
   since?: string;
   types: string[];
