@@ -10,6 +10,8 @@ import { matchConditions } from './search/compile';
 import { Builder } from './search/sql-builder';
 import { RID_SHIFT } from './search/schema';
 
+// `+y.p`, `+z.p`: the look-ups into one resource's rows go by its key range; an index on the
+// parameter would scan every entry of the parameter instead.
 export function compileLatest(query: LatestQuery): { sql: string; params: unknown[] } {
   const types = [query.resourceType];
   const b = new Builder();
@@ -21,7 +23,7 @@ export function compileLatest(query: LatestQuery): { sql: string; params: unknow
   const partition = ['g0', 'g1'];
   let join = '';
   if (query.perReference) {
-    join = ` JOIN idx_reference y ON ${rangeOf('y', ridOf('x'))} AND y.p IN ${b.paramIds(query.perReference, types)} AND y.i IS NOT NULL`;
+    join = ` JOIN idx_reference y ON ${rangeOf('y', ridOf('x'))} AND +y.p IN ${b.paramIds(query.perReference, types)} AND y.i IS NOT NULL`;
     groupCols.push('y.t AS g2', 'y.i AS g3');
     partition.push('g2', 'g3');
   }
@@ -30,7 +32,7 @@ export function compileLatest(query: LatestQuery): { sql: string; params: unknow
     `SELECT DISTINCT ${ridOf('x')} AS rid, ${groupCols.join(', ')} FROM idx_token x${join}` +
     ` WHERE x.p IN ${tokenPids} AND x.c IS NOT NULL AND ${ridOf('x')} IN (SELECT rid FROM m)`;
   const dated =
-    `SELECT e.*, m.id, (SELECT max(z.hi) FROM idx_date z WHERE ${rangeOf('z', 'e.rid')} AND z.p IN ${b.paramIds(query.orderBy, types)}) AS at` +
+    `SELECT e.*, m.id, (SELECT max(z.hi) FROM idx_date z WHERE ${rangeOf('z', 'e.rid')} AND +z.p IN ${b.paramIds(query.orderBy, types)}) AS at` +
     ` FROM e JOIN m ON m.rid = e.rid`;
   const ranked = `SELECT rid, row_number() OVER (PARTITION BY ${partition.join(', ')} ORDER BY at DESC NULLS LAST, id DESC) AS n FROM d`;
   const sql =

@@ -2,7 +2,8 @@
 // entries of one parameter on the matched rids, each optionally paired with its resource's time
 // from its own key range of idx_date); one statement for count, sum, min, max, mean and the
 // central sums Σ(x − mean)^k and the regression sums (the mean is a scalar sub-query, so they are
-// computed around it, not from raw power sums); exact percentiles by ordered OFFSET look-ups.
+// computed around it, not from raw power sums); exact percentiles from one ordered pass
+// (row_number() over the values, the wanted ranks kept).
 import type Database from 'better-sqlite3';
 import type { NumericStats, NumericStatsQuery } from '../engine';
 import { matchConditions } from './search/compile';
@@ -11,12 +12,14 @@ import { RID_SHIFT } from './search/schema';
 
 const DAY_MS = 86_400_000;
 
+// `+d.p`: the parameter test must not pick the (p, lo, hi) index — that scans every date entry of
+// the parameter per value (seconds on a 10k store); the key range of the one resource is the way in.
 function valuesCte(query: NumericStatsQuery, b: Builder): string {
   const types = [query.resourceType];
   const table = query.kind === 'quantity' ? 'idx_quantity' : 'idx_number';
   const rid = `(x.k >> ${RID_SHIFT})`;
   const time = query.timeParam
-    ? `(SELECT min(d.lo) FROM idx_date d WHERE d.k >= (${rid} << ${RID_SHIFT}) AND d.k < ((${rid} + 1) << ${RID_SHIFT}) AND d.p IN ${b.paramIds(query.timeParam, types)}) / ${DAY_MS}.0`
+    ? `(SELECT min(d.lo) FROM idx_date d WHERE d.k >= (${rid} << ${RID_SHIFT}) AND d.k < ((${rid} + 1) << ${RID_SHIFT}) AND +d.p IN ${b.paramIds(query.timeParam, types)}) / ${DAY_MS}.0`
     : 'NULL';
   const where = [`x.p IN ${b.paramIds(query.param, types)}`];
   if (query.unit) {
@@ -62,23 +65,23 @@ export function runNumericStats(db: Database.Database, query: NumericStatsQuery)
   return stats;
 }
 
-/** Exact: the values at the two ranks around each percentile, read in value order. */
+/** Exact: the values at the two ranks around each percentile, all read by one ordered pass. */
 function percentiles(db: Database.Database, query: NumericStatsQuery, n: number): number[] {
-  const cache = new Map<number, number>();
-  const at = (rank: number): number => {
-    let v = cache.get(rank);
-    if (v === undefined) {
-      const b = new Builder();
-      const cte = valuesCte(query, b);
-      v = (db.prepare(`WITH ${cte} SELECT x FROM v ORDER BY x LIMIT 1 OFFSET ${b.bind(rank)}`).get(...b.params) as { x: number }).x;
-      cache.set(rank, v);
-    }
-    return v;
-  };
+  const ranks = new Set<number>();
+  for (const p of query.percentiles) {
+    const h = (n - 1) * p;
+    ranks.add(Math.floor(h));
+    if (Math.floor(h) + 1 < n && h > Math.floor(h)) ranks.add(Math.floor(h) + 1);
+  }
+  const b = new Builder();
+  const cte = valuesCte(query, b);
+  const list = [...ranks].map((r) => b.bind(r)).join(', ');
+  const rows = db.prepare(`WITH ${cte} SELECT r, x FROM (SELECT x, row_number() OVER (ORDER BY x) - 1 AS r FROM v) WHERE r IN (${list})`).all(...b.params) as Array<{ r: number; x: number }>;
+  const at = new Map(rows.map((row) => [row.r, row.x]));
   return query.percentiles.map((p) => {
     const h = (n - 1) * p;
     const lo = Math.floor(h);
-    const x = at(lo);
-    return lo + 1 < n && h > lo ? x + (h - lo) * (at(lo + 1) - x) : x;
+    const x = at.get(lo)!;
+    return lo + 1 < n && h > lo ? x + (h - lo) * (at.get(lo + 1)! - x) : x;
   });
 }
