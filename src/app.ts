@@ -24,6 +24,8 @@ export interface AppDeps {
    * e.g. `Patient/_search` is not read as an id; what they declare goes into the CapabilityStatement. */
   features: Feature[];
   metadata: MetadataSources;
+  /** The SMART authorization server (`smart` mode), mounted outside the FHIR base. */
+  authorizationServer?: express.Router;
   /** Who the caller is (the security layer's); anonymous when absent. */
   authenticate?: Authenticate;
 }
@@ -70,6 +72,7 @@ export function createApp(deps: AppDeps): RequestListener {
   fhir.use((req) => {
     throw methodOrRoute(req);
   });
+  if (deps.authorizationServer) app.use(deps.authorizationServer);
   app.use('/fhir', fhir);
   app.use((req: Request) => {
     throw errors.unknownRoute(req.path);

@@ -45,7 +45,12 @@ export interface Config {
   profilesDir: string;
   /** A write claiming (meta.profile) a profile the server does not know is refused instead of warned about. */
   strictProfiles: boolean;
+  /** Who may call: `off` (anonymous), `smart` (this server is its own SMART authorization server),
+   * `external` (tokens of an external OpenID Connect provider). */
+  auth: AuthMode;
 }
+
+export type AuthMode = 'off' | 'smart' | 'external';
 
 export class ConfigError extends Error {}
 
@@ -149,6 +154,16 @@ const SETTINGS: Setting<keyof Config>[] = [
   },
   { key: 'profilesDir', env: 'NIMBUS_PROFILES_DIR', flag: 'profiles-dir', help: 'directory of added conformance resources', parse: (r) => path.resolve(nonEmpty('NIMBUS_PROFILES_DIR', r)) },
   { key: 'strictProfiles', env: 'NIMBUS_STRICT_PROFILES', flag: 'strict-profiles', help: 'refuse writes claiming an unknown profile', parse: bool('NIMBUS_STRICT_PROFILES') },
+  {
+    key: 'auth',
+    env: 'NIMBUS_AUTH',
+    flag: 'auth',
+    help: 'authorization: off (default), smart or external',
+    parse: (r) => {
+      if (r !== 'off' && r !== 'smart' && r !== 'external') throw new ConfigError(`NIMBUS_AUTH must be off, smart or external, got '${r}'`);
+      return r;
+    },
+  },
 ];
 
 function nonEmpty(name: string, raw: string): string {
@@ -212,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, args: string[] = [], cwd = pr
     logLevel: 'info',
     profilesDir: path.resolve(__dirname, '..', '..', 'fhir-profiles'),
     strictProfiles: false,
+    auth: 'off',
   };
   const flags = parseFlags(args);
   const set = (s: Setting<keyof Config>, raw: string) => {

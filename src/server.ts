@@ -33,6 +33,12 @@ import { BundledTerminology } from './search/terminology';
 import type { Engine } from './storage/engine';
 import { openEngine } from './storage/open-engine';
 import type { AccessPolicy } from './access/policy';
+import { authorizationServices, type AuthorizationServices } from './auth/authorization-server';
+import { capabilitySecurity } from './auth/discovery';
+import { oauthServer } from './rest/oauth-server';
+import type { PatientDirectory } from './rest/oauth-authorize-routes';
+import type { DataAccess } from './access/data-access';
+import { parseSearchQuery } from './search/parse-query';
 
 export interface Server {
   /** The HTTP request listener (give it to http.createServer or supertest). */
@@ -43,6 +49,8 @@ export interface Server {
   conformance: ConformanceResource[];
   /** A context with full access for the server's own work and operator tools (import, jobs). */
   systemContext(): RequestContext;
+  /** The SMART authorization server's services (`smart` mode only). */
+  authorization?: AuthorizationServices;
   close(): Promise<void>;
 }
 
@@ -108,10 +116,21 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
       .filter((c) => c.resource.resourceType === 'StructureDefinition' && (c.resource as { type?: string }).type === type && c.resource.url)
       .map((c) => c.resource.url!);
   const compartments = conformance.filter((c) => c.resource.resourceType === 'CompartmentDefinition' && c.resource.url).map((c) => c.resource.url!);
+  // `smart` mode: this server is its own authorization server (keys, clients and grants in the
+  // database's SystemStore, so every process over it agrees).
+  const authorization = config.auth === 'smart' ? authorizationServices(engine.system, { now: () => clock.now().getTime() }) : undefined;
   const app = createApp({
     services,
     features: [searchFeature(search), ...writeFeatures(config)],
-    metadata: { software: SOFTWARE, resourceTypes: definitions.resourceTypes, started: clock.now().toISOString(), profiles, compartments },
+    metadata: {
+      software: SOFTWARE,
+      resourceTypes: definitions.resourceTypes,
+      started: clock.now().toISOString(),
+      profiles,
+      compartments,
+      ...(authorization ? { security: capabilitySecurity } : {}),
+    },
+    authorizationServer: authorization && oauthServer({ auth: authorization, patients: patientDirectory(systemContext().data, search, config.baseUrl), configuredBaseUrl: config.baseUrl }),
     authenticate: overrides.authenticate,
   });
   jobs.start();
@@ -119,7 +138,35 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
     await jobs.stop();
     await engine.close();
   };
-  return { app, services, engine, logger, conformance, systemContext, close };
+  return { app, services, engine, logger, conformance, systemContext, authorization, close };
 }
 
-export type { Caller };
+/** The patient picker of the login page: patients by name (the first ones stored when no name
+ * is given), through the system's door to the data. */
+function patientDirectory(data: DataAccess, search: SearchServices, baseUrl: string): PatientDirectory {
+  const label = (v: { id: string; json?: string }) => {
+    const p = JSON.parse(v.json ?? '{}') as { name?: { text?: string; family?: string; given?: string[] }[]; birthDate?: string };
+    const n = p.name?.[0];
+    const name = n?.text ?? [...(n?.given ?? []), n?.family].filter(Boolean).join(' ');
+    return { id: v.id, label: `${name || '(no name)'}${p.birthDate ? `, born ${p.birthDate}` : ''} — Patient/${v.id}` };
+  };
+  return {
+    async choices(name) {
+      if (!name) return (await data.scanPage({ resourceType: 'Patient', limit: 200 })).versions.filter((v) => !v.deleted).map(label);
+      const { plan } = parseSearchQuery(search.registry, [['name', name], ['_count', '200']], {
+        resourceTypes: ['Patient'],
+        defaultCount: search.defaultCount,
+        maxCount: search.maxCount,
+        now: search.now(),
+        baseUrl,
+        terminology: search.terminology,
+      });
+      return (await data.search(plan)).matches.map(label);
+    },
+    async exists(id) {
+      if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) return false;
+      const v = await data.read('Patient', id);
+      return !!v && !v.deleted;
+    },
+  };
+}

@@ -3,6 +3,9 @@ import { serveCommand } from './serve';
 import { generateCommand } from './generate';
 import { importCommand } from './import';
 import { exportCommand } from './export';
+import { clientsCommand } from './clients';
+import { usersCommand } from './users';
+import { authCommand } from './auth';
 
 export interface Command {
   summary: string;
@@ -15,4 +18,7 @@ export const COMMANDS: Record<string, Command> = {
   generate: generateCommand,
   import: importCommand,
   export: exportCommand,
+  clients: clientsCommand,
+  users: usersCommand,
+  auth: authCommand,
 };

@@ -5,6 +5,7 @@
 // that is not wired.
 import type {
   CapabilityStatement,
+  CapabilityStatementRestSecurity,
   CapabilityStatementRestResource,
   CapabilityStatementRestResourceOperation,
   CapabilityStatementRestResourceSearchParam,
@@ -32,6 +33,8 @@ export interface CapabilitySources {
   compartments?: string[];
   searchIncludes?: (type: string) => string[];
   searchRevIncludes?: (type: string) => string[];
+  /** rest.security (SMART service and its OAuth endpoints) when authorization is on. */
+  security?: (baseUrl: string) => CapabilityStatementRestSecurity;
   date: string;
 }
 
@@ -77,6 +80,7 @@ export function buildCapabilityStatement(src: CapabilitySources): CapabilityStat
     rest: [
       {
         mode: 'server',
+        ...(src.security ? { security: src.security(src.baseUrl) } : {}),
         resource: resources,
         interaction: src.systemInteractions.map((code) => ({ code })),
         ...(src.compartments?.length ? { compartment: src.compartments } : {}),

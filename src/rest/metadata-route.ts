@@ -10,7 +10,7 @@ import { sendJson } from './http-format';
 const CORE_TYPE_INTERACTIONS: TypeInteraction[] = ['read', 'vread', 'update', 'delete', 'history-instance', 'history-type', 'create'];
 const CORE_SYSTEM_INTERACTIONS: SystemInteraction[] = ['history-system'];
 
-export interface MetadataSources extends Pick<CapabilitySources, 'profiles' | 'compartments'> {
+export interface MetadataSources extends Pick<CapabilitySources, 'profiles' | 'compartments' | 'security'> {
   software: { name: string; version: string };
   resourceTypes: readonly string[];
   /** When the server started: the statement's date. */
@@ -34,6 +34,7 @@ export function metadataRoute(features: Feature[], operations: OperationRegistry
         date: sources.started,
         profiles: sources.profiles,
         compartments: sources.compartments,
+        security: sources.security,
         operations: operations.capability(),
         ...contributions,
       };
