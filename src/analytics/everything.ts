@@ -3,8 +3,8 @@
 // reference (Practitioner, Organization, Location, Medication…) — all read through the caller's
 // door, so an access policy restricts it as it restricts search.
 //
-// Paging is stable: the answer walks the member types in a fixed order (Patient first, then the
-// others alphabetically), each by the engine's own keyset cursor in its stable storage order, and the page token
+// Paging is stable: the answer walks the Patient first, then every other member type in one
+// multi-type search, each by the engine's own keyset cursor in its stable storage order, and the page token
 // says which type and which engine cursor come next. A page's referenced resources ride on it as
 // `search.mode = include` entries (an `_include=*` of that page), so every page is self-contained;
 // resources that are themselves compartment types are never added as references (they belong to
@@ -42,7 +42,7 @@ export interface EverythingPage {
 }
 
 interface Cursor {
-  /** Index into the ordered member types, and the engine's cursor within that type. */
+  /** Index into the steps (Patient, the other member types), and the engine's cursor within it. */
   t: number;
   c?: string;
 }
@@ -55,23 +55,23 @@ export interface EverythingServices {
   compartments: Compartments;
 }
 
-/** The member types walked, in page order. */
-export function memberTypes(services: EverythingServices, only?: string[]): string[] {
-  const members = services.compartments.memberTypes('Patient').filter((t) => t !== 'Patient').sort();
-  const ordered = ['Patient', ...members];
-  return only?.length ? ordered.filter((t) => only.includes(t)) : ordered;
+/** The steps walked, in page order: the Patient type, then every other member type in one
+ * multi-type search (one query per page instead of one per type). */
+export function memberSteps(services: EverythingServices, only?: string[]): string[][] {
+  const keep = (t: string) => !only?.length || only.includes(t);
+  const others = services.compartments.memberTypes('Patient').filter((t) => t !== 'Patient' && keep(t)).sort();
+  return [keep('Patient') ? ['Patient'] : [], others].filter((step) => step.length);
 }
 
 export async function everythingPage(data: DataAccess, services: EverythingServices, request: EverythingRequest): Promise<EverythingPage> {
-  const types = memberTypes(services, request.types);
-  const cursor = request.cursor ? decodeCursor(request.cursor, types.length) : { t: 0 };
+  const steps = memberSteps(services, request.types);
+  const cursor = request.cursor ? decodeCursor(request.cursor, steps.length) : { t: 0 };
   const compartmentTypes = new Set(services.compartments.memberTypes('Patient'));
   const matches: ResourceVersion[] = [];
   const included = new Map<string, ResourceVersion>();
   let { t, c } = cursor;
-  while (matches.length < request.count && t < types.length) {
-    const type = types[t];
-    const result = await data.search(planFor(services, type, request, request.count - matches.length, c));
+  while (matches.length < request.count && t < steps.length) {
+    const result = await data.search(planFor(services, steps[t], request, request.count - matches.length, c));
     matches.push(...result.matches);
     for (const v of result.included) {
       if (compartmentTypes.has(v.resourceType)) continue;
@@ -85,37 +85,50 @@ export async function everythingPage(data: DataAccess, services: EverythingServi
     }
   }
   for (const m of matches) included.delete(`${m.resourceType}/${m.id}`);
-  const next = t < types.length ? encodeCursor({ t, ...(c ? { c } : {}) }) : undefined;
+  const next = t < steps.length ? encodeCursor({ t, ...(c ? { c } : {}) }) : undefined;
   return { matches, included: [...included.values()], ...(next ? { next } : {}) };
 }
 
-/** One type's share of the answer as a SearchPlan. */
-function planFor(services: EverythingServices, type: string, request: EverythingRequest, count: number, cursor?: string): SearchPlan {
+/** One step's share of the answer as a SearchPlan. */
+function planFor(services: EverythingServices, types: string[], request: EverythingRequest, count: number, cursor?: string): SearchPlan {
   const where: Predicate[] = [];
-  if (request.patientId) {
-    const members = services.compartments.membership('Patient', request.patientId, [type]);
-    where.push(type === 'Patient' ? { kind: 'or', any: [{ kind: 'id', ids: [request.patientId] }, members] } : members);
-  } else if (type !== 'Patient') {
-    // Every patient's compartment: any compartment parameter refers to some Patient.
-    const params = services.compartments.params('Patient', type).filter((p) => p !== '{def}');
-    where.push({ kind: 'or', any: params.map((param) => ({ kind: 'reference', param, type: 'Patient' }) as Predicate) });
+  if (types.length === 1 && types[0] === 'Patient') {
+    if (request.patientId) where.push({ kind: 'or', any: [{ kind: 'id', ids: [request.patientId] }, services.compartments.membership('Patient', request.patientId, ['Patient'])] });
+  } else {
+    where.push(membership(services, types, request.patientId));
   }
   if (request.since) {
     const [low, high] = dateRange(request.since)!;
     where.push({ kind: 'range', valueKind: 'date', param: '_lastUpdated', prefix: 'ge', low, high });
   }
-  const care = careDate(services, type, request);
+  const care = careDate(services, types, request);
   if (care) where.push(care);
   return {
-    resourceTypes: [type],
+    resourceTypes: types,
     where,
     sort: [],
     count,
     ...(cursor ? { cursor } : {}),
     total: 'none',
-    include: [{ sourceType: type, param: '*', iterate: false }],
+    include: [{ sourceType: '*', param: '*', iterate: false }],
     revinclude: [],
     maxIncluded: MAX_INCLUDED,
+  };
+}
+
+/**
+ * Compartment membership over several types at once, exactly per the CompartmentDefinition: for
+ * each parameter, the types that list it, each referring to the patient (any Patient when no id:
+ * every patient's compartment).
+ */
+function membership(services: EverythingServices, types: string[], patientId?: string): Predicate {
+  const byParam = new Map<string, string[]>();
+  for (const t of types) {
+    for (const p of services.compartments.params('Patient', t)) if (p !== '{def}') byParam.set(p, [...(byParam.get(p) ?? []), t]);
+  }
+  return {
+    kind: 'or',
+    any: [...byParam].map(([param, ts]) => ({ kind: 'and', all: [{ kind: 'type', types: ts }, { kind: 'reference', param, type: 'Patient', ...(patientId ? { id: patientId } : {}) }] }) as Predicate),
   };
 }
 
@@ -125,10 +138,10 @@ function planFor(services: EverythingServices, type: string, request: Everything
  * no such date, or of a type without one (the Patient itself, Condition…), is not dated by care
  * and stays in the answer.
  */
-function careDate(services: EverythingServices, type: string, request: EverythingRequest): Predicate | undefined {
+function careDate(services: EverythingServices, types: string[], request: EverythingRequest): Predicate | undefined {
   if (!request.start && !request.end) return undefined;
-  const param = services.registry.param(type, 'date');
-  if (!param || param.type !== 'date') return undefined;
+  const dated = types.filter((t) => services.registry.param(t, 'date')?.type === 'date');
+  if (!dated.length) return undefined;
   // Overlap of the stored [lo, hi) with [start.lo, end.hi): not ending before start and not
   // starting after end. `not` holds too for a resource without the date, which stays in.
   const bounds: Predicate[] = [];
@@ -140,17 +153,19 @@ function careDate(services: EverythingServices, type: string, request: Everythin
     const [low, high] = dateRange(request.end)!;
     bounds.push({ kind: 'not', predicate: { kind: 'range', valueKind: 'date', param: 'date', prefix: 'sa', low, high } });
   }
-  return bounds.length === 1 ? bounds[0] : { kind: 'and', all: bounds };
+  const undated = types.filter((t) => !dated.includes(t));
+  const inRange: Predicate = { kind: 'and', all: [{ kind: 'type', types: dated }, ...bounds] };
+  return undated.length ? { kind: 'or', any: [inRange, { kind: 'type', types: undated }] } : inRange;
 }
 
 function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify(c)).toString('base64url');
 }
 
-function decodeCursor(text: string, types: number): Cursor {
+function decodeCursor(text: string, steps: number): Cursor {
   try {
     const c = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Cursor;
-    if (Number.isSafeInteger(c.t) && c.t >= 0 && c.t < types && (c.c === undefined || typeof c.c === 'string')) return c;
+    if (Number.isSafeInteger(c.t) && c.t >= 0 && c.t < steps && (c.c === undefined || typeof c.c === 'string')) return c;
   } catch {
     // fall through
   }
