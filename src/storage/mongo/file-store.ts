@@ -49,7 +49,8 @@ export class DocumentFileStore implements FileStore {
 
   /** One file: its head first (readers stop seeing it), then its chunks. */
   async remove(name: string): Promise<void> {
-    await this.store.delete(FILES, name);
+    // Reads first: writing a new file (the common case) then costs no write for the old one.
+    if (await this.store.get(FILES, name)) await this.store.delete(FILES, name);
     await this.deleteKeys(`${name}#`);
   }
 
