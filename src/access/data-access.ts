@@ -41,6 +41,9 @@ export interface DataAccess extends EngineReader {
   aggregate(query: AggregateQuery): Promise<AggregateResult>;
   /** Latest N per group inside the database, over what the caller may see. */
   latest(query: LatestQuery): Promise<ResourceVersion[]>;
+  /** Types with live resources, among those the caller may read at all (whether any of them is
+   * visible to the caller is for the reads that follow). */
+  typesInUse(): Promise<string[]>;
   /** Numeric statistics inside the database, over what the caller may see. */
   numericStats(query: NumericStatsQuery): Promise<NumericStats>;
   /** A page of the current versions of a type the caller may see (long jobs, with a resumable cursor). */
@@ -72,6 +75,7 @@ function openAccess(engine: Engine, policy: AccessPolicy): DataAccess {
       aggregate: (query) => engine.aggregate(query),
       latest: (query) => engine.latest(query),
       numericStats: (query) => engine.numericStats(query),
+      typesInUse: () => engine.typesInUse(),
       scanPage: (query) => engine.scanPage(query),
       rewriteCurrent: (expected, next) => engine.rewriteCurrent(expected, next),
     };
@@ -130,6 +134,10 @@ class GuardedAccess implements DataAccess {
     return this.engine.latest({ ...query, where: plan.where });
   }
 
+  async typesInUse(): Promise<string[]> {
+    return (await this.engine.typesInUse()).filter((t) => this.policy.access(t, 'read').allowed);
+  }
+
   numericStats(query: NumericStatsQuery): Promise<NumericStats> {
     const plan = restrictPlan(this.policy, this.resourceTypes, { resourceTypes: [query.resourceType], where: query.where, sort: [], count: 0, total: 'none', include: [], revinclude: [] });
     return this.engine.numericStats({ ...query, where: plan.where });
@@ -164,6 +172,7 @@ export function transactionAccess(outside: DataAccess, tx: EngineTransaction): D
     aggregate: (query) => outside.aggregate(query),
     latest: (query) => outside.latest(query),
     numericStats: (query) => outside.numericStats(query),
+    typesInUse: () => outside.typesInUse(),
     scanPage: (query) => outside.scanPage(query),
     rewriteCurrent: (expected, next) => outside.rewriteCurrent(expected, next),
   };

@@ -49,6 +49,8 @@ export async function exportScope(data: DataAccess, search: SearchServices, base
 
   const patientScoped = target.level !== 'system';
   const compartmentTypes = search.compartments.memberTypes('Patient');
+  // Only types that hold resources: a whole-store export then costs nothing for R4's many unused types.
+  const inUse = new Set(await data.typesInUse());
   let types = patientScoped ? ['Patient', ...compartmentTypes.filter((t) => t !== 'Patient').sort()] : [...known].sort();
   if (request.types.length) {
     if (patientScoped) for (const t of request.types) if (!compartmentTypes.includes(t)) throw errors.invalidParam('_type', `${t} is not in the Patient compartment, so a patient-level export has none`);
@@ -56,6 +58,7 @@ export async function exportScope(data: DataAccess, search: SearchServices, base
   }
 
   const filters = typeFilters(search, baseUrl, request.typeFilters, types);
+  types = types.filter((t) => inUse.has(t));
   // Patient level: whose compartments. Undefined: every patient's.
   let patientIds: string[] | undefined;
   if (request.patients.length) patientIds = request.patients.map((r) => patientId(r, 'patient'));

@@ -95,6 +95,9 @@ export interface Engine extends EngineReader {
   /** "Latest N per group" inside the database ($lastn): of the resources of one type matching
    * `where`, the `max` most recent per group (see LatestQuery). */
   latest(query: LatestQuery): Promise<ResourceVersion[]>;
+  /** The resource types that have at least one live (not deleted) resource, from an index; lets
+   * whole-store walks ($export) skip the ~140 empty R4 types without a query each. */
+  typesInUse(): Promise<string[]>;
   /** Numeric statistics inside the database over one number/quantity parameter's values (see
    * NumericStatsQuery). */
   numericStats(query: NumericStatsQuery): Promise<NumericStats>;

@@ -164,6 +164,12 @@ export class MongoEngine implements Engine {
     return latestBySearch(this, query);
   }
 
+  /** `distinct` over the live resources (FerretDB and MongoDB alike). */
+  async typesInUse(): Promise<string[]> {
+    const types = (await this.conn.db.collection(RESOURCES).distinct('t', { d: false })) as string[];
+    return types.sort();
+  }
+
   numericStats(query: NumericStatsQuery): Promise<NumericStats> {
     return runNumericStats({ db: this.conn.db, capabilities: this.capabilities }, query);
   }

@@ -130,6 +130,11 @@ export class SqliteEngine implements Engine {
     return withQueryLimits(() => runLatest(this.reader, query));
   }
 
+  /** The `resources_type_live (type, deleted, …)` index answers it without reading rows. */
+  async typesInUse(): Promise<string[]> {
+    return (this.reader.prepare('SELECT DISTINCT type FROM resources WHERE deleted = 0 ORDER BY type').all() as Array<{ type: string }>).map((r) => r.type);
+  }
+
   async numericStats(query: NumericStatsQuery): Promise<NumericStats> {
     return withQueryLimits(() => runNumericStats(this.reader, query));
   }
