@@ -5,6 +5,12 @@ import path from 'node:path';
 
 export type EngineKind = 'sqlite' | 'mongodb';
 
+/** A request rate: `requests` per `perMs`, with bursts of up to `requests` (a token bucket). */
+export interface RateLimit {
+  requests: number;
+  perMs: number;
+}
+
 export interface Config {
   host: string;
   port: number;
@@ -15,6 +21,9 @@ export interface Config {
   dataDir: string;
   mongodbUri?: string;
   mongodbDatabase: string;
+  /** Without transactions, writers of one resource (and claims of one conditional criteria) take
+   * turns through locks in the database; how long one waits for its turn before answering 503. */
+  mongodbLockWaitMs: number;
   /** Largest accepted request body, in bytes. */
   maxBodyBytes: number;
   /** HTTP limits (rest/http-limits.ts): request line + headers size, header count, time to send
@@ -25,6 +34,19 @@ export interface Config {
   receiveTimeoutMs: number;
   keepAliveTimeoutMs: number;
   maxConnections: number;
+  /** Time budget of one request, from arrival to answer (context/budget.ts): work still running
+   * then is stopped and answered 503 (too-costly). Jobs have their own lifetime. */
+  requestTimeoutMs: number;
+  /** Load shedding (rest/admission.ts): requests served at once, and requests waiting for a turn;
+   * beyond both, 503 + Retry-After at once. Health and metrics endpoints are never held back. */
+  maxInFlight: number;
+  maxQueued: number;
+  /** Per-client rates (rest/rate-limit.ts), 429 + Retry-After beyond them; undefined = no limit.
+   * Per IP address (the socket's peer), and per authenticated caller (client id / user). */
+  rateLimitPerIp?: RateLimit;
+  rateLimitPerCaller?: RateLimit;
+  /** Server processes sharing the load (behind one balancer): each enforces 1/n of the rates. */
+  processes: number;
   /** Asynchronous jobs (operations/job-service.ts): how many one process runs at once, how often
    * it looks for queued or orphaned jobs, how long a job's lease lasts without a heartbeat (after
    * that another process takes it over), and how long finished jobs stay answerable. */
@@ -125,12 +147,25 @@ const SETTINGS: Setting<keyof Config>[] = [
   { key: 'dataDir', env: 'NIMBUS_DATA_DIR', flag: 'data-dir', help: 'directory of the embedded SQLite database', parse: (r) => path.resolve(nonEmpty('NIMBUS_DATA_DIR', r)) },
   { key: 'mongodbUri', env: 'MONGODB_URI', flag: 'mongodb-uri', help: 'MongoDB connection string', parse: parseMongoUri },
   { key: 'mongodbDatabase', env: 'NIMBUS_MONGODB_DATABASE', flag: 'mongodb-database', help: 'MongoDB database name', parse: (r) => nonEmpty('NIMBUS_MONGODB_DATABASE', r) },
+  {
+    key: 'mongodbLockWaitMs',
+    env: 'NIMBUS_MONGODB_LOCK_WAIT',
+    flag: 'mongodb-lock-wait',
+    help: 'without transactions: how long a writer waits for its turn on one resource before 503 (e.g. 30s)',
+    parse: duration('NIMBUS_MONGODB_LOCK_WAIT', 100, 600_000),
+  },
   { key: 'maxBodyBytes', env: 'NIMBUS_MAX_BODY', flag: 'max-body', help: 'largest request body (e.g. 16mb)', parse: (r) => parseBytes('NIMBUS_MAX_BODY', r) },
   { key: 'maxHeaderBytes', env: 'NIMBUS_MAX_HEADER_SIZE', flag: 'max-header-size', help: 'largest request line + headers (e.g. 16kb)', parse: (r) => parseBytes('NIMBUS_MAX_HEADER_SIZE', r) },
   { key: 'maxHeaders', env: 'NIMBUS_MAX_HEADERS', flag: 'max-headers', help: 'most header fields in a request', parse: integer('NIMBUS_MAX_HEADERS', 10, 10000) },
   { key: 'headersTimeoutMs', env: 'NIMBUS_HEADERS_TIMEOUT', flag: 'headers-timeout', help: 'time a client has to send the headers (e.g. 10s)', parse: duration('NIMBUS_HEADERS_TIMEOUT', 1000, 3_600_000) },
   { key: 'receiveTimeoutMs', env: 'NIMBUS_RECEIVE_TIMEOUT', flag: 'receive-timeout', help: 'time a client has to send a whole request', parse: duration('NIMBUS_RECEIVE_TIMEOUT', 1000, 3_600_000) },
   { key: 'keepAliveTimeoutMs', env: 'NIMBUS_KEEP_ALIVE_TIMEOUT', flag: 'keep-alive-timeout', help: 'idle time before a keep-alive connection closes', parse: duration('NIMBUS_KEEP_ALIVE_TIMEOUT', 1000, 3_600_000) },
+  { key: 'requestTimeoutMs', env: 'NIMBUS_REQUEST_TIMEOUT', flag: 'request-timeout', help: 'time budget of one request; beyond it 503 (e.g. 60s)', parse: duration('NIMBUS_REQUEST_TIMEOUT', 10, 3_600_000) },
+  { key: 'maxInFlight', env: 'NIMBUS_MAX_IN_FLIGHT', flag: 'max-in-flight', help: 'requests served at once; more wait in the queue', parse: integer('NIMBUS_MAX_IN_FLIGHT', 1, 100_000) },
+  { key: 'maxQueued', env: 'NIMBUS_MAX_QUEUED', flag: 'max-queued', help: 'requests waiting for a turn; beyond, 503 at once', parse: integer('NIMBUS_MAX_QUEUED', 0, 1_000_000) },
+  { key: 'rateLimitPerIp', env: 'NIMBUS_RATE_LIMIT_IP', flag: 'rate-limit-ip', help: 'requests per IP address, e.g. 100/s or 6000/m (off)', parse: (r) => parseRate('NIMBUS_RATE_LIMIT_IP', r) },
+  { key: 'rateLimitPerCaller', env: 'NIMBUS_RATE_LIMIT_CALLER', flag: 'rate-limit-caller', help: 'requests per authenticated caller, e.g. 50/s (off)', parse: (r) => parseRate('NIMBUS_RATE_LIMIT_CALLER', r) },
+  { key: 'processes', env: 'NIMBUS_PROCESSES', flag: 'processes', help: 'server processes sharing the rate limits', parse: integer('NIMBUS_PROCESSES', 1, 10_000) },
   { key: 'maxJobs', env: 'NIMBUS_MAX_JOBS', flag: 'max-jobs', help: 'asynchronous jobs one process runs at once', parse: integer('NIMBUS_MAX_JOBS', 1, 64) },
   { key: 'jobPollMs', env: 'NIMBUS_JOB_POLL_INTERVAL', flag: 'job-poll-interval', help: 'how often to look for queued jobs (e.g. 1s)', parse: duration('NIMBUS_JOB_POLL_INTERVAL', 50, 600_000) },
   { key: 'jobLeaseMs', env: 'NIMBUS_JOB_LEASE', flag: 'job-lease', help: 'silence after which a running job is taken over (e.g. 30s)', parse: duration('NIMBUS_JOB_LEASE', 500, 3_600_000) },
@@ -165,6 +200,15 @@ const SETTINGS: Setting<keyof Config>[] = [
     },
   },
 ];
+
+/** `off`, or `<n>/s`, `<n>/m`, `<n>/h` (requests per second, minute, hour). */
+export function parseRate(name: string, raw: string): RateLimit | undefined {
+  const v = raw.trim().toLowerCase();
+  if (v === 'off' || v === '0') return undefined;
+  const m = /^(\d+)\s*\/\s*(s|m|h)$/.exec(v);
+  if (!m || Number(m[1]) < 1) throw new ConfigError(`${name} must be off or a rate such as 100/s, 6000/m or 50000/h, got '${raw}'`);
+  return { requests: Number(m[1]), perMs: DURATION_UNITS[m[2]] };
+}
 
 function nonEmpty(name: string, raw: string): string {
   if (!raw.trim()) throw new ConfigError(`${name} must not be empty`);
@@ -201,6 +245,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, args: string[] = [], cwd = pr
     engine: 'sqlite',
     dataDir: path.resolve(cwd, 'data'),
     mongodbDatabase: 'nimbus',
+    mongodbLockWaitMs: 30_000,
     maxBodyBytes: 16 * 1024 * 1024,
     // Node's own default; longer searches belong in POST [type]/_search.
     maxHeaderBytes: 16 * 1024,
@@ -213,6 +258,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, args: string[] = [], cwd = pr
     // Above the 60 s idle timeout of common load balancers, so the balancer closes first.
     keepAliveTimeoutMs: 65_000,
     maxConnections: 1000,
+    // Long enough for any interactive request and a large transaction Bundle on a busy machine;
+    // what takes longer belongs in an asynchronous job (Prefer: respond-async).
+    requestTimeoutMs: 60_000,
+    // One process interleaves its requests on one thread: past a few hundred at once, each one
+    // only waits longer. Together with the queue this stays below maxConnections, so the limit
+    // is reached by overload, never by a normal client pool.
+    maxInFlight: 256,
+    maxQueued: 512,
+    processes: 1,
     maxJobs: 2,
     jobPollMs: 1000,
     // Heartbeats every third of it: a slow page of work must not look like a dead process.

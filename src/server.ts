@@ -10,6 +10,7 @@ import { createApp, SOFTWARE } from './app';
 import type { Config } from './config';
 import { createRequestContext, type RequestContext } from './context/request-context';
 import type { ServerServices } from './context/server-services';
+import { createWorkStats } from './context/work-stats';
 import { r4Definitions } from './fhir/definitions';
 import { loadConformanceResources, type ConformanceResource } from './fhir/profiles';
 import { ResourceValidator } from './fhir/validation';
@@ -105,7 +106,7 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
     clock,
     logger,
   });
-  const services: ServerServices = { engine, core, search, matcher: searchCriteriaMatcher(search), operations, jobs, config, logger, policyFor };
+  const services: ServerServices = { engine, core, search, matcher: searchCriteriaMatcher(search), operations, jobs, config, logger, stats: createWorkStats(), policyFor };
   const systemContext = () => createRequestContext({ ...services, policyFor: () => openPolicy }, { caller: ANONYMOUS, baseUrl: config.baseUrl });
   // The operations' definitions are stored like the fhir-profiles/ resources: readable at
   // OperationDefinition/[id] and searchable.

@@ -17,11 +17,13 @@ import type {
   EngineTransaction,
   HistoryPage,
   HistoryQuery,
+  ReadOptions,
   ResourceVersion,
   ScanPage,
   ScanPageQuery,
   TransactionOptions,
   VersionWrite,
+  WorkBudget,
 } from '../storage/engine';
 import type { AccessAction, AccessPolicy, TypeAccess } from './policy';
 import { holdsOnIndex, UncheckablePredicateError } from './index-match';
@@ -53,10 +55,11 @@ export interface DataAccess extends EngineReader {
   rewriteCurrent(expected: ResourceVersion, next: VersionWrite): Promise<boolean>;
 }
 
-/** Builds the door for one caller. */
-export function dataAccess(engine: Engine, policy: AccessPolicy, resourceTypes: readonly string[]): DataAccess {
-  if (policy.unrestricted) return openAccess(engine, policy);
-  return new GuardedAccess(engine, policy, resourceTypes);
+/** Builds the door for one caller; searches and aggregations through it spend `budget` (the
+ * request's time budget and cancellation, see storage/engine.ts WorkBudget). */
+export function dataAccess(engine: Engine, policy: AccessPolicy, resourceTypes: readonly string[], budget?: WorkBudget): DataAccess {
+  if (policy.unrestricted) return budget ? budgetedOpenAccess(engine, policy, budget) : openAccess(engine, policy);
+  return new GuardedAccess(engine, policy, resourceTypes, budget ? { budget } : undefined);
 }
 
 const OPEN = new WeakMap<Engine, DataAccess>();
@@ -84,11 +87,22 @@ function openAccess(engine: Engine, policy: AccessPolicy): DataAccess {
   return access;
 }
 
+/** Straight through to the engine, with the request's budget on searches and aggregations. */
+function budgetedOpenAccess(engine: Engine, policy: AccessPolicy, budget: WorkBudget): DataAccess {
+  const options: ReadOptions = { budget };
+  return {
+    ...openAccess(engine, policy),
+    search: (plan) => engine.search(plan, options),
+    aggregate: (query) => engine.aggregate(query, options),
+  };
+}
+
 class GuardedAccess implements DataAccess {
   constructor(
     private readonly engine: Engine,
     readonly policy: AccessPolicy,
     private readonly resourceTypes: readonly string[],
+    private readonly options?: ReadOptions,
   ) {}
 
   read(type: string, id: string): Promise<ResourceVersion | undefined> {
@@ -102,7 +116,7 @@ class GuardedAccess implements DataAccess {
   }
 
   search(plan: SearchPlan): Promise<SearchResult> {
-    return guardedSearch(this.engine, this.policy, this.resourceTypes, plan);
+    return guardedSearch(this.engine, this.policy, this.resourceTypes, plan, this.options);
   }
 
   async history(query: HistoryQuery): Promise<HistoryPage> {
@@ -126,7 +140,7 @@ class GuardedAccess implements DataAccess {
 
   aggregate(query: AggregateQuery): Promise<AggregateResult> {
     const plan = restrictPlan(this.policy, this.resourceTypes, { resourceTypes: query.resourceTypes, where: query.where, sort: [], count: 0, total: 'none', include: [], revinclude: [] });
-    return this.engine.aggregate({ ...query, resourceTypes: plan.resourceTypes, where: plan.where });
+    return this.engine.aggregate({ ...query, resourceTypes: plan.resourceTypes, where: plan.where }, this.options);
   }
 
   latest(query: LatestQuery): Promise<ResourceVersion[]> {
@@ -262,9 +276,9 @@ async function matchingIds(reader: EngineReader, type: string, ids: string[], wh
   return new Set(result.matches.map((v) => v.id));
 }
 
-async function guardedSearch(reader: EngineReader, policy: AccessPolicy, allTypes: readonly string[], plan: SearchPlan): Promise<SearchResult> {
+async function guardedSearch(reader: EngineReader, policy: AccessPolicy, allTypes: readonly string[], plan: SearchPlan, options?: ReadOptions): Promise<SearchResult> {
   const restricted = restrictPlan(policy, allTypes, plan);
-  const result = await reader.search(restricted);
+  const result = await reader.search(restricted, options);
   if (!result.included.length) return result;
   return { ...result, included: await visibleVersions(reader, policy, result.included) };
 }

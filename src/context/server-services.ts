@@ -10,6 +10,7 @@ import type { Services } from '../interactions/services';
 import type { SearchServices } from '../search/service';
 import type { OperationRegistry } from '../operations/registry';
 import type { JobService } from '../operations/jobs';
+import type { WorkStats } from './work-stats';
 
 export interface ServerServices {
   /** The storage engine. Only the request context factory (to build each caller's DataAccess),
@@ -24,6 +25,8 @@ export interface ServerServices {
   jobs: JobService;
   config: Config;
   logger: Logger;
+  /** Counters of stopped, skipped and refused work, for /metrics. */
+  stats: WorkStats;
   /** The access policy of a caller (open for anonymous callers until authorization exists). */
   policyFor(caller: Caller): AccessPolicy;
 }

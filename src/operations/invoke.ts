@@ -68,11 +68,10 @@ function soleResourceParameterTakes(module: OperationModule, type: string, isRes
   return soleResourceParameter(module.definition, { isResourceType })?.type === type;
 }
 
-/** Progress and resume points of a synchronous call go nowhere; cancellation is the caller leaving. */
-export function inlineJob(ctx: Pick<RequestContext, 'signal'>): JobControl {
-  const throwIfCancelled = () => {
-    if (ctx.signal.aborted) throw errors.cancelled();
-  };
+/** Progress and resume points of a synchronous call go nowhere; it stops when the caller leaves
+ * or the request's time budget is spent (every progress report checks both). */
+export function inlineJob(ctx: Pick<RequestContext, 'budget'>): JobControl {
+  const throwIfCancelled = () => ctx.budget.check();
   return {
     checkpoint: undefined,
     progress: async () => throwIfCancelled(),

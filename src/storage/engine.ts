@@ -38,12 +38,34 @@ export interface ScanOptions {
   batchSize?: number;
 }
 
+/**
+ * The time and the cancellation of the request a read works for (context/budget.ts builds it).
+ * SQLite runs statements synchronously on the main thread and better-sqlite3 offers no progress
+ * handler or interrupt, so its engine checks the budget between statements (count, page, each
+ * include round, each step of a sort walk); MongoDB gets what remains as `maxTimeMS` and the
+ * signal, so the database stops too.
+ */
+export interface WorkBudget {
+  /** Throws the reason the work must stop (a FhirError: 503 time budget spent, 499 client gone). */
+  check(): void;
+  /** Milliseconds left (Infinity when the work has no deadline). */
+  remainingMs(): number;
+  /** Aborts when the work must stop; given to driver calls. */
+  readonly signal: AbortSignal;
+  /** The error to throw when the database reports that its time limit (from remainingMs) ran out. */
+  exceeded(): Error;
+}
+
+export interface ReadOptions {
+  budget?: WorkBudget;
+}
+
 /** Operations that read, available both inside and outside a transaction. */
 export interface EngineReader {
   /** Current version (possibly a delete marker), or undefined if the id was never written. */
   read(resourceType: string, id: string): Promise<ResourceVersion | undefined>;
   vread(resourceType: string, id: string, versionId: number): Promise<ResourceVersion | undefined>;
-  search(plan: SearchPlan): Promise<SearchResult>;
+  search(plan: SearchPlan, options?: ReadOptions): Promise<SearchResult>;
 }
 
 /** Inside a transaction: reads see the transaction's own writes; writes commit all-or-nothing. */
@@ -91,7 +113,7 @@ export interface Engine extends EngineReader {
    * `resourceTypes` (empty = all) matching `where` (SearchPlan predicates — the caller's access
    * policy arrives this way), grouped by the index entries of one parameter; a resource with
    * several values counts once in each of its groups. Largest count first, ties by key. */
-  aggregate(query: AggregateQuery): Promise<AggregateResult>;
+  aggregate(query: AggregateQuery, options?: ReadOptions): Promise<AggregateResult>;
   /** "Latest N per group" inside the database ($lastn): of the resources of one type matching
    * `where`, the `max` most recent per group (see LatestQuery). */
   latest(query: LatestQuery): Promise<ResourceVersion[]>;

@@ -13,6 +13,7 @@ import type {
   EngineTransaction,
   HistoryPage,
   HistoryQuery,
+  ReadOptions,
   ResourceVersion,
   ScanOptions,
   ScanPage,
@@ -91,8 +92,8 @@ export class MongoEngine implements Engine {
     return this.reader().vread(resourceType, id, versionId);
   }
 
-  search(plan: SearchPlan): Promise<SearchResult> {
-    return this.reader().search(plan);
+  search(plan: SearchPlan, options?: ReadOptions): Promise<SearchResult> {
+    return runSearch({ db: this.conn.db, capabilities: this.capabilities, budget: options?.budget }, plan);
   }
 
   async transaction<T>(fn: (tx: EngineTransaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
@@ -155,8 +156,8 @@ export class MongoEngine implements Engine {
     }
   }
 
-  aggregate(query: AggregateQuery): Promise<AggregateResult> {
-    return runAggregate({ db: this.conn.db, capabilities: this.capabilities }, query);
+  aggregate(query: AggregateQuery, options?: ReadOptions): Promise<AggregateResult> {
+    return runAggregate({ db: this.conn.db, capabilities: this.capabilities, budget: options?.budget }, query);
   }
 
   /** See latest-by-search.ts (and docs/analytics.md for why not one pipeline). */

@@ -17,6 +17,7 @@ import type {
   EngineTransaction,
   HistoryPage,
   HistoryQuery,
+  ReadOptions,
   ResourceVersion,
   ScanOptions,
   ScanPage,
@@ -39,6 +40,7 @@ import { runNumericStats } from './numeric-stats';
 import { SqliteFileStore } from './file-store';
 import { checkRewrite } from '../system-documents';
 import { ProcessLock } from './process-lock';
+import { engineErrors } from '../engine-errors';
 
 export interface SqliteEngineOptions {
   /** Database file; ':memory:' is refused because the read connection could not see it. */
@@ -106,8 +108,8 @@ export class SqliteEngine implements Engine {
     return row && toVersion(row);
   }
 
-  async search(plan: SearchPlan): Promise<SearchResult> {
-    return withQueryLimits(() => this.readIndex.search(plan));
+  async search(plan: SearchPlan, options?: ReadOptions): Promise<SearchResult> {
+    return withQueryLimits(() => this.readIndex.search(plan, options?.budget));
   }
 
   /** See group-commit.ts: transactions are grouped, each in its own savepoint, one fsync per group. */
@@ -122,7 +124,8 @@ export class SqliteEngine implements Engine {
     return this.commits.transaction(async (tx) => tx.rewriteCurrent(expected, next));
   }
 
-  async aggregate(query: AggregateQuery): Promise<AggregateResult> {
+  async aggregate(query: AggregateQuery, options?: ReadOptions): Promise<AggregateResult> {
+    options?.budget?.check();
     return withQueryLimits(() => runAggregate(this.reader, query));
   }
 
@@ -189,8 +192,8 @@ export class SqliteEngine implements Engine {
     const pageWhere = [...where];
     const pageParams = [...params];
     if (q.cursor !== undefined) {
-      const seq = Number(q.cursor);
-      if (!Number.isSafeInteger(seq)) throw new Error('bad cursor');
+      const seq = /^\d{1,15}$/.test(q.cursor) ? Number(q.cursor) : NaN;
+      if (!Number.isSafeInteger(seq)) throw engineErrors.badHistoryCursor();
       pageWhere.push('v.seq < ?');
       pageParams.push(seq);
     }

@@ -4,7 +4,7 @@
 import type { ClientSession, Db, Document } from 'mongodb';
 import type { IndexKind } from '../../../search/index-values';
 import type { IncludeSpec, Predicate, SearchPlan, SearchResult } from '../../../search/plan';
-import type { ResourceVersion } from '../../engine';
+import type { ResourceVersion, WorkBudget } from '../../engine';
 import type { Capabilities } from '../connection';
 import { mongoErrors } from '../errors';
 import { META, RESOURCES, VERSION_PROJECTION, toResourceVersion, type StoredVersion } from '../layout';
@@ -16,6 +16,41 @@ export interface SearchContext {
   db: Db;
   capabilities: Capabilities;
   session?: ClientSession;
+  /** The request's time budget: checked before each query, and what remains of it goes to the
+   * database as maxTimeMS (with the signal, so a client that has gone stops the query too). */
+  budget?: WorkBudget;
+}
+
+interface QueryOptions {
+  session?: ClientSession;
+  maxTimeMS?: number;
+  signal?: AbortSignal;
+}
+
+/** The options of the next query: throws when the budget is spent, else gives the rest of it. */
+export function queryOptions(ctx: SearchContext): QueryOptions {
+  const budget = ctx.budget;
+  if (!budget) return { session: ctx.session };
+  budget.check();
+  const left = budget.remainingMs();
+  return { session: ctx.session, signal: budget.signal, ...(Number.isFinite(left) ? { maxTimeMS: Math.max(1, Math.ceil(left)) } : {}) };
+}
+
+/** MaxTimeMSExpired: the database stopped the query because the budget we gave it ran out. */
+const MAX_TIME_EXPIRED = 50;
+
+/** Runs `work` under the budget: the database's time-limit error becomes the budget's 503, and
+ * any error after the budget stopped (the driver aborting on the signal) becomes its reason. */
+export async function withinBudget<T>(ctx: SearchContext, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    const budget = ctx.budget;
+    if (!budget) throw e;
+    if ((e as { code?: unknown }).code === MAX_TIME_EXPIRED) throw budget.exceeded();
+    budget.check(); // throws the budget's own reason when that is why the query failed
+    throw e;
+  }
 }
 
 /** Most ids a chain or `_has` sub-query may feed into `$in`. */
@@ -29,13 +64,17 @@ export async function matchFilter(ctx: SearchContext, types: string[], where: Pr
   return compileSearch(types, await resolveAll(ctx, where), await compileOptions(ctx, types));
 }
 
-export async function runSearch(ctx: SearchContext, plan: SearchPlan): Promise<SearchResult> {
+export function runSearch(ctx: SearchContext, plan: SearchPlan): Promise<SearchResult> {
+  return withinBudget(ctx, () => search(ctx, plan));
+}
+
+async function search(ctx: SearchContext, plan: SearchPlan): Promise<SearchResult> {
   const filter = await matchFilter(ctx, plan.resourceTypes, plan.where);
   const resources = ctx.db.collection<StoredVersion>(RESOURCES);
   const order = sortFields(plan.sort);
   const cursor = plan.cursor !== undefined ? decodeCursor(plan, plan.cursor, order.length) : undefined;
   const result: SearchResult = { matches: [], included: [] };
-  if (plan.total !== 'none') result.total = await resources.countDocuments(filter, { session: ctx.session });
+  if (plan.total !== 'none') result.total = await resources.countDocuments(filter, queryOptions(ctx));
   if (plan.count === 0) return result;
 
   const backward = cursor?.d === 'p';
@@ -43,7 +82,7 @@ export async function runSearch(ctx: SearchContext, plan: SearchPlan): Promise<S
   const wantsIncludes = plan.include.length > 0 || plan.revinclude.length > 0;
   const projection = { ...VERSION_PROJECTION, so: 1, ...(wantsIncludes ? { 'ix.reference': 1 } : {}) };
   let docs = await resources
-    .find(pageFilter, { projection, session: ctx.session })
+    .find(pageFilter, { projection, ...queryOptions(ctx) })
     .sort(sortDocument(order, backward))
     .limit(plan.count + 1)
     .toArray();
@@ -71,7 +110,7 @@ async function compileOptions(ctx: SearchContext, types: string[]): Promise<Comp
   // Facts `arity/Type/kind/n` (field t) and documents of the older form `arity/Type`.
   const filter = types.length ? { $or: [{ _id: { $in: types.map(arityKey) } }, { t: { $in: [...types] } }] } : { _id: { $regex: '^arity/' } };
   const arity: Partial<Record<IndexKind, number>> = {};
-  for (const doc of await meta.find(filter, { session: ctx.session }).toArray()) {
+  for (const doc of await meta.find(filter, queryOptions(ctx)).toArray()) {
     for (const [k, v] of Object.entries(doc)) {
       if (k !== '_id' && k !== 't' && typeof v === 'number') arity[k as IndexKind] = Math.max(arity[k as IndexKind] ?? 0, v);
     }
@@ -118,7 +157,7 @@ async function subQuery(ctx: SearchContext, types: string[], where: Predicate[],
   const filter = compileSearch(types, await resolveAll(ctx, where), await compileOptions(ctx, types));
   const docs = await ctx.db
     .collection<StoredVersion>(RESOURCES)
-    .find(filter, { projection, session: ctx.session })
+    .find(filter, { projection, ...queryOptions(ctx) })
     .limit(MAX_SUBQUERY_IDS + 1)
     .toArray();
   if (docs.length > MAX_SUBQUERY_IDS) throw mongoErrors.tooCostly(what, MAX_SUBQUERY_IDS);
@@ -172,7 +211,7 @@ async function forwardIncludes(ctx: SearchContext, spec: IncludeSpec, sources: D
   if (!keys.size) return [];
   return ctx.db
     .collection<StoredVersion>(RESOURCES)
-    .find({ _id: { $in: [...keys] }, d: false }, { projection: INCLUDE_PROJECTION, session: ctx.session })
+    .find({ _id: { $in: [...keys] }, d: false }, { projection: INCLUDE_PROJECTION, ...queryOptions(ctx) })
     .toArray();
 }
 
@@ -191,7 +230,7 @@ async function reverseIncludes(ctx: SearchContext, spec: IncludeSpec, targets: D
   );
   return ctx.db
     .collection<StoredVersion>(RESOURCES)
-    .find({ $and: [compileSearch(types, [], options), referencing] }, { projection: INCLUDE_PROJECTION, session: ctx.session })
+    .find({ $and: [compileSearch(types, [], options), referencing] }, { projection: INCLUDE_PROJECTION, ...queryOptions(ctx) })
     .limit(MAX_SUBQUERY_IDS)
     .toArray();
 }
