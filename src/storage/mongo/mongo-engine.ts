@@ -23,7 +23,7 @@ import type {
 } from '../engine';
 import { checkRewrite } from '../system-documents';
 import { runAggregate } from './aggregate';
-import { latestBySearch } from '../latest-by-search';
+import { runLatest } from './latest';
 import { runNumericStats } from './numeric-stats';
 import { DocumentFileStore } from './file-store';
 import { rewriteCurrent } from './rewrite';
@@ -160,9 +160,9 @@ export class MongoEngine implements Engine {
     return runAggregate({ db: this.conn.db, capabilities: this.capabilities, budget: options?.budget }, query);
   }
 
-  /** See latest-by-search.ts (and docs/analytics.md for why not one pipeline). */
+  /** See latest.ts (and docs/analytics.md for why not one pipeline). */
   latest(query: LatestQuery): Promise<ResourceVersion[]> {
-    return latestBySearch(this, query);
+    return runLatest({ db: this.conn.db, capabilities: this.capabilities }, query);
   }
 
   /** `distinct` over the live resources (FerretDB and MongoDB alike). */
