@@ -3,7 +3,7 @@
 // with a projection of three index kinds only (the code, subject and date entries: a few small
 // fields per resource, never the resource), each group's `max` most recent kept in a small sorted
 // list, and the chosen resources fetched by key. One query for any number of patients and codes
-// (the per-group searches of latest-by-search.ts cost one query per (patient, code) pair). Same
+// (per-group searches, the first version, cost one query per (patient, code) pair). Same
 // grouping and order as SQLite (engine.ts LatestQuery): token entries with a code × local reference
 // targets; the greatest `hi` of the date parameter, missing last; equal dates by id descending.
 import type { Document } from 'mongodb';
