@@ -58,6 +58,10 @@ export interface Config {
   jobPollMs: number;
   jobLeaseMs: number;
   jobRetentionMs: number;
+  /** How long Bulk Data export files stay downloadable after the export completed. */
+  exportRetentionMs: number;
+  /** Resources per $export file part (each part is one resume point of the job). */
+  exportFileResources: number;
   defaultPageSize: number;
   maxPageSize: number;
   maxBundleEntries: number;
@@ -184,6 +188,8 @@ const SETTINGS: Setting<keyof Config>[] = [
   { key: 'maxJobs', env: 'NIMBUS_MAX_JOBS', flag: 'max-jobs', help: 'asynchronous jobs one process runs at once', parse: integer('NIMBUS_MAX_JOBS', 1, 64) },
   { key: 'jobPollMs', env: 'NIMBUS_JOB_POLL_INTERVAL', flag: 'job-poll-interval', help: 'how often to look for queued jobs (e.g. 1s)', parse: duration('NIMBUS_JOB_POLL_INTERVAL', 50, 600_000) },
   { key: 'jobLeaseMs', env: 'NIMBUS_JOB_LEASE', flag: 'job-lease', help: 'silence after which a running job is taken over (e.g. 30s)', parse: duration('NIMBUS_JOB_LEASE', 500, 3_600_000) },
+  { key: 'exportRetentionMs', env: 'NIMBUS_EXPORT_RETENTION', flag: 'export-retention', help: 'how long $export files stay downloadable (e.g. 1h)', parse: duration('NIMBUS_EXPORT_RETENTION', 1000, 90 * 86_400_000) },
+  { key: 'exportFileResources', env: 'NIMBUS_EXPORT_FILE_RESOURCES', flag: 'export-file-resources', help: 'resources per $export NDJSON file (each file is one resume point)', parse: integer('NIMBUS_EXPORT_FILE_RESOURCES', 1, 10_000_000) },
   { key: 'jobRetentionMs', env: 'NIMBUS_JOB_RETENTION', flag: 'job-retention', help: 'how long finished jobs stay answerable (e.g. 24h)', parse: duration('NIMBUS_JOB_RETENTION', 1000, 90 * 86_400_000) },
   { key: 'maxConnections', env: 'NIMBUS_MAX_CONNECTIONS', flag: 'max-connections', help: 'concurrent connections (keep below ulimit -n)', parse: integer('NIMBUS_MAX_CONNECTIONS', 1, 1_000_000) },
   { key: 'defaultPageSize', env: 'NIMBUS_DEFAULT_COUNT', flag: 'default-count', help: 'search page size when _count is absent', parse: integer('NIMBUS_DEFAULT_COUNT', 1, 10000) },
@@ -325,6 +331,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, args: string[] = [], cwd = pr
     // Heartbeats every third of it: a slow page of work must not look like a dead process.
     jobLeaseMs: 30_000,
     jobRetentionMs: 24 * 3_600_000,
+    exportRetentionMs: 24 * 3_600_000,
+    exportFileResources: 50_000,
     defaultPageSize: 20,
     maxPageSize: 1000,
     maxBundleEntries: 10000,

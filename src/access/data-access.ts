@@ -10,6 +10,9 @@ import type {
   AggregateQuery,
   AggregateResult,
   Engine,
+  LatestQuery,
+  NumericStats,
+  NumericStatsQuery,
   EngineReader,
   EngineTransaction,
   ExpungeCondition,
@@ -39,6 +42,13 @@ export interface DataAccess extends EngineReader {
   transaction<T>(fn: (tx: EngineTransaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Counts inside the database over what the caller may see (types refused are left out). */
   aggregate(query: AggregateQuery): Promise<AggregateResult>;
+  /** Latest N per group inside the database, over what the caller may see. */
+  latest(query: LatestQuery): Promise<ResourceVersion[]>;
+  /** Types with live resources, among those the caller may read at all (whether any of them is
+   * visible to the caller is for the reads that follow). */
+  typesInUse(): Promise<string[]>;
+  /** Numeric statistics inside the database, over what the caller may see. */
+  numericStats(query: NumericStatsQuery): Promise<NumericStats>;
   /** A page of the current versions of a type the caller may see (long jobs, with a resumable cursor). */
   scanPage(query: ScanPageQuery): Promise<ScanPage>;
   /** New content for the current version in place (see Engine.rewriteCurrent), if the caller may
@@ -70,6 +80,9 @@ function openAccess(engine: Engine, policy: AccessPolicy): DataAccess {
       history: (query) => engine.history(query),
       transaction: (fn, options) => engine.transaction(fn, options),
       aggregate: (query) => engine.aggregate(query),
+      latest: (query) => engine.latest(query),
+      numericStats: (query) => engine.numericStats(query),
+      typesInUse: () => engine.typesInUse(),
       scanPage: (query) => engine.scanPage(query),
       rewriteCurrent: (expected, next) => engine.rewriteCurrent(expected, next),
       expunge: (type, id, condition) => engine.expunge(type, id, condition),
@@ -135,6 +148,20 @@ class GuardedAccess implements DataAccess {
     return this.engine.aggregate({ ...query, resourceTypes: plan.resourceTypes, where: plan.where }, this.options);
   }
 
+  latest(query: LatestQuery): Promise<ResourceVersion[]> {
+    const plan = restrictPlan(this.policy, this.resourceTypes, { resourceTypes: [query.resourceType], where: query.where, sort: [], count: 0, total: 'none', include: [], revinclude: [] });
+    return this.engine.latest({ ...query, where: plan.where });
+  }
+
+  async typesInUse(): Promise<string[]> {
+    return (await this.engine.typesInUse()).filter((t) => this.policy.access(t, 'read').allowed);
+  }
+
+  numericStats(query: NumericStatsQuery): Promise<NumericStats> {
+    const plan = restrictPlan(this.policy, this.resourceTypes, { resourceTypes: [query.resourceType], where: query.where, sort: [], count: 0, total: 'none', include: [], revinclude: [] });
+    return this.engine.numericStats({ ...query, where: plan.where });
+  }
+
   async scanPage(query: ScanPageQuery): Promise<ScanPage> {
     allowed(this.policy, query.resourceType, 'read');
     const page = await this.engine.scanPage(query);
@@ -167,6 +194,9 @@ export function transactionAccess(outside: DataAccess, tx: EngineTransaction): D
     transaction: (fn) => fn(tx),
     // Not part of an engine transaction: they act outside it, through the door.
     aggregate: (query) => outside.aggregate(query),
+    latest: (query) => outside.latest(query),
+    numericStats: (query) => outside.numericStats(query),
+    typesInUse: () => outside.typesInUse(),
     scanPage: (query) => outside.scanPage(query),
     rewriteCurrent: (expected, next) => outside.rewriteCurrent(expected, next),
     // Not part of the transaction: state-changing operations run in batches only (registry).

@@ -7,7 +7,13 @@ import { metaAddOperation } from './standard/meta-add';
 import { metaDeleteOperation } from './standard/meta-delete';
 import { reindexOperation } from './standard/reindex';
 import { expungeOperation } from './standard/expunge';
+import { everythingOperation } from './analytics/everything';
+import { lastnOperation } from './analytics/lastn';
+import { exportOperation } from './analytics/export';
+import { statsOperation } from './analytics/stats';
+import { populationStatsOperation } from './analytics/population-stats';
+import { evaluateMeasureOperation } from './analytics/evaluate-measure';
 
 export function standardOperations(): OperationModule[] {
-  return [versionsOperation, validateOperation, metaOperation, metaAddOperation, metaDeleteOperation, reindexOperation, expungeOperation];
+  return [versionsOperation, validateOperation, metaOperation, metaAddOperation, metaDeleteOperation, reindexOperation, expungeOperation, everythingOperation, lastnOperation, exportOperation, statsOperation, populationStatsOperation, evaluateMeasureOperation];
 }

@@ -44,6 +44,7 @@ export async function invokeOperation(ctx: RequestContext, request: OperationReq
   if (module.async === 'required' && !request.respondAsync) {
     throw errors.badRequest(`$${request.code} runs asynchronously only: send the header 'Prefer: respond-async'`);
   }
+  await module.check?.({ code: request.code, target, params }, ctx);
   if (request.respondAsync && module.async) return ctx.services.jobs.submit(ctx, module, target, params);
   const result = await module.handler({ code: request.code, target, params, job: inlineJob(ctx) }, ctx);
   return answerOf(module.definition, result, core.definitions.isResourceType);

@@ -85,6 +85,9 @@ export interface OperationModule {
    * this it is marked failed with the reason. */
   resumable?: boolean;
   handler(call: OperationCall, ctx: RequestContext): Promise<OperationResult>;
+  /** Checks the call before it is queued as a job, so that bad input is a 4xx at kick-off rather
+   * than a failed job (e.g. $export's `_type` and `_typeFilter`). */
+  check?(call: Omit<OperationCall, 'job'>, ctx: RequestContext): Promise<void>;
   /** Removes what a job of this operation produced (e.g. export files) when it is cancelled or
    * fails, so nothing is left behind. */
   discard?(job: JobRecord, ctx: RequestContext): Promise<void>;

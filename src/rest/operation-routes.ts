@@ -4,7 +4,9 @@
 // (R4 async.html). Everything else — which operation, at which level, which parameters — is the
 // registry's and the invoker's business, shared with Bundle entries.
 import { Router, type Request, type Response, type NextFunction } from 'express';
-import { errors } from '../fhir/errors';
+import { once } from 'node:events';
+import { errors, FhirError } from '../fhir/errors';
+import { EXPORT_FILES_PATH } from '../operations/analytics/export';
 import { invokeOperation } from '../operations/invoke';
 import { ASYNC_STATUS_PATH } from '../operations/job-service';
 import type { OperationAnswer } from '../operations/output';
@@ -56,6 +58,24 @@ export function operationRoutes(): Router {
   router.delete(`/${ASYNC_STATUS_PATH}/:job`, async (req, res) => {
     const ctx = contextOf(res);
     sendAnswer(req, res, await ctx.services.jobs.cancel(ctx, param(req, 'job')));
+  });
+  // Bulk Data export files, listed in a completed export's manifest: served to the caller who
+  // started the export (others, and files of expired or unfinished exports, are 404), streamed
+  // from the engine's FileStore in chunks.
+  router.get(`/${EXPORT_FILES_PATH}/:job/:file`, async (req, res) => {
+    const ctx = contextOf(res);
+    const job = param(req, 'job');
+    const file = param(req, 'file');
+    const missing = () => new FhirError(404, 'UNKNOWN_FILE', [{ severity: 'error', code: 'not-found', diagnostics: `There is no export file ${job.slice(0, 64)}/${file.slice(0, 80)} (it may have expired)` }]);
+    if (!/^[A-Za-z0-9-]{1,64}$/.test(job) || !/^[A-Za-z]{1,64}-[0-9]{1,6}\.ndjson$/.test(file)) throw missing();
+    if ((await ctx.services.jobs.status(ctx, job)).status !== 200) throw missing();
+    const text = await ctx.services.engine.files.read(`${job}/${file}`);
+    if (!text) throw missing();
+    res.status(200).setHeader('Content-Type', 'application/fhir+ndjson');
+    for await (const chunk of text) {
+      if (!res.write(chunk)) await once(res, 'drain');
+    }
+    res.end();
   });
   return router;
 }

@@ -123,6 +123,15 @@ export interface Engine extends EngineReader {
    * policy arrives this way), grouped by the index entries of one parameter; a resource with
    * several values counts once in each of its groups. Largest count first, ties by key. */
   aggregate(query: AggregateQuery, options?: ReadOptions): Promise<AggregateResult>;
+  /** "Latest N per group" inside the database ($lastn): of the resources of one type matching
+   * `where`, the `max` most recent per group (see LatestQuery). */
+  latest(query: LatestQuery): Promise<ResourceVersion[]>;
+  /** The resource types that have at least one live (not deleted) resource, from an index; lets
+   * whole-store walks ($export) skip the ~140 empty R4 types without a query each. */
+  typesInUse(): Promise<string[]>;
+  /** Numeric statistics inside the database over one number/quantity parameter's values (see
+   * NumericStatsQuery). */
+  numericStats(query: NumericStatsQuery): Promise<NumericStats>;
   /** Small JSON documents the server keeps for itself beside the FHIR data. */
   readonly system: SystemStore;
   /** For `nimbus-fhir check`: the IndexValues stored for these resources of one type (current
@@ -132,6 +141,8 @@ export interface Engine extends EngineReader {
   /** For `nimbus-fhir check`: what only the engine itself can verify (SQLite integrity_check,
    * rows that point at no resource; MongoDB `validate` where the server has it). */
   checkStorage(): Promise<StorageCheck>;
+  /** Files the server produces (Bulk Data export NDJSON), readable by every server process. */
+  readonly files: FileStore;
   /** Throws when the database is unusable (readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -199,9 +210,18 @@ export interface AggregateQuery {
   where: Predicate[];
   /** token: entries with a code (text-only entries have no group); uri: every entry; reference:
    * entries with a local target or a URL (identifier-only references have no group). */
-  groupBy: { param: string; kind: 'token' | 'uri' | 'reference' };
+  groupBy: { param: string; kind: 'token' | 'uri' | 'reference' } | DateBucketGrouping;
   /** Most groups returned (the largest); all when absent. */
   limit?: number;
+}
+
+/** Date entries of `param` by the UTC calendar bucket their start (`lo`) falls in; key `value`:
+ * `YYYY-MM-DD` (day; week: the Monday starting the ISO week), `YYYY-MM` (month), `YYYY` (year).
+ * Entries without a start (open periods) have no bucket. */
+export interface DateBucketGrouping {
+  param: string;
+  kind: 'date';
+  bucket: 'day' | 'week' | 'month' | 'year';
 }
 
 export interface AggregateGroup {
@@ -216,6 +236,82 @@ export interface AggregateResult {
   groups: AggregateGroup[];
   /** resources matched in all */
   total: number;
+}
+
+/**
+ * Latest N per group. A group is one token entry (system + code, entries with a code) of
+ * `groupBy` — together with one local reference target of `perReference` when given (e.g. per
+ * patient); a resource with several codes is in several groups and is answered once. "Most
+ * recent" orders by the end of the `orderBy` date parameter (its greatest `hi`, the value a
+ * `_sort=-date` search sorts by), resources without that date last, equal dates by id
+ * descending. Engines answer in no particular order.
+ */
+export interface LatestQuery {
+  resourceType: string;
+  where: Predicate[];
+  groupBy: string;
+  perReference?: string;
+  orderBy: string;
+  max: number;
+}
+
+/**
+ * The values are the `lo` of the index entries of `param` (number or quantity; quantity entries
+ * only of `unit` when given) on the resources of `resourceType` matching `where` — one value
+ * per entry. With `timeParam`, each value is paired with its resource's time (the least `lo` of
+ * that date parameter, in days since the epoch) for a regression of value over time.
+ */
+export interface NumericStatsQuery {
+  resourceType: string;
+  where: Predicate[];
+  param: string;
+  kind: 'number' | 'quantity';
+  unit?: { system?: string | null; code: string };
+  timeParam?: string;
+  /** Exact percentiles wanted, each in [0, 1]: linear interpolation between the closest ranks
+   * (R-7 / PERCENTILE.INC): h = (n − 1)·p, x[⌊h⌋] + (h − ⌊h⌋)(x[⌊h⌋ + 1] − x[⌊h⌋]). */
+  percentiles: number[];
+}
+
+export interface NumericStats {
+  /** Resources matched (with or without a value), and values counted. */
+  resources: number;
+  count: number;
+  sum: number;
+  min?: number;
+  max?: number;
+  mean?: number;
+  /** Central sums Σ(x − mean)^k for k = 2, 3, 4 (computed around the mean, for accuracy). */
+  m2: number;
+  m3: number;
+  m4: number;
+  /** One per requested percentile, in order (absent without values). */
+  percentiles: number[];
+  /** Least-squares fit of value over time (days), over the values that have a time. */
+  regression?: { n: number; slope?: number; intercept?: number };
+}
+
+// ---- files ---------------------------------------------------------------------------------------
+
+/**
+ * Files the server produces, e.g. Bulk Data export NDJSON: written once from a stream of text
+ * chunks, read back as a stream, gone after `expiresAt`. Names are `/`-separated segments of
+ * `[A-Za-z0-9._-]` (at most 200 characters), the first segment grouping one job's files.
+ * SQLite: files under the data directory; MongoDB: chunked documents in the database, so any
+ * server process serves any file.
+ */
+export interface FileStore {
+  /** Stores the file (replacing one of that name) and answers its size in bytes; readers see the
+   * whole file or none of it. */
+  write(name: string, chunks: AsyncIterable<string>, options: { expiresAt: string }): Promise<number>;
+  /** The file's text in chunks; undefined when there is no such (unexpired) file. */
+  read(name: string): Promise<AsyncIterable<string> | undefined>;
+  /** Removes one file (nothing when there is none). */
+  remove(name: string): Promise<void>;
+  /** Removes every file whose name starts with `prefix/` (a job's files). */
+  removeAll(prefix: string): Promise<void>;
+  /** Removes expired files (engines may also do it on their own). */
+  sweep(now: Date): Promise<void>;
 }
 
 // ---- the server's own documents ----------------------------------------------------------------

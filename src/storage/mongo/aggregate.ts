@@ -11,7 +11,8 @@
 // it read both places; stored documents never have top-level `token`/`uri`/`reference` fields, so
 // on each server exactly one of the two is present.
 import type { Document } from 'mongodb';
-import type { AggregateGroup, AggregateQuery, AggregateResult } from '../engine';
+import type { AggregateGroup, AggregateQuery, AggregateResult, DateBucketGrouping } from '../engine';
+import { bucketOf } from '../date-buckets';
 import { referenceKey, tokenKey, uriKey, type GroupValue } from '../aggregate-keys';
 import { RESOURCES } from './layout';
 import { matchFilter, queryOptions, withinBudget, type SearchContext } from './search/run';
@@ -25,7 +26,7 @@ interface Grouping {
   key(values: GroupValue[]): AggregateGroup['key'];
 }
 
-const GROUPINGS: Record<AggregateQuery['groupBy']['kind'], Grouping> = {
+const GROUPINGS: Record<Exclude<AggregateQuery['groupBy']['kind'], 'date'>, Grouping> = {
   token: { kind: 'token', fields: ['s', 'c'], entry: (at) => ({ [`${at}c`]: { $exists: true } }), key: tokenKey },
   uri: { kind: 'uri', fields: ['v'], entry: () => ({}), key: uriKey },
   reference: {
@@ -38,6 +39,7 @@ const GROUPINGS: Record<AggregateQuery['groupBy']['kind'], Grouping> = {
 
 /** Pure (golden-testable): the pipeline after the `$match` of the matched resources. */
 export function groupStages(query: AggregateQuery): Document[] {
+  if (query.groupBy.kind === 'date') throw new Error('aggregate: date buckets have no pipeline form here (see dateBuckets)');
   const g = GROUPINGS[query.groupBy.kind];
   if (!g) throw new Error(`aggregate: cannot group by '${String(query.groupBy.kind)}'`);
   // `a…`: the element where MongoDB leaves it; `b…`: where FerretDB 1.x puts it.
@@ -69,6 +71,7 @@ export function runAggregate(ctx: SearchContext, query: AggregateQuery): Promise
 
 async function aggregate(ctx: SearchContext, query: AggregateQuery): Promise<AggregateResult> {
   if (query.limit !== undefined && (!Number.isSafeInteger(query.limit) || query.limit < 0)) throw new Error('aggregate: limit must be a non-negative integer');
+  if (query.groupBy.kind === 'date') return dateBuckets(ctx, query, query.groupBy);
   const g = GROUPINGS[query.groupBy.kind];
   const filter = await matchFilter(ctx, query.resourceTypes, query.where);
   const resources = ctx.db.collection(RESOURCES);
@@ -81,4 +84,27 @@ async function aggregate(ctx: SearchContext, query: AggregateQuery): Promise<Agg
     return { key: g.key(values), count: row.n as number };
   });
   return { groups, total };
+}
+
+/**
+ * Date buckets: FerretDB 1.x has no date operators (`$dateTrunc`, `$dateToString`) and no
+ * `$cond`, so the matched documents are read with a projection of their date entries only (a
+ * few numbers each, never the resource) and counted here, a resource once per bucket.
+ */
+async function dateBuckets(ctx: SearchContext, query: AggregateQuery, groupBy: DateBucketGrouping): Promise<AggregateResult> {
+  const filter = await matchFilter(ctx, query.resourceTypes, query.where);
+  const counts = new Map<string, number>();
+  let total = 0;
+  for await (const doc of ctx.db.collection(RESOURCES).find(filter, { projection: { 'ix.date': 1 }, session: ctx.session, batchSize: 1000 })) {
+    total++;
+    const buckets = new Set<string>();
+    for (const e of ((doc.ix as { date?: Array<{ p: string; lo: number }> } | undefined)?.date ?? [])) {
+      if (e.p !== groupBy.param) continue;
+      const b = bucketOf(e.lo, groupBy.bucket);
+      if (b) buckets.add(b);
+    }
+    for (const b of buckets) counts.set(b, (counts.get(b) ?? 0) + 1);
+  }
+  const groups = [...counts].map(([value, count]) => ({ key: { value }, count })).sort((a, b) => b.count - a.count || (a.key.value < b.key.value ? -1 : a.key.value > b.key.value ? 1 : 0));
+  return { groups: query.limit !== undefined ? groups.slice(0, query.limit) : groups, total };
 }

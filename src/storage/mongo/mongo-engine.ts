@@ -3,6 +3,9 @@
 import type { ClientSession } from 'mongodb';
 import type { SearchPlan, SearchResult } from '../../search/plan';
 import type {
+  LatestQuery,
+  NumericStats,
+  NumericStatsQuery,
   AggregateQuery,
   AggregateResult,
   Engine,
@@ -22,6 +25,9 @@ import type {
 } from '../engine';
 import { checkRewrite } from '../system-documents';
 import { runAggregate } from './aggregate';
+import { runLatest } from './latest';
+import { runNumericStats } from './numeric-stats';
+import { DocumentFileStore } from './file-store';
 import { rewriteCurrent } from './rewrite';
 import { expungeResource } from './expunge';
 import { checkMongoStorage, readStoredIndex } from './check';
@@ -51,6 +57,7 @@ export class MongoEngine implements Engine {
   readonly atomicTransactions: boolean;
   readonly capabilities: Capabilities;
   readonly system: MongoSystemStore;
+  readonly files: DocumentFileStore;
   private readonly locks: MongoLocks;
   private closed = false;
   private readonly knownArity = new Map<string, Partial<Record<string, number>>>();
@@ -65,6 +72,7 @@ export class MongoEngine implements Engine {
     this.atomicTransactions = conn.capabilities.transactions;
     this.locks = new MongoLocks(conn.db, conn.capabilities, lockOptions);
     this.system = new MongoSystemStore(conn.db, conn.capabilities, this.locks);
+    this.files = new DocumentFileStore(this.system);
   }
 
   /** Connects, detects capabilities, and brings the database to this release's schema (safe when
@@ -185,6 +193,21 @@ export class MongoEngine implements Engine {
 
   aggregate(query: AggregateQuery, options?: ReadOptions): Promise<AggregateResult> {
     return runAggregate({ db: this.conn.db, capabilities: this.capabilities, budget: options?.budget }, query);
+  }
+
+  /** See latest.ts (and docs/analytics.md for why not one pipeline). */
+  latest(query: LatestQuery): Promise<ResourceVersion[]> {
+    return runLatest({ db: this.conn.db, capabilities: this.capabilities }, query);
+  }
+
+  /** `distinct` over the live resources (FerretDB and MongoDB alike). */
+  async typesInUse(): Promise<string[]> {
+    const types = (await this.conn.db.collection(RESOURCES).distinct('t', { d: false })) as string[];
+    return types.sort();
+  }
+
+  numericStats(query: NumericStatsQuery): Promise<NumericStats> {
+    return runNumericStats({ db: this.conn.db, capabilities: this.capabilities }, query);
   }
 
   async ping(): Promise<void> {

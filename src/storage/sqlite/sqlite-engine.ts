@@ -8,6 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type {
+  LatestQuery,
+  NumericStats,
+  NumericStatsQuery,
   AggregateQuery,
   AggregateResult,
   Engine,
@@ -34,6 +37,9 @@ import { WriterChannel } from './writer-channel';
 import { GroupCommit } from './group-commit';
 import { SqliteSystemStore } from './system-store';
 import { runAggregate } from './aggregate';
+import { runLatest } from './latest';
+import { runNumericStats } from './numeric-stats';
+import { SqliteFileStore } from './file-store';
 import { checkRewrite } from '../system-documents';
 import { ProcessLock } from './process-lock';
 import { engineErrors } from '../engine-errors';
@@ -56,6 +62,7 @@ export class SqliteEngine implements Engine {
   private readonly writer: WriterChannel;
   private readonly commits: GroupCommit;
   readonly system: SqliteSystemStore;
+  readonly files: SqliteFileStore;
   private readonly lock: ProcessLock;
   private closed = false;
 
@@ -87,6 +94,7 @@ export class SqliteEngine implements Engine {
       systemRow: (collection, key) => system!.committedRow(collection, key),
     });
     this.system = system = new SqliteSystemStore(this.reader, this.commits);
+    this.files = new SqliteFileStore(path.join(path.dirname(options.file), 'files'));
   }
 
   async read(resourceType: string, id: string): Promise<ResourceVersion | undefined> {
@@ -135,6 +143,19 @@ export class SqliteEngine implements Engine {
   async aggregate(query: AggregateQuery, options?: ReadOptions): Promise<AggregateResult> {
     options?.budget?.check();
     return withQueryLimits(() => runAggregate(this.reader, query));
+  }
+
+  async latest(query: LatestQuery): Promise<ResourceVersion[]> {
+    return withQueryLimits(() => runLatest(this.reader, query));
+  }
+
+  /** The `resources_type_live (type, deleted, …)` index answers it without reading rows. */
+  async typesInUse(): Promise<string[]> {
+    return (this.reader.prepare('SELECT DISTINCT type FROM resources WHERE deleted = 0 ORDER BY type').all() as Array<{ type: string }>).map((r) => r.type);
+  }
+
+  async numericStats(query: NumericStatsQuery): Promise<NumericStats> {
+    return withQueryLimits(() => runNumericStats(this.reader, query));
   }
 
   /** Pages in rid order: a resource keeps its rid across updates, so a job walking the pages
