@@ -31,6 +31,8 @@ export interface Config {
   maxJobs: number;
   jobPollMs: number;
   jobLeaseMs: number;
+  /** How long Appointment/$hold keeps a Slot busy-tentative when the call names no duration. */
+  slotHoldMs: number;
   jobRetentionMs: number;
   defaultPageSize: number;
   maxPageSize: number;
@@ -129,6 +131,7 @@ const SETTINGS: Setting<keyof Config>[] = [
   { key: 'keepAliveTimeoutMs', env: 'NIMBUS_KEEP_ALIVE_TIMEOUT', flag: 'keep-alive-timeout', help: 'idle time before a keep-alive connection closes', parse: duration('NIMBUS_KEEP_ALIVE_TIMEOUT', 1000, 3_600_000) },
   { key: 'maxJobs', env: 'NIMBUS_MAX_JOBS', flag: 'max-jobs', help: 'asynchronous jobs one process runs at once', parse: integer('NIMBUS_MAX_JOBS', 1, 64) },
   { key: 'jobPollMs', env: 'NIMBUS_JOB_POLL_INTERVAL', flag: 'job-poll-interval', help: 'how often to look for queued jobs (e.g. 1s)', parse: duration('NIMBUS_JOB_POLL_INTERVAL', 50, 600_000) },
+  { key: 'slotHoldMs', env: 'NIMBUS_SLOT_HOLD', flag: 'slot-hold', help: 'how long Appointment/$hold holds a Slot (e.g. 5m)', parse: duration('NIMBUS_SLOT_HOLD', 1000, 86_400_000) },
   { key: 'jobLeaseMs', env: 'NIMBUS_JOB_LEASE', flag: 'job-lease', help: 'silence after which a running job is taken over (e.g. 30s)', parse: duration('NIMBUS_JOB_LEASE', 500, 3_600_000) },
   { key: 'jobRetentionMs', env: 'NIMBUS_JOB_RETENTION', flag: 'job-retention', help: 'how long finished jobs stay answerable (e.g. 24h)', parse: duration('NIMBUS_JOB_RETENTION', 1000, 90 * 86_400_000) },
   { key: 'maxConnections', env: 'NIMBUS_MAX_CONNECTIONS', flag: 'max-connections', help: 'concurrent connections (keep below ulimit -n)', parse: integer('NIMBUS_MAX_CONNECTIONS', 1, 1_000_000) },
@@ -211,6 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, args: string[] = [], cwd = pr
     jobPollMs: 1000,
     // Heartbeats every third of it: a slow page of work must not look like a dead process.
     jobLeaseMs: 30_000,
+    slotHoldMs: 300_000,
     jobRetentionMs: 24 * 3_600_000,
     defaultPageSize: 20,
     maxPageSize: 1000,

@@ -6,7 +6,12 @@ import { metaOperation } from './standard/meta';
 import { metaAddOperation } from './standard/meta-add';
 import { metaDeleteOperation } from './standard/meta-delete';
 import { reindexOperation } from './standard/reindex';
+import { findOperation } from './scheduling/find';
+import { holdOperation } from './scheduling/hold';
+import { bookOperation } from './scheduling/book';
+import { cancelOperation } from './scheduling/cancel';
+import { rescheduleOperation } from './scheduling/reschedule';
 
 export function standardOperations(): OperationModule[] {
-  return [versionsOperation, validateOperation, metaOperation, metaAddOperation, metaDeleteOperation, reindexOperation];
+  return [versionsOperation, validateOperation, metaOperation, metaAddOperation, metaDeleteOperation, reindexOperation, findOperation, holdOperation, bookOperation, cancelOperation, rescheduleOperation];
 }
