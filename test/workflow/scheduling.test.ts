@@ -109,6 +109,8 @@ describeEachEngine('scheduling', (factory) => {
   });
 
   it('$find proposes free Slots ordered by start, for the practitioner', async () => {
+    await put(slot('find-1', 10));
+    await put(slot('find-0', 0));
     const res = await t.http.get('/fhir/Appointment/$find?practitioner=Practitioner/doc&patient=Patient/p1&start=2029-12-01T00:00:00Z&end=2030-01-02T00:00:00Z');
     expect(res.status).toBe(200);
     const entries = (res.body.entry ?? []).map((e: Json) => e.resource);
@@ -118,6 +120,16 @@ describeEachEngine('scheduling', (factory) => {
     expect(starts).toEqual([...starts].sort());
     expect(entries[0].participant.map((p: Json) => p.actor?.reference)).toEqual(['Practitioner/doc', 'Patient/p1']);
     expect((await t.http.get('/fhir/Appointment/$find?practitioner=Practitioner/nobody')).body.total).toBe(0);
+    // near: Slots whose Schedule is for a Location within the distance.
+    await put({ resourceType: 'Location', id: 'dam', position: { latitude: 52.373, longitude: 4.893 } });
+    await put({ resourceType: 'Schedule', id: 'at-dam', actor: [{ reference: 'Location/dam' }] });
+    await put({ ...slot('near-1', 9), schedule: { reference: 'Schedule/at-dam' } });
+    const near = async (q: string) => ((await t.http.get(`/fhir/Appointment/$find?near=${q}&start=2029-12-01T00:00:00Z&end=2030-01-02T00:00:00Z`)).body.entry ?? []).map((e: Json) => e.resource.slot[0].reference);
+    expect(await near('52.379|4.900|5|km')).toEqual(['Slot/near-1']);
+    expect(await near('48.85|2.35|5|km')).toEqual([]);
+    const bad = await t.http.get('/fhir/Appointment/$find?near=abc');
+    expect(bad.status).toBe(400);
+    expect(bad.body.resourceType).toBe('OperationOutcome');
   });
 
   it('cancel frees the Slot; reschedule takes the new Slot first or changes nothing', async () => {

@@ -52,6 +52,9 @@ async function find(call: OperationCall, ctx: RequestContext) {
     if (!REF(type).test(ref)) throw errors.badRequest(`${name} must be ${type}/[id]`, [name]);
     query.push([`schedule.actor:${type}`, ref.split('/')[1]]);
   }
+  const near = p.string('near');
+  // Slot → Schedule → Location.near: the same `near` search as Location?near=, through two chains.
+  if (near !== undefined) query.push(['schedule.actor:Location.near', near]);
   const patient = p.string('patient');
   if (patient !== undefined && !REF('Patient').test(patient)) throw errors.badRequest('patient must be Patient/[id]', ['patient']);
   const search = ctx.services.search;
