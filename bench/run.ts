@@ -18,6 +18,7 @@ import { formatTable } from './table';
 import { formatComparison } from './compare';
 import { applyTargets } from './targets';
 import { validationRows } from './validation';
+import { tokenReadRows } from './token-read';
 import type { WorkloadContext } from './workload';
 
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
@@ -79,6 +80,11 @@ async function benchEngine(setup: EngineSetup, opts: BenchOptions, ds: Dataset):
     await server.stop();
   }
 
+  // 2b. Read by id with a token vs anonymously, back to back on the loaded store.
+  if (wanted('read.token') || wanted('read.anonymous')) {
+    rows.push(...(await step('read.token', () => tokenReadRows(setup, store, { ids, durationS: opts.durationS, maxRequests: opts.maxRequests, resources: ds.resources, wanted, log }))));
+  }
+
   // 3. `nimbus-fhir import` into a fresh store, with no server running beside it.
   if (wanted('ingest.import')) {
     const importStore = `${store}-import`;
@@ -106,7 +112,7 @@ async function step<T extends Row | Row[]>(id: string, fn: () => Promise<T>): Pr
   } catch (e) {
     const row = naRow(id, id, `failed: ${(e as Error).message.split('\n')[0].slice(0, 120)}`);
     row.note = row.note!.replace(/^n\/a \((.*)\)$/, '$1');
-    return (id === 'ceilings' || id === 'search' ? [row] : row) as T;
+    return (id === 'ceilings' || id === 'search' || id === 'read.token' ? [row] : row) as T;
   }
 }
 

@@ -16,6 +16,7 @@ const TARGETS: Target[] = [
   { id: 'read.1', text: 'p50 < 0.5 ms', met: (r) => r.p50Ms! < 0.5 },
   { id: 'read.32', text: '≥ 6,000 req/s', met: (r) => r.rate! >= 6000 },
   { id: 'ceiling.express.share', text: '≥ 70 %', met: (r) => r.rate! >= 70 },
+  { id: 'read.token.share', text: '≥ 80 %', met: (r) => r.rate! >= 80 },
   { id: 'search.code.rare.first', text: 'p50 < 10 ms at 1m', met: (r, c) => (c.resources >= 1e6 ? r.p50Ms! < 10 : undefined) },
   { id: 'search.count', text: '≥ 2M matches/s', met: (r) => r.rate! >= 2e6 },
   { id: 'download', text: '≥ 30k res/s', met: (r) => r.rate! >= 30_000 },

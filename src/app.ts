@@ -11,11 +11,14 @@ import { contextMiddleware, type Authenticate } from './rest/context';
 import { errorMiddleware } from './rest/error-middleware';
 import type { Feature } from './rest/feature';
 import { withFastRead } from './rest/fast-read';
+import { withWebHygiene } from './rest/web-hygiene';
 import { historyRoutes } from './rest/history-routes';
 import { negotiate } from './rest/http-format';
 import { metadataRoute, type MetadataSources } from './rest/metadata-route';
 import { operationRoutes } from './rest/operation-routes';
-import { createMetrics, opsRoutes, recordRequest } from './rest/ops-routes';
+import { Admission } from './rest/admission';
+import { createMetrics, opsRoutes, recordRequest, registerLoadMetrics } from './rest/ops-routes';
+import { limitCallers, RateLimiter } from './rest/rate-limit';
 import { readRoute, resourceRoutes } from './rest/resource-routes';
 
 export interface AppDeps {
@@ -32,11 +35,13 @@ export interface AppDeps {
 
 export const SOFTWARE = { name: 'Nimbus FHIR', version: '0.1.0' };
 
-/** The request listener of the FHIR server: the read-by-id fast path (fast-read.ts), then Express. */
+/** The request listener of the FHIR server: admission (load shedding, per-IP rate; admission.ts),
+ * the read-by-id fast path (fast-read.ts), then Express. */
 export function createApp(deps: AppDeps): RequestListener {
   const { services, features } = deps;
   const { config, logger } = services;
-  const authenticate = deps.authenticate ?? (() => ANONYMOUS);
+  const perCaller = config.rateLimitPerCaller && new RateLimiter(config.rateLimitPerCaller, config.processes);
+  const authenticate = limitCallers(deps.authenticate ?? (() => ANONYMOUS), perCaller, services.stats);
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // FHIR ETags are version ids, never body hashes
@@ -78,7 +83,16 @@ export function createApp(deps: AppDeps): RequestListener {
     throw errors.unknownRoute(req.path);
   });
   app.use(errorMiddleware(logger, config.maxBodyBytes));
-  return withFastRead(app, services, authenticate, metrics, logger);
+  const admission = new Admission(withFastRead(app, services, authenticate, metrics, logger), {
+    maxInFlight: config.maxInFlight,
+    maxQueued: config.maxQueued,
+    requestTimeoutMs: config.requestTimeoutMs,
+    perIp: config.rateLimitPerIp && new RateLimiter(config.rateLimitPerIp, config.processes),
+    stats: services.stats,
+  });
+  registerLoadMetrics(metrics.registry, () => admission.state, services.stats);
+  // Outermost: nosniff, no-store and CORS on every answer, the admission's 503/429 included.
+  return withWebHygiene(admission.listener, config);
 }
 
 /** `[type]/[id]` of a known type and an id-shaped id (not `_history`, `_search`, `$op`). */

@@ -5,6 +5,16 @@ import path from 'node:path';
 
 export type EngineKind = 'sqlite' | 'mongodb';
 
+/** off: anonymous full access (loopback only, or with --allow-anonymous); smart: the server is its
+ * own SMART authorization server; external: tokens of an external OpenID Connect provider. */
+export type AuthMode = 'off' | 'smart' | 'external';
+
+/** A request rate: `requests` per `perMs`, with bursts of up to `requests` (a token bucket). */
+export interface RateLimit {
+  requests: number;
+  perMs: number;
+}
+
 export interface Config {
   host: string;
   port: number;
@@ -15,6 +25,9 @@ export interface Config {
   dataDir: string;
   mongodbUri?: string;
   mongodbDatabase: string;
+  /** Without transactions, writers of one resource (and claims of one conditional criteria) take
+   * turns through locks in the database; how long one waits for its turn before answering 503. */
+  mongodbLockWaitMs: number;
   /** Largest accepted request body, in bytes. */
   maxBodyBytes: number;
   /** HTTP limits (rest/http-limits.ts): request line + headers size, header count, time to send
@@ -25,6 +38,19 @@ export interface Config {
   receiveTimeoutMs: number;
   keepAliveTimeoutMs: number;
   maxConnections: number;
+  /** Time budget of one request, from arrival to answer (context/budget.ts): work still running
+   * then is stopped and answered 503 (too-costly). Jobs have their own lifetime. */
+  requestTimeoutMs: number;
+  /** Load shedding (rest/admission.ts): requests served at once, and requests waiting for a turn;
+   * beyond both, 503 + Retry-After at once. Health and metrics endpoints are never held back. */
+  maxInFlight: number;
+  maxQueued: number;
+  /** Per-client rates (rest/rate-limit.ts), 429 + Retry-After beyond them; undefined = no limit.
+   * Per IP address (the socket's peer), and per authenticated caller (client id / user). */
+  rateLimitPerIp?: RateLimit;
+  rateLimitPerCaller?: RateLimit;
+  /** Server processes sharing the load (behind one balancer): each enforces 1/n of the rates. */
+  processes: number;
   /** Asynchronous jobs (operations/job-service.ts): how many one process runs at once, how often
    * it looks for queued or orphaned jobs, how long a job's lease lasts without a heartbeat (after
    * that another process takes it over), and how long finished jobs stay answerable. */
@@ -43,12 +69,27 @@ export interface Config {
   profilesDir: string;
   /** A write claiming (meta.profile) a profile the server does not know is refused instead of warned about. */
   strictProfiles: boolean;
-  /** Who may call: `off` (anonymous), `smart` (this server is its own SMART authorization server),
-   * `external` (tokens of an external OpenID Connect provider). */
+  /** Authorization (src/auth/): see AuthMode. */
   auth: AuthMode;
+  /** Serve anonymous full access on a non-loopback address (auth off); refused without it. */
+  allowAnonymous: boolean;
+  /** Token issuer (`iss`) to trust: external mode's provider; smart mode's is the base URL. */
+  authIssuer: string;
+  /** Expected `aud` of access tokens (default: the FHIR base URL). */
+  authAudience: string;
+  /** External mode: where the provider publishes its signing keys. */
+  authJwksUrl: string;
+  /** External mode: the claims carrying the SMART scopes, the patient in context and the user. */
+  authScopeClaim: string;
+  authPatientClaim: string;
+  authFhirUserClaim: string;
+  /** Honour X-Forwarded-Host/-Proto (only behind a proxy that sets them). */
+  trustProxy: boolean;
+  /** Browser origins allowed by CORS (exact origins; `*` for any, credentials never allowed). */
+  corsOrigins: string[];
+  /** AuditEvent per access; undefined: on exactly when auth is on. */
+  audit?: boolean;
 }
-
-export type AuthMode = 'off' | 'smart' | 'external';
 
 export class ConfigError extends Error {}
 
@@ -123,12 +164,25 @@ const SETTINGS: Setting<keyof Config>[] = [
   { key: 'dataDir', env: 'NIMBUS_DATA_DIR', flag: 'data-dir', help: 'directory of the embedded SQLite database', parse: (r) => path.resolve(nonEmpty('NIMBUS_DATA_DIR', r)) },
   { key: 'mongodbUri', env: 'MONGODB_URI', flag: 'mongodb-uri', help: 'MongoDB connection string', parse: parseMongoUri },
   { key: 'mongodbDatabase', env: 'NIMBUS_MONGODB_DATABASE', flag: 'mongodb-database', help: 'MongoDB database name', parse: (r) => nonEmpty('NIMBUS_MONGODB_DATABASE', r) },
+  {
+    key: 'mongodbLockWaitMs',
+    env: 'NIMBUS_MONGODB_LOCK_WAIT',
+    flag: 'mongodb-lock-wait',
+    help: 'without transactions: how long a writer waits for its turn on one resource before 503 (e.g. 30s)',
+    parse: duration('NIMBUS_MONGODB_LOCK_WAIT', 100, 600_000),
+  },
   { key: 'maxBodyBytes', env: 'NIMBUS_MAX_BODY', flag: 'max-body', help: 'largest request body (e.g. 16mb)', parse: (r) => parseBytes('NIMBUS_MAX_BODY', r) },
   { key: 'maxHeaderBytes', env: 'NIMBUS_MAX_HEADER_SIZE', flag: 'max-header-size', help: 'largest request line + headers (e.g. 16kb)', parse: (r) => parseBytes('NIMBUS_MAX_HEADER_SIZE', r) },
   { key: 'maxHeaders', env: 'NIMBUS_MAX_HEADERS', flag: 'max-headers', help: 'most header fields in a request', parse: integer('NIMBUS_MAX_HEADERS', 10, 10000) },
   { key: 'headersTimeoutMs', env: 'NIMBUS_HEADERS_TIMEOUT', flag: 'headers-timeout', help: 'time a client has to send the headers (e.g. 10s)', parse: duration('NIMBUS_HEADERS_TIMEOUT', 1000, 3_600_000) },
   { key: 'receiveTimeoutMs', env: 'NIMBUS_RECEIVE_TIMEOUT', flag: 'receive-timeout', help: 'time a client has to send a whole request', parse: duration('NIMBUS_RECEIVE_TIMEOUT', 1000, 3_600_000) },
   { key: 'keepAliveTimeoutMs', env: 'NIMBUS_KEEP_ALIVE_TIMEOUT', flag: 'keep-alive-timeout', help: 'idle time before a keep-alive connection closes', parse: duration('NIMBUS_KEEP_ALIVE_TIMEOUT', 1000, 3_600_000) },
+  { key: 'requestTimeoutMs', env: 'NIMBUS_REQUEST_TIMEOUT', flag: 'request-timeout', help: 'time budget of one request; beyond it 503 (e.g. 60s)', parse: duration('NIMBUS_REQUEST_TIMEOUT', 10, 3_600_000) },
+  { key: 'maxInFlight', env: 'NIMBUS_MAX_IN_FLIGHT', flag: 'max-in-flight', help: 'requests served at once; more wait in the queue', parse: integer('NIMBUS_MAX_IN_FLIGHT', 1, 100_000) },
+  { key: 'maxQueued', env: 'NIMBUS_MAX_QUEUED', flag: 'max-queued', help: 'requests waiting for a turn; beyond, 503 at once', parse: integer('NIMBUS_MAX_QUEUED', 0, 1_000_000) },
+  { key: 'rateLimitPerIp', env: 'NIMBUS_RATE_LIMIT_IP', flag: 'rate-limit-ip', help: 'requests per IP address, e.g. 100/s or 6000/m (off)', parse: (r) => parseRate('NIMBUS_RATE_LIMIT_IP', r) },
+  { key: 'rateLimitPerCaller', env: 'NIMBUS_RATE_LIMIT_CALLER', flag: 'rate-limit-caller', help: 'requests per authenticated caller, e.g. 50/s (off)', parse: (r) => parseRate('NIMBUS_RATE_LIMIT_CALLER', r) },
+  { key: 'processes', env: 'NIMBUS_PROCESSES', flag: 'processes', help: 'server processes sharing the rate limits', parse: integer('NIMBUS_PROCESSES', 1, 10_000) },
   { key: 'maxJobs', env: 'NIMBUS_MAX_JOBS', flag: 'max-jobs', help: 'asynchronous jobs one process runs at once', parse: integer('NIMBUS_MAX_JOBS', 1, 64) },
   { key: 'jobPollMs', env: 'NIMBUS_JOB_POLL_INTERVAL', flag: 'job-poll-interval', help: 'how often to look for queued jobs (e.g. 1s)', parse: duration('NIMBUS_JOB_POLL_INTERVAL', 50, 600_000) },
   { key: 'slotHoldMs', env: 'NIMBUS_SLOT_HOLD', flag: 'slot-hold', help: 'how long Appointment/$hold holds a Slot (e.g. 5m)', parse: duration('NIMBUS_SLOT_HOLD', 1000, 86_400_000) },
@@ -155,13 +209,62 @@ const SETTINGS: Setting<keyof Config>[] = [
     key: 'auth',
     env: 'NIMBUS_AUTH',
     flag: 'auth',
-    help: 'authorization: off (default), smart or external',
+    help: 'authorization: off (loopback only), smart or external',
     parse: (r) => {
       if (r !== 'off' && r !== 'smart' && r !== 'external') throw new ConfigError(`NIMBUS_AUTH must be off, smart or external, got '${r}'`);
       return r;
     },
   },
+  { key: 'allowAnonymous', env: 'NIMBUS_ALLOW_ANONYMOUS', flag: 'allow-anonymous', help: 'serve anonymous full access on a non-loopback address', parse: bool('NIMBUS_ALLOW_ANONYMOUS') },
+  { key: 'authIssuer', env: 'NIMBUS_AUTH_ISSUER', flag: 'auth-issuer', help: 'external mode: token issuer (iss) to trust', parse: (r) => nonEmpty('NIMBUS_AUTH_ISSUER', r) },
+  { key: 'authAudience', env: 'NIMBUS_AUTH_AUDIENCE', flag: 'auth-audience', help: 'expected token audience (default: the base URL)', parse: (r) => nonEmpty('NIMBUS_AUTH_AUDIENCE', r) },
+  { key: 'authJwksUrl', env: 'NIMBUS_AUTH_JWKS_URL', flag: 'auth-jwks-url', help: "external mode: the issuer's JWKS URL", parse: (r) => httpUrl('NIMBUS_AUTH_JWKS_URL', r) },
+  { key: 'authScopeClaim', env: 'NIMBUS_AUTH_SCOPE_CLAIM', flag: 'auth-scope-claim', help: 'external mode: claim with the SMART scopes', parse: (r) => nonEmpty('NIMBUS_AUTH_SCOPE_CLAIM', r) },
+  { key: 'authPatientClaim', env: 'NIMBUS_AUTH_PATIENT_CLAIM', flag: 'auth-patient-claim', help: 'external mode: claim with the patient in context', parse: (r) => nonEmpty('NIMBUS_AUTH_PATIENT_CLAIM', r) },
+  { key: 'authFhirUserClaim', env: 'NIMBUS_AUTH_FHIRUSER_CLAIM', flag: 'auth-fhiruser-claim', help: 'external mode: claim with the fhirUser', parse: (r) => nonEmpty('NIMBUS_AUTH_FHIRUSER_CLAIM', r) },
+  { key: 'trustProxy', env: 'NIMBUS_TRUST_PROXY', flag: 'trust-proxy', help: 'build URLs from X-Forwarded-Host/-Proto', parse: bool('NIMBUS_TRUST_PROXY') },
+  { key: 'corsOrigins', env: 'NIMBUS_CORS_ORIGINS', flag: 'cors-origins', help: 'comma-separated browser origins allowed (CORS)', parse: parseOrigins },
+  { key: 'audit', env: 'NIMBUS_AUDIT', flag: 'audit', help: 'AuditEvent per access (default: on when auth is on)', parse: bool('NIMBUS_AUDIT') },
 ];
+
+/** Flags that need no value (`--allow-anonymous` means `--allow-anonymous=true`). */
+const SWITCHES = new Set(['allow-anonymous', 'trust-proxy', 'strict-profiles', 'allow-multiple-delete', 'audit']);
+
+function httpUrl(name: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be an absolute http(s) URL, got '${raw}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${name} must use http or https, got '${raw}'`);
+  return raw;
+}
+
+function parseOrigins(raw: string): string[] {
+  const origins = raw.split(',').map((o) => o.trim()).filter(Boolean);
+  for (const o of origins) {
+    if (o === '*') continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(o);
+    } catch {
+      url = undefined;
+    }
+    // An origin is scheme://host[:port], nothing more; a path would never match a browser's Origin.
+    if (!url || url.origin !== o.replace(/\/$/, '')) throw new ConfigError(`NIMBUS_CORS_ORIGINS must list origins like https://app.example.org (no path), got '${o}'`);
+  }
+  return origins.map((o) => o.replace(/\/$/, ''));
+}
+
+/** `off`, or `<n>/s`, `<n>/m`, `<n>/h` (requests per second, minute, hour). */
+export function parseRate(name: string, raw: string): RateLimit | undefined {
+  const v = raw.trim().toLowerCase();
+  if (v === 'off' || v === '0') return undefined;
+  const m = /^(\d+)\s*\/\s*(s|m|h)$/.exec(v);
+  if (!m || Number(m[1]) < 1) throw new ConfigError(`${name} must be off or a rate such as 100/s, 6000/m or 50000/h, got '${raw}'`);
+  return { requests: Number(m[1]), perMs: DURATION_UNITS[m[2]] };
+}
 
 function nonEmpty(name: string, raw: string): string {
   if (!raw.trim()) throw new ConfigError(`${name} must not be empty`);
@@ -198,6 +301,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, args: string[] = [], cwd = pr
     engine: 'sqlite',
     dataDir: path.resolve(cwd, 'data'),
     mongodbDatabase: 'nimbus',
+    mongodbLockWaitMs: 30_000,
     maxBodyBytes: 16 * 1024 * 1024,
     // Node's own default; longer searches belong in POST [type]/_search.
     maxHeaderBytes: 16 * 1024,
@@ -210,6 +314,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, args: string[] = [], cwd = pr
     // Above the 60 s idle timeout of common load balancers, so the balancer closes first.
     keepAliveTimeoutMs: 65_000,
     maxConnections: 1000,
+    // Long enough for any interactive request and a large transaction Bundle on a busy machine;
+    // what takes longer belongs in an asynchronous job (Prefer: respond-async).
+    requestTimeoutMs: 60_000,
+    // One process interleaves its requests on one thread: past a few hundred at once, each one
+    // only waits longer. Together with the queue this stays below maxConnections, so the limit
+    // is reached by overload, never by a normal client pool.
+    maxInFlight: 256,
+    maxQueued: 512,
+    processes: 1,
     maxJobs: 2,
     jobPollMs: 1000,
     // Heartbeats every third of it: a slow page of work must not look like a dead process.
@@ -224,8 +337,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, args: string[] = [], cwd = pr
     profilesDir: path.resolve(__dirname, '..', '..', 'fhir-profiles'),
     strictProfiles: false,
     auth: 'off',
+    allowAnonymous: false,
+    authIssuer: '',
+    authAudience: '',
+    authJwksUrl: '',
+    authScopeClaim: 'scope',
+    authPatientClaim: 'patient',
+    authFhirUserClaim: 'fhirUser',
+    trustProxy: false,
+    corsOrigins: [],
   };
-  const flags = parseFlags(args);
+  const flags = parseFlags(args, SWITCHES);
   const set = (s: Setting<keyof Config>, raw: string) => {
     (config as unknown as Record<string, unknown>)[s.key] = s.parse(raw);
   };
@@ -247,10 +369,65 @@ export function loadConfig(env: NodeJS.ProcessEnv, args: string[] = [], cwd = pr
   if (config.engine === 'mongodb' && !config.mongodbUri) {
     throw new ConfigError('NIMBUS_ENGINE=mongodb needs MONGODB_URI (e.g. mongodb://127.0.0.1:27017/?replicaSet=rs0)');
   }
+  checkAuthSettings(config);
   return config;
 }
 
-function parseFlags(args: string[]): [string, string][] {
+/** Auth settings that only make sense together. */
+function checkAuthSettings(config: Config): void {
+  if (config.auth === 'off') return;
+  if (config.auth === 'smart') {
+    // Without a configured base URL (a development server on loopback) issuer and audience are the
+    // base as each request reaches the server; checkListenSafety refuses that beyond loopback.
+    if (config.baseUrl) {
+      config.authIssuer ||= config.baseUrl;
+      config.authAudience ||= config.baseUrl;
+    }
+    return;
+  }
+  // Tokens name the server they are for (aud): an external provider's cannot be guessed.
+  if (!config.authAudience) config.authAudience = config.baseUrl;
+  const missing = [
+    ['NIMBUS_AUTH_ISSUER', config.authIssuer],
+    ['NIMBUS_AUTH_JWKS_URL', config.authJwksUrl],
+    ['NIMBUS_BASE_URL (or NIMBUS_AUTH_AUDIENCE)', config.authAudience],
+  ].filter(([, v]) => !v);
+  if (missing.length) {
+    throw new ConfigError(`NIMBUS_AUTH=external needs ${missing.map(([k]) => k).join(' and ')} (the OpenID Connect provider's issuer and its JWKS URL, and the audience its tokens carry for this server)`);
+  }
+}
+
+/** Whether the host is a loopback address, reachable only from this machine. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+/**
+ * Start-up refuses to serve everyone's records anonymously beyond this machine: auth off on a
+ * non-loopback address needs `--allow-anonymous`. Called by `serve` only (the offline tools listen nowhere).
+ */
+export function checkListenSafety(config: Config): void {
+  if (isLoopback(config.host)) return;
+  if (config.auth !== 'off' && !config.baseUrl) {
+    throw new ConfigError(
+      `listening on ${config.host} with NIMBUS_AUTH=${config.auth} needs NIMBUS_BASE_URL, the public URL of the FHIR endpoint (e.g. https://fhir.example.org/fhir): tokens are issued for it and links are built from it`,
+    );
+  }
+  if (config.auth !== 'off' || config.allowAnonymous) return;
+  throw new ConfigError(
+    `refusing to listen on ${config.host} with authorization off: anyone who reaches the port could read and change every record. ` +
+      `Turn authorization on with --auth smart (or NIMBUS_AUTH=smart, with NIMBUS_BASE_URL) or --auth external (NIMBUS_AUTH_ISSUER, NIMBUS_AUTH_JWKS_URL), ` +
+      `listen on 127.0.0.1, or pass --allow-anonymous if this is really wanted.`,
+  );
+}
+
+/** Whether AuditEvents are recorded: as configured, else exactly when auth is on. */
+export function auditEnabled(config: Config): boolean {
+  return config.audit ?? config.auth !== 'off';
+}
+
+function parseFlags(args: string[], switches: Set<string>): [string, string][] {
   const out: [string, string][] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -259,6 +436,10 @@ function parseFlags(args: string[]): [string, string][] {
     if (eq > 0) out.push([a.slice(2, eq), a.slice(eq + 1)]);
     else {
       const value = args[i + 1];
+      if (switches.has(a.slice(2)) && (value === undefined || value.startsWith('--'))) {
+        out.push([a.slice(2), 'true']);
+        continue;
+      }
       if (value === undefined || value.startsWith('--')) throw new ConfigError(`option ${a} needs a value`);
       out.push([a.slice(2), value]);
       i++;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The one entry point: `nimbus-fhir <command> [options]`. Commands: serve (default), generate,
-// import, export. Settings come from environment variables and matching --flags (src/config.ts).
+// import, export, backup, restore, check. Settings come from environment variables and matching --flags (src/config.ts).
 import { ConfigError, SETTINGS_HELP } from './config';
 import { COMMANDS } from './cli/commands';
 

@@ -7,9 +7,12 @@ import pino, { type Logger } from 'pino';
 import { ANONYMOUS, type Caller } from './access/caller';
 import { openPolicy } from './access/policy';
 import { createApp, SOFTWARE } from './app';
-import type { Config } from './config';
+import { auditEnabled, type Config } from './config';
+import { AuditTrail } from './audit/audit-trail';
+import { storeAuditEvents } from './audit/audit-store';
 import { createRequestContext, type RequestContext } from './context/request-context';
 import type { ServerServices } from './context/server-services';
+import { createWorkStats } from './context/work-stats';
 import { r4Definitions } from './fhir/definitions';
 import { loadConformanceResources, type ConformanceResource } from './fhir/profiles';
 import { ResourceValidator } from './fhir/validation';
@@ -33,6 +36,10 @@ import { BundledTerminology } from './search/terminology';
 import type { Engine } from './storage/engine';
 import { openEngine } from './storage/open-engine';
 import type { AccessPolicy } from './access/policy';
+import { resourceServerAuth } from './auth/resource-server';
+import { baseUrlOf } from './rest/request';
+import { loadedKeySource, type KeySource } from './auth/verify-token';
+import { localJwks } from './auth/keys';
 import { authorizationServices, type AuthorizationServices } from './auth/authorization-server';
 import { capabilitySecurity } from './auth/discovery';
 import { oauthServer } from './rest/oauth-server';
@@ -64,6 +71,8 @@ export interface ServerOverrides {
   /** The access policy per caller (tests install their own); open for everyone by default. */
   policyFor?: (caller: Caller) => AccessPolicy;
   authenticate?: Authenticate;
+  /** smart mode: the authorization server's public keys (until then tests bring their own). */
+  smartKeys?: KeySource;
 }
 
 export async function buildServer(config: Config, overrides: ServerOverrides = {}): Promise<Server> {
@@ -94,7 +103,18 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
     now: () => clock.now().getTime(),
   };
   const operations = new OperationRegistry([...standardOperations(), ...(overrides.operations ?? [])]);
-  const policyFor = overrides.policyFor ?? (() => openPolicy);
+  const auth = resourceServerAuth(config, {
+    system: engine.system,
+    compartments: search.compartments,
+    registry,
+    terminology: search.terminology,
+    now: search.now,
+    // smart mode: the authorization server's public keys, from the database every process shares
+    // (reloaded when a token names a key rotated in by another process).
+    baseUrlOf: (req) => baseUrlOf(req, config),
+    smartKeys: overrides.smartKeys ?? loadedKeySource(() => localJwks(engine.system), { now: () => clock.now().getTime() }),
+  });
+  const policyFor = overrides.policyFor ?? auth.policyFor;
   const jobs = new DatabaseJobService({
     store: engine.system,
     registry: operations,
@@ -105,7 +125,17 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
     clock,
     logger,
   });
-  const services: ServerServices = { engine, core, search, matcher: searchCriteriaMatcher(search), operations, jobs, config, logger, policyFor };
+  const services: ServerServices = { engine, core, search, matcher: searchCriteriaMatcher(search), operations, jobs, config, logger, stats: createWorkStats(), policyFor };
+  // The trail writes with the server's own full access: clients can never write AuditEvents
+  // (their policies refuse it), the server must.
+  const audit = auditEnabled(config)
+    ? new AuditTrail({
+        logger,
+        write: (events) =>
+          systemContext().data.transaction((tx) => storeAuditEvents(tx, core, events)),
+      })
+    : undefined;
+  if (audit) services.audit = audit;
   const systemContext = () => createRequestContext({ ...services, policyFor: () => openPolicy }, { caller: ANONYMOUS, baseUrl: config.baseUrl });
   // The operations' definitions are stored like the fhir-profiles/ resources: readable at
   // OperationDefinition/[id] and searchable.
@@ -130,12 +160,14 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
       compartments,
       ...(authorization ? { security: capabilitySecurity } : {}),
     },
-    authorizationServer: authorization && oauthServer({ auth: authorization, patients: patientDirectory(systemContext().data, search, config.baseUrl), configuredBaseUrl: config.baseUrl }),
-    authenticate: overrides.authenticate,
+    authorizationServer: authorization && oauthServer({ auth: authorization, patients: patientDirectory(systemContext().data, search, config.baseUrl), configuredBaseUrl: config.baseUrl, trustProxy: config.trustProxy }),
+    authenticate: overrides.authenticate ?? auth.authenticate,
   });
   jobs.start();
+  audit?.start();
   const close = async () => {
     await jobs.stop();
+    await audit?.close();
     await engine.close();
   };
   return { app, services, engine, logger, conformance, systemContext, authorization, close };

@@ -10,6 +10,11 @@ export interface Caller {
   patient?: string;
   /** Granted scopes, as in the token. */
   scopes?: string[];
+  /** The token's subject (`sub`) and id (`jti`), for the audit trail. */
+  subject?: string;
+  tokenId?: string;
+  /** When the token stops being valid (epoch seconds). */
+  expiresAt?: number;
 }
 
 export const ANONYMOUS: Caller = Object.freeze({ kind: 'anonymous' });

@@ -12,15 +12,18 @@ import type {
   Engine,
   EngineReader,
   EngineTransaction,
+  ExpungeCondition,
   HistoryPage,
   HistoryQuery,
+  ReadOptions,
   ResourceVersion,
   ScanPage,
   ScanPageQuery,
   TransactionOptions,
   VersionWrite,
+  WorkBudget,
 } from '../storage/engine';
-import type { AccessAction, AccessPolicy, TypeAccess } from './policy';
+import { isAdministrator, type AccessAction, type AccessPolicy, type TypeAccess } from './policy';
 import { holdsOnIndex, UncheckablePredicateError } from './index-match';
 
 /** What request handlers, interactions and operations use instead of the engine. */
@@ -41,12 +44,16 @@ export interface DataAccess extends EngineReader {
   /** New content for the current version in place (see Engine.rewriteCurrent), if the caller may
    * see the resource and the new content stays within its reach; false when it changed meanwhile. */
   rewriteCurrent(expected: ResourceVersion, next: VersionWrite): Promise<boolean>;
+  /** Engine.expunge, for a caller whose policy grants `expunge` on the type without restriction
+   * (403 otherwise): permanent removal is for administrators, never for a filtered view. */
+  expunge(resourceType: string, id: string, condition?: ExpungeCondition): Promise<number>;
 }
 
-/** Builds the door for one caller. */
-export function dataAccess(engine: Engine, policy: AccessPolicy, resourceTypes: readonly string[]): DataAccess {
-  if (policy.unrestricted) return openAccess(engine, policy);
-  return new GuardedAccess(engine, policy, resourceTypes);
+/** Builds the door for one caller; searches and aggregations through it spend `budget` (the
+ * request's time budget and cancellation, see storage/engine.ts WorkBudget). */
+export function dataAccess(engine: Engine, policy: AccessPolicy, resourceTypes: readonly string[], budget?: WorkBudget): DataAccess {
+  if (policy.unrestricted) return budget ? budgetedOpenAccess(engine, policy, budget) : openAccess(engine, policy);
+  return new GuardedAccess(engine, policy, resourceTypes, budget ? { budget } : undefined);
 }
 
 const OPEN = new WeakMap<Engine, DataAccess>();
@@ -65,10 +72,21 @@ function openAccess(engine: Engine, policy: AccessPolicy): DataAccess {
       aggregate: (query) => engine.aggregate(query),
       scanPage: (query) => engine.scanPage(query),
       rewriteCurrent: (expected, next) => engine.rewriteCurrent(expected, next),
+      expunge: (type, id, condition) => engine.expunge(type, id, condition),
     };
     OPEN.set(engine, access);
   }
   return access;
+}
+
+/** Straight through to the engine, with the request's budget on searches and aggregations. */
+function budgetedOpenAccess(engine: Engine, policy: AccessPolicy, budget: WorkBudget): DataAccess {
+  const options: ReadOptions = { budget };
+  return {
+    ...openAccess(engine, policy),
+    search: (plan) => engine.search(plan, options),
+    aggregate: (query) => engine.aggregate(query, options),
+  };
 }
 
 class GuardedAccess implements DataAccess {
@@ -76,6 +94,7 @@ class GuardedAccess implements DataAccess {
     private readonly engine: Engine,
     readonly policy: AccessPolicy,
     private readonly resourceTypes: readonly string[],
+    private readonly options?: ReadOptions,
   ) {}
 
   read(type: string, id: string): Promise<ResourceVersion | undefined> {
@@ -89,7 +108,7 @@ class GuardedAccess implements DataAccess {
   }
 
   search(plan: SearchPlan): Promise<SearchResult> {
-    return guardedSearch(this.engine, this.policy, this.resourceTypes, plan);
+    return guardedSearch(this.engine, this.policy, this.resourceTypes, plan, this.options);
   }
 
   async history(query: HistoryQuery): Promise<HistoryPage> {
@@ -113,7 +132,7 @@ class GuardedAccess implements DataAccess {
 
   aggregate(query: AggregateQuery): Promise<AggregateResult> {
     const plan = restrictPlan(this.policy, this.resourceTypes, { resourceTypes: query.resourceTypes, where: query.where, sort: [], count: 0, total: 'none', include: [], revinclude: [] });
-    return this.engine.aggregate({ ...query, resourceTypes: plan.resourceTypes, where: plan.where });
+    return this.engine.aggregate({ ...query, resourceTypes: plan.resourceTypes, where: plan.where }, this.options);
   }
 
   async scanPage(query: ScanPageQuery): Promise<ScanPage> {
@@ -123,10 +142,15 @@ class GuardedAccess implements DataAccess {
   }
 
   async rewriteCurrent(expected: ResourceVersion, next: VersionWrite): Promise<boolean> {
-    const access = allowed(this.policy, expected.resourceType, 'write');
+    const access = allowed(this.policy, expected.resourceType, 'update');
     if (!(await visible(this.engine, this.policy, expected))) throw errors.notFound(expected.resourceType, expected.id);
     if (access.where.length && !withinReach(access.where, next)) throw errors.forbidden(`this ${next.resourceType} would be outside what the caller may write`);
     return this.engine.rewriteCurrent(expected, next);
+  }
+
+  async expunge(resourceType: string, id: string, condition?: ExpungeCondition): Promise<number> {
+    assertMayExpunge(this.policy, resourceType);
+    return this.engine.expunge(resourceType, id, condition);
   }
 }
 
@@ -145,6 +169,8 @@ export function transactionAccess(outside: DataAccess, tx: EngineTransaction): D
     aggregate: (query) => outside.aggregate(query),
     scanPage: (query) => outside.scanPage(query),
     rewriteCurrent: (expected, next) => outside.rewriteCurrent(expected, next),
+    // Not part of the transaction: state-changing operations run in batches only (registry).
+    expunge: (type, id, condition) => outside.expunge(type, id, condition),
   };
 }
 
@@ -155,9 +181,9 @@ function guardedTransaction(tx: EngineTransaction, policy: AccessPolicy, resourc
     vread: async (type, id, versionId) => ((await guardedRead(tx, policy, type, id)) ? tx.vread(type, id, versionId) : undefined),
     search: (plan) => guardedSearch(tx, policy, resourceTypes, plan),
     write: async (version: VersionWrite) => {
-      const access = allowed(policy, version.resourceType, 'write');
-      // A resource the caller cannot see is not theirs to replace: it answers as if absent.
       const current = await tx.read(version.resourceType, version.id);
+      const access = allowed(policy, version.resourceType, version.deleted ? 'delete' : current && !current.deleted ? 'update' : 'create');
+      // A resource the caller cannot see is not theirs to replace: it answers as if absent.
       if (current && !current.deleted && !(await visible(tx, policy, current))) throw errors.notFound(version.resourceType, version.id);
       // The new content must stay within the caller's reach (e.g. not move into another patient's
       // compartment): judged on its index values before anything is written.
@@ -179,6 +205,15 @@ function withinReach(where: Predicate[], version: VersionWrite): boolean {
     if (e instanceof UncheckablePredicateError) return false;
     throw e;
   }
+}
+
+/** 403 unless the caller is an administrator with unrestricted delete rights on the type: permanent
+ * removal is server administration, never for a filtered view (checked before a type-level walk
+ * starts, too). */
+export function assertMayExpunge(policy: AccessPolicy, resourceType: string): void {
+  if (!isAdministrator(policy)) throw errors.forbidden('$expunge removes data permanently: it needs an administrator (system/*.* scope)');
+  const access = allowed(policy, resourceType, 'delete');
+  if (access.where.length) throw errors.forbidden(`expunging ${resourceType} needs unrestricted access to every ${resourceType}`);
 }
 
 function allowed(policy: AccessPolicy, type: string, action: AccessAction): Extract<TypeAccess, { allowed: true }> {
@@ -232,9 +267,9 @@ async function matchingIds(reader: EngineReader, type: string, ids: string[], wh
   return new Set(result.matches.map((v) => v.id));
 }
 
-async function guardedSearch(reader: EngineReader, policy: AccessPolicy, allTypes: readonly string[], plan: SearchPlan): Promise<SearchResult> {
+async function guardedSearch(reader: EngineReader, policy: AccessPolicy, allTypes: readonly string[], plan: SearchPlan, options?: ReadOptions): Promise<SearchResult> {
   const restricted = restrictPlan(policy, allTypes, plan);
-  const result = await reader.search(restricted);
+  const result = await reader.search(restricted, options);
   if (!result.included.length) return result;
   return { ...result, included: await visibleVersions(reader, policy, result.included) };
 }
@@ -251,7 +286,7 @@ export function restrictPlan(policy: AccessPolicy, allTypes: readonly string[], 
   const conditions = new Map<string, Predicate[]>();
   let refusal: FhirError | undefined;
   for (const type of named) {
-    const access = policy.access(type, 'read');
+    const access = policy.access(type, 'search');
     if (!access.allowed) {
       refusal ??= errors.forbidden(access.reason);
       continue;
@@ -298,7 +333,7 @@ function restrictPredicate(policy: AccessPolicy, p: Predicate): Predicate {
       const inner = p.where.map((x) => restrictPredicate(policy, x));
       const targets = new Map<string, Predicate[]>();
       for (const target of p.targetTypes) {
-        const access = policy.access(target, 'read');
+        const access = policy.access(target, 'search');
         if (access.allowed) targets.set(target, access.where);
       }
       if (!targets.size) return { kind: 'nothing', reason: `the chain ${p.param} looks only into types the caller may not read` };
@@ -310,7 +345,7 @@ function restrictPredicate(policy: AccessPolicy, p: Predicate): Predicate {
       return { kind: 'or', any: [...targets].map(([target, where]) => ({ ...p, targetTypes: [target], where: [...inner, ...where] })) };
     }
     case 'has': {
-      const access = policy.access(p.sourceType, 'read');
+      const access = policy.access(p.sourceType, 'search');
       if (!access.allowed) return { kind: 'nothing', reason: `_has:${p.sourceType} looks into a type the caller may not read` };
       return { ...p, where: [...p.where.map((x) => restrictPredicate(policy, x)), ...access.where] };
     }

@@ -5,8 +5,14 @@
 // anonymous with full access (the open policy).
 import type { Predicate } from '../search/plan';
 
-/** read covers read, vread, history and search; write covers create, update, patch and delete. */
-export type AccessAction = 'read' | 'write';
+/** The SMART v2 permissions: read (read, vread, history, and resources a search includes), search
+ * (the types a search, chain or `_has` looks into, conditional matches), create, update (update,
+ * patch, in-place rewrites) and delete. */
+export type AccessAction = 'read' | 'search' | 'create' | 'update' | 'delete';
+
+export function isWrite(action: AccessAction): boolean {
+  return action === 'create' || action === 'update' || action === 'delete';
+}
 
 export type TypeAccess =
   /** Nothing of this type: a request naming the type answers 403 with `reason`; searches across
@@ -19,6 +25,9 @@ export type TypeAccess =
 export interface AccessPolicy {
   /** True when the policy restricts nothing: the door then passes requests straight through. */
   readonly unrestricted: boolean;
+  /** May run server administration ($reindex, $expunge) and read the audit trail. Unrestricted
+   * policies may too. */
+  readonly administrator?: boolean;
   access(resourceType: string, action: AccessAction): TypeAccess;
 }
 
@@ -27,8 +36,14 @@ const ALL: TypeAccess = { allowed: true, where: [] };
 /** Full access to everything (anonymous callers on loopback until authorization is configured). */
 export const openPolicy: AccessPolicy = {
   unrestricted: true,
+  administrator: true,
   access: () => ALL,
 };
+
+/** Whether the policy may administer the server. */
+export function isAdministrator(policy: AccessPolicy): boolean {
+  return policy.unrestricted || policy.administrator === true;
+}
 
 /** A policy from a function, for callers whose rights differ by type (and for tests). */
 export function policyOf(access: (resourceType: string, action: AccessAction) => TypeAccess): AccessPolicy {

@@ -69,22 +69,47 @@ async function runEntry(ctx: BundleContext, e: EntryRequest): Promise<BundleEntr
 
 /** Entries that could not even be parsed arrive as errors and are answered in place. */
 export async function processBatch(ctx: BundleContext, entries: Array<EntryRequest | FhirError>): Promise<Bundle> {
+  const { budget, services } = ctx.request;
   const out: BundleEntry[] = [];
   // Once the database is unavailable, the entries left are answered 503 without trying: the
   // response still tells exactly which entries were written before it went away.
   let unavailable: FhirError | undefined;
-  for (const e of entries) {
+  // All entries share the request's time budget. When it is spent (or the client has gone) the
+  // entries left are not run. If nothing was written yet the whole request is answered 503
+  // (too-costly): nothing was done. If writes were committed, the batch-response still says which,
+  // and the entries left are answered with the 503 of the budget.
+  let wrote = false;
+  let stopped: FhirError | undefined;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
     if (e instanceof FhirError) {
       out.push(errorEntry(e));
       continue;
     }
-    if (unavailable) {
-      out.push(errorEntry(unavailable));
+    if (unavailable || stopped) {
+      out.push(errorEntry(unavailable ?? stopped!));
       continue;
     }
     try {
-      out.push(await runEntry(ctx, e));
+      budget.check();
     } catch (err) {
+      stopped = err as FhirError;
+      services.stats.bundleEntriesNotRun += entries.length - i;
+      if (!wrote || budget.stopped === 'client-gone') throw err;
+      out.push(errorEntry(stopped));
+      continue;
+    }
+    try {
+      services.stats.bundleEntriesRun++;
+      out.push(await runEntry(ctx, e));
+      if (e.method !== 'GET' && e.method !== 'HEAD') wrote = true;
+    } catch (err) {
+      if (budget.stopped) {
+        // The entry was stopped by the budget: the next round reports it and the rest.
+        i--;
+        services.stats.bundleEntriesRun--;
+        continue;
+      }
       unavailable = unavailableFrom(err);
       if (unavailable) {
         out.push(errorEntry(unavailable));

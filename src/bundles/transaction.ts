@@ -37,8 +37,11 @@ interface PlannedWrite {
   patch?: PatchDocument;
 }
 
-async function step<T>(entry: EntryRequest, fn: () => Promise<T>): Promise<T> {
+/** One step of one entry, inside the transaction. The request's time budget is checked first: a
+ * transaction stopped midway is rolled back whole and answered 503 (client gone: nobody hears). */
+async function step<T>(ctx: BundleContext, entry: EntryRequest, fn: () => Promise<T>): Promise<T> {
   try {
+    ctx.request.budget.check();
     return await fn();
   } catch (e) {
     throw atEntry(entry, e);
@@ -89,13 +92,13 @@ export async function processTransaction(ctx: BundleContext, entries: EntryReque
 
       // 1. DELETE
       for (const e of byMethod('DELETE')) {
-        responses[e.index] = await step(e, () => deleteStep(ctx, tx, e, identities));
+        responses[e.index] = await step(ctx, e, () => deleteStep(ctx, tx, e, identities));
       }
 
       // 2. Settle the identity of every POST / PUT / PATCH before writing any of them.
       const planned: PlannedWrite[] = [];
       for (const e of byMethod('POST', 'PUT', 'PATCH')) {
-        const p = await step(e, () => plan(ctx, tx, e));
+        const p = await step(ctx, e, () => plan(ctx, tx, e));
         identities.claim(e, p.type, p.id);
         planned.push(p);
       }
@@ -111,18 +114,18 @@ export async function processTransaction(ctx: BundleContext, entries: EntryReque
         if (p.entry.method === 'PATCH' || p.existing) continue;
         const conditional = BundleReferences.conditionalReferences(p.entry.resource!);
         for (const reference of conditional) {
-          const resolved = await step(p.entry, () => resolveConditionalReference(tx, services, requireMatcher(ctx.matcher), reference));
+          const resolved = await step(ctx, p.entry, () => resolveConditionalReference(tx, services, requireMatcher(ctx.matcher), reference));
           refs.addConditional(reference, resolved);
         }
-        await step(p.entry, async () => refs.rewrite(p.entry.resource!, p.entry.fullUrl));
+        await step(ctx, p.entry, async () => refs.rewrite(p.entry.resource!, p.entry.fullUrl));
       }
 
       // 4. POST, then PUT and PATCH, each answered in the entry's own position.
       for (const p of planned.filter((x) => x.entry.method === 'POST')) {
-        responses[p.entry.index] = await step(p.entry, () => writeStep(ctx, tx, p));
+        responses[p.entry.index] = await step(ctx, p.entry, () => writeStep(ctx, tx, p));
       }
       for (const p of planned.filter((x) => x.entry.method !== 'POST')) {
-        responses[p.entry.index] = await step(p.entry, () => writeStep(ctx, tx, p));
+        responses[p.entry.index] = await step(ctx, p.entry, () => writeStep(ctx, tx, p));
       }
 
       // 5. GET / HEAD see the transaction's own writes. A failed read changes nothing, so it is
@@ -130,6 +133,7 @@ export async function processTransaction(ctx: BundleContext, entries: EntryReque
       const reader = { ...tx, history: ctx.data.history.bind(ctx.data) };
       const inTransaction = { ...ctx.request, data: transactionAccess(ctx.data, tx) };
       for (const e of entries.filter((x) => x.operation || x.method === 'GET' || x.method === 'HEAD')) {
+        ctx.request.budget.check();
         try {
           responses[e.index] = e.operation ? await operationEntry(inTransaction, e) : await readEntryIn(reader, services, ctx.search, e, ctx.base);
         } catch (err) {

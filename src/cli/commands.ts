@@ -3,6 +3,7 @@ import { serveCommand } from './serve';
 import { generateCommand } from './generate';
 import { importCommand } from './import';
 import { exportCommand } from './export';
+import { backupCommand, checkCommand, restoreCommand } from './data-safety';
 import { clientsCommand } from './clients';
 import { usersCommand } from './users';
 import { authCommand } from './auth';
@@ -18,6 +19,9 @@ export const COMMANDS: Record<string, Command> = {
   generate: generateCommand,
   import: importCommand,
   export: exportCommand,
+  backup: backupCommand,
+  restore: restoreCommand,
+  check: checkCommand,
   clients: clientsCommand,
   users: usersCommand,
   auth: authCommand,

@@ -1,7 +1,7 @@
 // `nimbus-fhir serve`: runs the server until SIGTERM/SIGINT, then shuts down gracefully: stop
 // accepting, let in-flight requests finish, close the database.
 import type { AddressInfo } from 'node:net';
-import { loadConfig } from '../config';
+import { checkListenSafety, loadConfig } from '../config';
 import { buildServer } from '../server';
 import { createHttpServer } from '../rest/http-limits';
 import type { Command } from './commands';
@@ -13,6 +13,7 @@ export const serveCommand: Command = {
   async run(args) {
     const startedAt = performance.now();
     const config = loadConfig(process.env, args);
+    checkListenSafety(config);
     const server = await buildServer(config);
     const http = createHttpServer(server.app, config).listen(config.port, config.host);
     await new Promise<void>((resolve, reject) => {

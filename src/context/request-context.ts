@@ -9,6 +9,7 @@ import { dataAccess, type DataAccess } from '../access/data-access';
 import type { Caller } from '../access/caller';
 import type { Clock } from '../interactions/services';
 import type { ServerServices } from './server-services';
+import { RequestBudget, UNLIMITED_BUDGET } from './budget';
 
 export interface RequestContext {
   /** Echoed as X-Request-Id and carried by every log line about the request. */
@@ -21,8 +22,11 @@ export interface RequestContext {
   readonly clock: Clock;
   readonly services: ServerServices;
   readonly logger: Logger;
-  /** Aborted when the client has gone or the request's time budget is spent. */
+  /** Aborted when the client has gone or the request's time budget is spent (= budget.signal). */
   readonly signal: AbortSignal;
+  /** The request's time budget and cancellation: long work calls `budget.check()` between steps;
+   * searches through `data` check it inside the engines. Jobs get one without a deadline. */
+  readonly budget: RequestBudget;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -33,22 +37,24 @@ export function requestIdFrom(header: string | string[] | undefined): string {
   return value !== undefined && REQUEST_ID.test(value) ? value : randomUUID();
 }
 
-const NEVER_ABORTED = new AbortController().signal;
-
 export interface ContextOptions {
   requestId?: string;
   caller: Caller;
   baseUrl: string;
+  /** A request's budget (rest/context.ts); wins over `signal`. */
+  budget?: RequestBudget;
+  /** Work with its own lifetime (jobs): stops when this aborts, has no deadline. */
   signal?: AbortSignal;
 }
 
 export function createRequestContext(services: ServerServices, options: ContextOptions): RequestContext {
   const requestId = options.requestId ?? randomUUID();
   const policy = services.policyFor(options.caller);
+  const budget = options.budget ?? (options.signal ? RequestBudget.following(options.signal) : UNLIMITED_BUDGET);
   return {
     requestId,
     caller: options.caller,
-    data: dataAccess(services.engine, policy, services.core.definitions.resourceTypes),
+    data: dataAccess(services.engine, policy, services.core.definitions.resourceTypes, budget.unlimited ? undefined : budget),
     baseUrl: options.baseUrl,
     clock: services.core.clock,
     services,
@@ -56,6 +62,9 @@ export function createRequestContext(services: ServerServices, options: ContextO
     get logger() {
       return services.logger.child({ requestId });
     },
-    signal: options.signal ?? NEVER_ABORTED,
+    get signal() {
+      return budget.signal;
+    },
+    budget,
   };
 }

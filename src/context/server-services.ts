@@ -5,11 +5,13 @@ import type { Engine } from '../storage/engine';
 import type { AccessPolicy } from '../access/policy';
 import type { Caller } from '../access/caller';
 import type { Config } from '../config';
+import type { AuditSink } from '../audit/audit-trail';
 import type { CriteriaMatcher } from '../interactions/conditional';
 import type { Services } from '../interactions/services';
 import type { SearchServices } from '../search/service';
 import type { OperationRegistry } from '../operations/registry';
 import type { JobService } from '../operations/jobs';
+import type { WorkStats } from './work-stats';
 
 export interface ServerServices {
   /** The storage engine. Only the request context factory (to build each caller's DataAccess),
@@ -24,6 +26,10 @@ export interface ServerServices {
   jobs: JobService;
   config: Config;
   logger: Logger;
+  /** The audit trail (absent when auditing is off). */
+  audit?: AuditSink;
+  /** Counters of stopped, skipped and refused work, for /metrics. */
+  stats: WorkStats;
   /** The access policy of a caller (open for anonymous callers until authorization exists). */
   policyFor(caller: Caller): AccessPolicy;
 }

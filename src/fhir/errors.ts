@@ -125,6 +125,12 @@ export const errors = {
   operationLevel: (code: string, level: string, allowed: string) =>
     err(400, 'OPERATION_LEVEL', 'not-supported', `$${code} cannot be invoked at the ${level} level (its definition allows: ${allowed})`),
   unknownJob: (id: string) => err(404, 'UNKNOWN_JOB', 'not-found', `There is no asynchronous request '${id.slice(0, 64)}' (it may have expired or been cancelled)`),
+  /** A missing or unusable access token (RFC 6750 §3): 401 with the Bearer challenge; `error`
+   * is absent when no token was sent at all. */
+  unauthorized: (text: string, error?: 'invalid_token' | 'invalid_request') =>
+    new FhirError(401, 'UNAUTHORIZED', [{ severity: 'error', code: 'login', diagnostics: text }], {
+      'WWW-Authenticate': `Bearer realm="nimbus-fhir"${error ? `, error="${error}", error_description="${text.replace(/["\\]/g, "'")}"` : ''}`,
+    }),
   forbidden: (text: string) => err(403, 'FORBIDDEN', 'forbidden', `Not permitted: ${text}`),
   notSupported: (text: string) => err(400, 'NOT_SUPPORTED', 'not-supported', text),
   invalidParam: (name: string, why: string) => err(400, 'INVALID_PARAM', 'invalid', `Parameter '${name}': ${why}`),
@@ -135,4 +141,33 @@ export const errors = {
   unavailable: (text: string, retryAfterSeconds = 5) =>
     new FhirError(503, 'UNAVAILABLE', [{ severity: 'error', code: 'transient', diagnostics: text }], { 'Retry-After': String(retryAfterSeconds) }),
   internal: () => err(500, 'INTERNAL', 'exception', 'Internal server error; the incident has been logged'),
+  /** The request's time budget (NIMBUS_REQUEST_TIMEOUT) ran out before it completed; its work was
+   * stopped. Nothing of it was committed unless its answer would have said so entry by entry. */
+  timeBudgetExceeded: (budgetMs: number) =>
+    err(
+      503,
+      'TIME_BUDGET_EXCEEDED',
+      'too-costly',
+      `The request did not complete within its time budget of ${formatMs(budgetMs)} and was stopped: narrow the search, split the Bundle, or run the operation asynchronously (Prefer: respond-async)`,
+    ),
+  /** Load shedding: more requests in flight and waiting than the process can serve within their budget. */
+  overloaded: (retryAfterSeconds: number) =>
+    new FhirError(
+      503,
+      'OVERLOADED',
+      [{ severity: 'error', code: 'throttled', diagnostics: 'The server is at capacity and did not start this request; nothing was done. Retry after the delay in Retry-After.' }],
+      { 'Retry-After': String(retryAfterSeconds) },
+    ),
+  /** A client (IP address or authenticated caller) exceeded its request rate. */
+  rateLimited: (who: string, retryAfterSeconds: number) =>
+    new FhirError(
+      429,
+      'RATE_LIMITED',
+      [{ severity: 'error', code: 'throttled', diagnostics: `Too many requests from this ${who}; nothing was done. Retry after the delay in Retry-After.` }],
+      { 'Retry-After': String(retryAfterSeconds) },
+    ),
 };
+
+function formatMs(ms: number): string {
+  return ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`;
+}

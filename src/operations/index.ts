@@ -6,6 +6,7 @@ import { metaOperation } from './standard/meta';
 import { metaAddOperation } from './standard/meta-add';
 import { metaDeleteOperation } from './standard/meta-delete';
 import { reindexOperation } from './standard/reindex';
+import { expungeOperation } from './standard/expunge';
 import { findOperation } from './scheduling/find';
 import { holdOperation } from './scheduling/hold';
 import { bookOperation } from './scheduling/book';
@@ -13,5 +14,5 @@ import { cancelOperation } from './scheduling/cancel';
 import { rescheduleOperation } from './scheduling/reschedule';
 
 export function standardOperations(): OperationModule[] {
-  return [versionsOperation, validateOperation, metaOperation, metaAddOperation, metaDeleteOperation, reindexOperation, findOperation, holdOperation, bookOperation, cancelOperation, rescheduleOperation];
+  return [versionsOperation, validateOperation, metaOperation, metaAddOperation, metaDeleteOperation, reindexOperation, expungeOperation, findOperation, holdOperation, bookOperation, cancelOperation, rescheduleOperation];
 }

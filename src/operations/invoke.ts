@@ -6,6 +6,9 @@ import type { Parameters, Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../context/request-context';
 import { errors } from '../fhir/errors';
 import { readIn } from '../interactions/crud';
+import { assertId, assertResourceType } from '../interactions/resource-write';
+import type { ResourceVersion } from '../storage/engine';
+import { isAdministrator } from '../access/policy';
 import { answerOf, type OperationAnswer } from './output';
 import { parametersFromBareResource, parametersFromQuery, parametersFromResource, soleResourceParameter, urlRepresentable, type OperationParameters } from './parameters';
 import type { JobControl, OperationLevel, OperationModule, OperationTarget } from './types';
@@ -34,15 +37,47 @@ export async function invokeOperation(ctx: RequestContext, request: OperationReq
   if (request.method === 'GET' && !urlRepresentable(module.definition)) {
     throw errors.methodNotAllowed('GET', `$${request.code}`, ['POST'], `$${request.code} takes parameters that cannot travel in a URL: POST a Parameters resource`);
   }
+  authorise(ctx, module, request);
   const params = parseParameters(ctx, module, request);
   const target: OperationTarget = { level: request.level, resourceType: request.resourceType, id: request.id };
-  if (request.level === 'instance') target.current = await readIn(ctx.data, core, request.resourceType!, request.id!);
+  if (request.level === 'instance') target.current = await instanceTarget(ctx, module, request.resourceType!, request.id!);
   if (module.async === 'required' && !request.respondAsync) {
     throw errors.badRequest(`$${request.code} runs asynchronously only: send the header 'Prefer: respond-async'`);
   }
   if (request.respondAsync && module.async) return ctx.services.jobs.submit(ctx, module, target, params);
   const result = await module.handler({ code: request.code, target, params, job: inlineJob(ctx) }, ctx);
   return answerOf(module.definition, result, core.definitions.isResourceType);
+}
+
+/** The current version of an instance-level target: 404 when absent or hidden, 410 when deleted
+ * (unless the operation works on deleted resources too). */
+export async function instanceTarget(ctx: RequestContext, module: OperationModule, type: string, id: string): Promise<ResourceVersion> {
+  const { core } = ctx.services;
+  if (!module.targetMayBeDeleted) return readIn(ctx.data, core, type, id);
+  assertResourceType(core, type);
+  assertId(id);
+  const current = await ctx.data.read(type, id);
+  if (!current) throw errors.notFound(type, id);
+  return current;
+}
+
+/** Refuses (403) a caller that lacks what the operation needs, before any parameter is read. */
+function authorise(ctx: RequestContext, module: OperationModule, request: OperationRequest): void {
+  const policy = ctx.data.policy;
+  if (policy.unrestricted) return;
+  const needs = module.requires ?? (module.affectsState ? 'write' : 'read');
+  if (needs === 'admin') {
+    if (!isAdministrator(policy)) throw errors.forbidden(`$${request.code} is server administration: it needs an administrator (system/*.* scope)`);
+    return;
+  }
+  if (needs === 'write' && !request.resourceType && !isAdministrator(policy)) {
+    throw errors.forbidden(`$${request.code} at the system level changes data of every type: it needs an administrator (system/*.* scope)`);
+  }
+  if (request.resourceType) {
+    // A state-changing operation changes existing resources of the type ($meta-add…): update.
+    const access = policy.access(request.resourceType, needs === 'write' ? 'update' : 'read');
+    if (!access.allowed) throw errors.forbidden(access.reason);
+  }
 }
 
 function parseParameters(ctx: RequestContext, module: OperationModule, request: OperationRequest): OperationParameters {
@@ -67,11 +102,10 @@ function soleResourceParameterTakes(module: OperationModule, type: string, isRes
   return soleResourceParameter(module.definition, { isResourceType })?.type === type;
 }
 
-/** Progress and resume points of a synchronous call go nowhere; cancellation is the caller leaving. */
-export function inlineJob(ctx: Pick<RequestContext, 'signal'>): JobControl {
-  const throwIfCancelled = () => {
-    if (ctx.signal.aborted) throw errors.cancelled();
-  };
+/** Progress and resume points of a synchronous call go nowhere; it stops when the caller leaves
+ * or the request's time budget is spent (every progress report checks both). */
+export function inlineJob(ctx: Pick<RequestContext, 'budget'>): JobControl {
+  const throwIfCancelled = () => ctx.budget.check();
   return {
     checkpoint: undefined,
     progress: async () => throwIfCancelled(),

@@ -4,7 +4,7 @@
 // reason otherwise — never "running" forever), and stops at most `maxJobs` at once.
 import type { Logger } from 'pino';
 import { errors, FhirError, operationOutcome } from '../fhir/errors';
-import { readIn } from '../interactions/crud';
+import { instanceTarget } from './invoke';
 import type { JobProgress, JobRecord } from './job-record';
 import type { DatabaseJobService, JobServiceOptions } from './job-service';
 import { answerOf } from './output';
@@ -172,7 +172,7 @@ export class JobRunner {
       const options = { isResourceType: this.options.isResourceType, acceptsSearchParameters: module.acceptsSearchParameters };
       const params = parametersFromResource(module.definition, job.parameters, options);
       const target: OperationTarget = { ...job.target };
-      if (target.level === 'instance') target.current = await readIn(ctx.data, ctx.services.core, target.resourceType!, target.id!);
+      if (target.level === 'instance') target.current = await instanceTarget(ctx, module, target.resourceType!, target.id!);
       const result = await module.handler({ code: job.operation, target, params, job: control }, ctx);
       const answer = answerOf(module.definition, result, this.options.isResourceType);
       await this.finish(job.id, (j) => ({ ...j, state: 'completed', progress: entry.progress ?? j.progress, result: { status: answer.status, headers: answer.headers, body: answer.body } }));

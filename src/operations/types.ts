@@ -67,9 +67,16 @@ export interface OperationExample {
 export interface OperationModule {
   /** The official R4 definition where one exists; otherwise the server's own (fhir-profiles/operations/). */
   definition: OperationDefinition;
+  /** At the instance level, the target may be a deleted resource (e.g. $expunge); otherwise a
+   * deleted target answers 410. */
+  targetMayBeDeleted?: boolean;
   /** Whether calling it changes stored data (R4 definitions mostly leave affectsState out): GET is
    * refused with 405 when it does. */
   affectsState: boolean;
+  /** What the caller needs beyond reaching the data it touches (checked before the handler runs):
+   * `admin` for server administration ($reindex); default `write` when it affects state, else
+   * `read`. Instance targets must also be visible to the caller (404 otherwise). */
+  requires?: 'read' | 'write' | 'admin';
   /** The operation also takes search parameters of its resource type (e.g. `$lastn`). */
   acceptsSearchParameters?: boolean;
   /** May run long: `allowed` accepts `Prefer: respond-async`; `required` runs only that way. */

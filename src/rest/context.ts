@@ -2,9 +2,12 @@
 // signal for a client that has gone) and hands it to the routes through res.locals.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
-import type { Caller } from '../access/caller';
+import { ANONYMOUS, type Caller } from '../access/caller';
+import { auditOnFinish } from './audit-hook';
+import { RequestBudget } from '../context/budget';
 import { createRequestContext, requestIdFrom, type RequestContext } from '../context/request-context';
 import type { ServerServices } from '../context/server-services';
+import { arrivalOf } from './admission';
 import { baseUrlOf } from './request';
 
 /** Who the caller of a request is; anonymous until authorization is configured. */
@@ -17,21 +20,39 @@ export async function contextFor(
   req: IncomingMessage,
   res: ServerResponse,
   baseUrl: string,
-  signal?: AbortSignal,
+  budget?: RequestBudget,
 ): Promise<RequestContext> {
   const requestId = requestIdFrom(req.headers['x-request-id']);
   res.setHeader('X-Request-Id', requestId);
-  return createRequestContext(services, { requestId, caller: await authenticate(req), baseUrl, signal });
+  let caller: Caller;
+  try {
+    caller = await authenticate(req);
+  } catch (e) {
+    // A refused token is an access attempt too: audited as anonymous with its 401.
+    auditOnFinish(services, req, res, ANONYMOUS, requestId);
+    throw e;
+  }
+  auditOnFinish(services, req, res, caller, requestId);
+  return createRequestContext(services, { requestId, caller, baseUrl, budget });
 }
 
 export function contextMiddleware(services: ServerServices, authenticate: Authenticate) {
+  const { config, stats, logger } = services;
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    // Work for a client that has gone stops at its next check (long searches, operations, jobs).
-    const gone = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) gone.abort();
+    // The request's time budget counts from its arrival (time queued by admission.ts included).
+    // Work stops at its next check when the budget is spent or the client has gone: searches in
+    // the engines, Bundle entries, operations.
+    const budget = RequestBudget.forRequest(config.requestTimeoutMs, arrivalOf(req));
+    res.once('close', () => {
+      if (!res.writableFinished) budget.clientGone();
+      budget.finish();
+      const stopped = budget.stopped;
+      if (stopped) {
+        stats.stopped[stopped]++;
+        logger.info({ method: req.method, path: req.path.slice(0, 200), reason: stopped }, 'request stopped before completion');
+      }
     });
-    res.locals.ctx = await contextFor(services, authenticate, req, res, baseUrlOf(req, services.config.baseUrl), gone.signal);
+    res.locals.ctx = await contextFor(services, authenticate, req, res, baseUrlOf(req, config), budget);
     next();
   };
 }

@@ -1,7 +1,8 @@
 // The one place where errors become HTTP answers: a FhirError keeps its status and issues; errors
 // raised by body parsing are mapped to their 4xx; a database that cannot serve now is a 503 with
 // Retry-After (storage/unavailable.ts); anything else is a 500 whose details stay in the log
-// (never in the response). 4xx are logged at info, 5xx at error.
+// (never in the response). 4xx are logged at info, the 503s the server chooses
+// (time budget spent) at warn, other 5xx at error.
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { errors, FhirError } from '../fhir/errors';
@@ -30,7 +31,9 @@ export function toFhirError(e: unknown, maxBody: number): FhirError {
 export function errorMiddleware(logger: Logger, maxBody: number) {
   return (e: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const fhirError = toFhirError(e, maxBody);
-    if (fhirError.status >= 500) logger.error({ err: e, method: req.method, route: req.route?.path }, 'request failed');
+    // A 5xx the server chose (time budget spent, at capacity) is a warning; any other is an error.
+    if (fhirError.status >= 500 && e instanceof FhirError) logger.warn({ status: fhirError.status, code: fhirError.errorCode, method: req.method }, 'request not completed');
+    else if (fhirError.status >= 500) logger.error({ err: e, method: req.method, route: req.route?.path }, 'request failed');
     else logger.info({ status: fhirError.status, code: fhirError.errorCode, method: req.method }, 'request refused');
     if (res.headersSent) {
       res.end();

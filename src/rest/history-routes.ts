@@ -70,7 +70,9 @@ function parseHistoryParams(req: Request, options: { defaultPageSize: number; ma
   }
   const cursor = firstQueryValue(req, '_cursor');
   if (cursor !== undefined) {
-    if (!/^\d{1,15}$/.test(cursor)) throw errors.invalidParam('_cursor', 'is not a cursor this server issued');
+    // Opaque to this layer: each engine issues its own format (SQLite a sequence number, MongoDB a
+    // keyset token) and refuses one it did not issue with engineErrors.badHistoryCursor.
+    if (!/^[A-Za-z0-9_-]{1,512}$/.test(cursor)) throw errors.invalidParam('_cursor', 'is not a cursor this server issued');
     out.cursor = cursor;
   }
   return out;

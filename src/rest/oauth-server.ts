@@ -15,13 +15,15 @@ export interface OAuthServerDeps {
   auth: AuthorizationServices;
   patients: PatientDirectory;
   configuredBaseUrl: string;
+  /** X-Forwarded-Host/-Proto count only when the proxy is trusted (NIMBUS_TRUST_PROXY). */
+  trustProxy?: boolean;
 }
 
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 export function oauthServer(deps: OAuthServerDeps): Router {
   const { auth } = deps;
-  const fhirBase = (req: Request) => baseUrlOf(req, deps.configuredBaseUrl);
+  const fhirBase = (req: Request) => baseUrlOf(req, { baseUrl: deps.configuredBaseUrl, trustProxy: deps.trustProxy ?? false });
   const router = Router();
   router.get('/fhir/.well-known/smart-configuration', (req, res) => {
     res.setHeader('Cache-Control', 'no-cache');

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics, Counter, Gauge, Histogram } from 'prom-client';
 import type { Engine, WriteStatistics } from '../storage/engine';
 import type { JobService } from '../operations/jobs';
+import type { WorkStats } from '../context/work-stats';
 
 export interface HttpMetrics {
   registry: Registry;
@@ -65,6 +66,46 @@ function registerWriteMetrics(registry: Registry, statistics: () => WriteStatist
   counter('nimbus_write_transactions_total', 'Write transactions committed', (s) => s.transactions);
   counter('nimbus_write_failed_groups_total', 'Groups the database failed to commit (their callers got errors)', (s) => s.failedGroups);
   counter('nimbus_write_commit_wait_seconds_total', 'Time spent waiting for commits after a group was prepared', (s) => s.commitWaitSeconds);
+}
+
+/** Load: requests served and waiting now, requests refused (shed, rate-limited), requests stopped
+ * before completion, and Bundle entries run or never run because their request was stopped. */
+export function registerLoadMetrics(registry: Registry, admission: () => { inFlight: number; queued: number }, stats: WorkStats): void {
+  const gauge = (name: string, help: string, value: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(value());
+      },
+    });
+  const counter = (name: string, help: string, value: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(value());
+      },
+    });
+  gauge('nimbus_requests_in_flight', 'Requests being served now', () => admission().inFlight);
+  gauge('nimbus_requests_queued', 'Requests waiting for a turn (load shedding queue)', () => admission().queued);
+  counter('nimbus_requests_shed_total', 'Requests answered 503 at once because the process was at capacity', () => stats.shed);
+  counter('nimbus_requests_rate_limited_total', 'Requests answered 429 because a client exceeded its rate', () => stats.rateLimited);
+  new Counter({
+    name: 'nimbus_requests_stopped_total',
+    help: 'Requests whose work was stopped before completion: time budget spent, or client gone',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, n] of Object.entries(stats.stopped)) this.inc({ reason }, n);
+    },
+  });
+  counter('nimbus_bundle_entries_run_total', 'Batch and transaction entries processed', () => stats.bundleEntriesRun);
+  counter('nimbus_bundle_entries_not_run_total', 'Entries of a batch or transaction never run because the request was stopped first', () => stats.bundleEntriesNotRun);
 }
 
 /** Jobs: the progress of each job this process runs (0-1), and jobs in the database by state. */

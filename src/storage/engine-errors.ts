@@ -31,6 +31,10 @@ export const engineErrors = {
       [{ severity: 'error', code: 'transient', diagnostics: `Other requests kept ${what} busy for more than ${Math.round(waitedMs / 1000)} s; retry later` }],
       { 'Retry-After': '2' },
     ),
+  /** A history paging cursor the engine did not issue (or tampered with). The HTTP layer only
+   * checks that a cursor is an opaque token; its format is each engine's own. */
+  badHistoryCursor: () =>
+    new FhirError(400, 'BAD_CURSOR', [{ severity: 'error', code: 'invalid', diagnostics: "Parameter '_cursor': is not a cursor this server issued; start the history again" }]),
 };
 
 /** The errorCodes of a lost race: a write that claimed no version may simply retry. */

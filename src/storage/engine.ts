@@ -1,6 +1,7 @@
 // The one contract both storage engines (sqlite/, mongo/) honour. The layers above never see SQL or
 // BSON: they hand over versions with their IndexValues, and SearchPlans, and get versions back.
 import type { Predicate, SearchPlan, SearchResult } from '../search/plan';
+import type { IndexValues } from '../search/index-values';
 import type { ResourceVersion, VersionWrite } from './version';
 
 export type { ResourceVersion, VersionWrite } from './version';
@@ -38,12 +39,34 @@ export interface ScanOptions {
   batchSize?: number;
 }
 
+/**
+ * The time and the cancellation of the request a read works for (context/budget.ts builds it).
+ * SQLite runs statements synchronously on the main thread and better-sqlite3 offers no progress
+ * handler or interrupt, so its engine checks the budget between statements (count, page, each
+ * include round, each step of a sort walk); MongoDB gets what remains as `maxTimeMS` and the
+ * signal, so the database stops too.
+ */
+export interface WorkBudget {
+  /** Throws the reason the work must stop (a FhirError: 503 time budget spent, 499 client gone). */
+  check(): void;
+  /** Milliseconds left (Infinity when the work has no deadline). */
+  remainingMs(): number;
+  /** Aborts when the work must stop; given to driver calls. */
+  readonly signal: AbortSignal;
+  /** The error to throw when the database reports that its time limit (from remainingMs) ran out. */
+  exceeded(): Error;
+}
+
+export interface ReadOptions {
+  budget?: WorkBudget;
+}
+
 /** Operations that read, available both inside and outside a transaction. */
 export interface EngineReader {
   /** Current version (possibly a delete marker), or undefined if the id was never written. */
   read(resourceType: string, id: string): Promise<ResourceVersion | undefined>;
   vread(resourceType: string, id: string, versionId: number): Promise<ResourceVersion | undefined>;
-  search(plan: SearchPlan): Promise<SearchResult>;
+  search(plan: SearchPlan, options?: ReadOptions): Promise<SearchResult>;
 }
 
 /** Inside a transaction: reads see the transaction's own writes; writes commit all-or-nothing. */
@@ -87,13 +110,28 @@ export interface Engine extends EngineReader {
    * $meta-add/$meta-delete (which by this server's choice create no new version). `next` must
    * name the same resource, versionId and lastUpdated as `expected`, and neither may be a delete. */
   rewriteCurrent(expected: ResourceVersion, next: VersionWrite): Promise<boolean>;
+  /** Permanently removes one resource: every version, the current one (or its delete marker)
+   * included, and its index values — afterwards read, vread, history and search know nothing of
+   * it (a read is 404, as for an id never written). Only when `condition` holds for the current
+   * version at the moment of removal, decided atomically with it, so a concurrent writer either
+   * wrote before (and the condition sees its version) or writes afterwards (a new resource).
+   * Resolves to the number of versions removed; 0 when the resource does not exist or the
+   * condition did not hold (nothing removed). */
+  expunge(resourceType: string, id: string, condition?: ExpungeCondition): Promise<number>;
   /** Counts inside the database (never by loading resources into JS): the resources of
    * `resourceTypes` (empty = all) matching `where` (SearchPlan predicates — the caller's access
    * policy arrives this way), grouped by the index entries of one parameter; a resource with
    * several values counts once in each of its groups. Largest count first, ties by key. */
-  aggregate(query: AggregateQuery): Promise<AggregateResult>;
+  aggregate(query: AggregateQuery, options?: ReadOptions): Promise<AggregateResult>;
   /** Small JSON documents the server keeps for itself beside the FHIR data. */
   readonly system: SystemStore;
+  /** For `nimbus-fhir check`: the IndexValues stored for these resources of one type (current
+   * versions, delete markers included), decoded back into IndexValues without sort keys; a
+   * resource with no stored entries maps to empty kinds, an unknown id is left out. */
+  storedIndex(resourceType: string, ids: string[]): Promise<Map<string, IndexValues>>;
+  /** For `nimbus-fhir check`: what only the engine itself can verify (SQLite integrity_check,
+   * rows that point at no resource; MongoDB `validate` where the server has it). */
+  checkStorage(): Promise<StorageCheck>;
   /** Throws when the database is unusable (readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -112,6 +150,27 @@ export interface WriteStatistics {
   failedGroups: number;
   /** Time callers waited for commits after their group was prepared, summed over groups. */
   commitWaitSeconds: number;
+}
+
+export interface StorageCheck {
+  /** Each problem found, readable by an operator; empty when none. */
+  problems: string[];
+  /** What was checked (and what could not be, on this deployment). */
+  notes: string[];
+}
+
+export interface ExpungeCondition {
+  /** Only a resource whose current version is a delete marker. */
+  deleted?: boolean;
+  /** With `deleted`: only one deleted before this instant (ISO; the delete's lastUpdated). */
+  deletedBefore?: string;
+}
+
+/** Whether `current` meets `condition` (shared by the engines so they decide alike). */
+export function expungeAllowed(current: ResourceVersion, condition: ExpungeCondition = {}): boolean {
+  if (condition.deleted && !current.deleted) return false;
+  if (condition.deletedBefore !== undefined && !(current.deleted && current.lastUpdated < condition.deletedBefore)) return false;
+  return true;
 }
 
 export interface ScanPageQuery {

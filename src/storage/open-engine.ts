@@ -16,7 +16,7 @@ export async function openEngine(config: Config, log?: (message: string) => void
     // Required here, not imported above, so that SQLite deployments never load the driver.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { MongoEngine } = require('./mongo/mongo-engine') as typeof import('./mongo/mongo-engine');
-    return MongoEngine.open({ uri: config.mongodbUri, database: config.mongodbDatabase, schema: { log } });
+    return MongoEngine.open({ uri: config.mongodbUri, database: config.mongodbDatabase, schema: { log }, locks: { waitMs: config.mongodbLockWaitMs } });
   }
   throw new Error(`engine '${config.engine}' is not available in this build`);
 }

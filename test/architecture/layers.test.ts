@@ -80,6 +80,9 @@ const FORBIDDEN: Record<string, string[]> = {
   // The terminology service is pure knowledge beside fhir/ (fhir/validator and search/ call it).
   terminology: ['rest', 'operations', 'bundles', 'interactions', 'access', 'context', 'cli', 'app.ts', 'server.ts', 'search', 'storage'],
   access: ['rest', 'operations', 'bundles', 'interactions', 'context', 'cli', 'app.ts', 'server.ts'],
+  // Token verification, scopes → policy, and the audit trail sit beside access/: below HTTP.
+  auth: ['rest', 'operations', 'bundles', 'interactions', 'cli', 'app.ts', 'server.ts'],
+  audit: ['rest', 'operations', 'bundles', 'cli', 'app.ts', 'server.ts'],
   interactions: ['rest', 'operations', 'bundles', 'cli', 'app.ts', 'server.ts'],
   operations: ['rest', 'cli', 'app.ts', 'server.ts'],
   bundles: ['rest', 'cli', 'app.ts', 'server.ts'],

@@ -92,6 +92,40 @@ describe('SQLite: one process per data directory', () => {
     }
   }, 60_000);
 
+  it('an import holds the lock while it runs: a server cannot start in the middle of it', async () => {
+    const dataDir = tempDir();
+    // `import -` reads stdin: it opens the store, then waits for input we have not sent yet.
+    const importer = spawn(process.execPath, [MAIN, 'import', '-'], { env: { ...process.env, NIMBUS_DATA_DIR: dataDir, NIMBUS_LOG_LEVEL: 'silent' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    importer.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    importer.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      const info = path.join(dataDir, 'nimbus.sqlite.lock.json');
+      const deadline = Date.now() + 30_000;
+      while (!fs.existsSync(info) && importer.exitCode === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(JSON.parse(fs.readFileSync(info, 'utf8'))).toMatchObject({ pid: importer.pid, command: 'import' });
+
+      const server = cli(['serve'], dataDir);
+      expect(server.code).not.toBe(0);
+      expect(server.out).toContain(`in use by process ${importer.pid} on `);
+      expect(server.out).toContain('nimbus-fhir import');
+
+      importer.stdin!.end(`${JSON.stringify({ resourceType: 'Patient', id: 'imported' })}\n`);
+      expect(await waitForExit(importer)).toEqual({ code: 0, signal: null });
+      expect(out).toMatch(/1 loaded/);
+    } finally {
+      if (importer.exitCode === null) importer.kill('SIGKILL');
+    }
+    // Done: the directory is free, and holds what was imported.
+    const after = await startServerProcess({ NIMBUS_DATA_DIR: dataDir });
+    try {
+      expect((await fetch(`${after.baseUrl}/Patient/imported`)).status).toBe(200);
+    } finally {
+      after.child.kill('SIGTERM');
+      await waitForExit(after.child);
+    }
+  }, 90_000);
+
   it('refuses a second engine on the same file within one process too', async () => {
     const file = path.join(tempDir(), 'nimbus.sqlite');
     const engine = new SqliteEngine({ file });

@@ -26,6 +26,8 @@ interface ReindexCheckpoint {
 export const reindexOperation: OperationModule = {
   definition: nimbusOperationDefinition('reindex'),
   affectsState: true,
+  // Rewrites every resource of a type: administration, not a clinical write.
+  requires: 'admin',
   async: 'allowed',
   resumable: true,
   handler: reindex,

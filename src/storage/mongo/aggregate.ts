@@ -14,7 +14,7 @@ import type { Document } from 'mongodb';
 import type { AggregateGroup, AggregateQuery, AggregateResult } from '../engine';
 import { referenceKey, tokenKey, uriKey, type GroupValue } from '../aggregate-keys';
 import { RESOURCES } from './layout';
-import { matchFilter, type SearchContext } from './search/run';
+import { matchFilter, queryOptions, withinBudget, type SearchContext } from './search/run';
 
 interface Grouping {
   kind: 'token' | 'uri' | 'reference';
@@ -63,14 +63,18 @@ export function groupStages(query: AggregateQuery): Document[] {
   return stages;
 }
 
-export async function runAggregate(ctx: SearchContext, query: AggregateQuery): Promise<AggregateResult> {
+export function runAggregate(ctx: SearchContext, query: AggregateQuery): Promise<AggregateResult> {
+  return withinBudget(ctx, () => aggregate(ctx, query));
+}
+
+async function aggregate(ctx: SearchContext, query: AggregateQuery): Promise<AggregateResult> {
   if (query.limit !== undefined && (!Number.isSafeInteger(query.limit) || query.limit < 0)) throw new Error('aggregate: limit must be a non-negative integer');
   const g = GROUPINGS[query.groupBy.kind];
   const filter = await matchFilter(ctx, query.resourceTypes, query.where);
   const resources = ctx.db.collection(RESOURCES);
-  const total = await resources.countDocuments(filter, { session: ctx.session });
+  const total = await resources.countDocuments(filter, queryOptions(ctx));
   if (query.limit === 0 || total === 0) return { groups: [], total };
-  const rows = await resources.aggregate([{ $match: filter }, ...groupStages(query)], { session: ctx.session, allowDiskUse: true }).toArray();
+  const rows = await resources.aggregate([{ $match: filter }, ...groupStages(query)], { ...queryOptions(ctx), allowDiskUse: true }).toArray();
   const groups = rows.map((row) => {
     const id = row._id as Record<string, GroupValue | undefined>;
     const values = g.fields.map((_, i) => id[`a${i}`] ?? id[`b${i}`] ?? null);

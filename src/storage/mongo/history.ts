@@ -2,7 +2,7 @@
 // layout. A version records when it was superseded (`su`), so `_at` needs no join.
 import type { Db, Document, Filter } from 'mongodb';
 import type { HistoryPage, HistoryQuery, ResourceVersion, ScanOptions, ScanPage, ScanPageQuery } from '../engine';
-import { mongoErrors } from './errors';
+import { engineErrors } from '../engine-errors';
 import { RESOURCES, VERSIONS, VERSION_PROJECTION, toResourceVersion, type StoredVersion } from './layout';
 
 export function historyFilter(q: HistoryQuery): Filter<StoredVersion> {
@@ -34,7 +34,7 @@ function decodeCursor(raw: string): HistoryCursor {
   } catch {
     // fall through
   }
-  throw mongoErrors.badCursor();
+  throw engineErrors.badHistoryCursor();
 }
 
 const encodeCursor = (c: HistoryCursor): string => Buffer.from(JSON.stringify(c), 'utf8').toString('base64url');

@@ -8,18 +8,24 @@ import type {
   Engine,
   EngineReader,
   EngineTransaction,
+  ExpungeCondition,
   HistoryPage,
   HistoryQuery,
+  ReadOptions,
   ResourceVersion,
   ScanOptions,
   ScanPage,
   ScanPageQuery,
+  StorageCheck,
   TransactionOptions,
   VersionWrite,
 } from '../engine';
 import { checkRewrite } from '../system-documents';
 import { runAggregate } from './aggregate';
 import { rewriteCurrent } from './rewrite';
+import { expungeResource } from './expunge';
+import { checkMongoStorage, readStoredIndex } from './check';
+import type { IndexValues } from '../../search/index-values';
 import { MongoSystemStore } from './system-store';
 import { MongoLocks, type LockOptions } from './locks';
 import { openSchema, type SchemaOptions } from './schema';
@@ -83,8 +89,8 @@ export class MongoEngine implements Engine {
     return this.reader().vread(resourceType, id, versionId);
   }
 
-  search(plan: SearchPlan): Promise<SearchResult> {
-    return this.reader().search(plan);
+  search(plan: SearchPlan, options?: ReadOptions): Promise<SearchResult> {
+    return runSearch({ db: this.conn.db, capabilities: this.capabilities, budget: options?.budget }, plan);
   }
 
   async transaction<T>(fn: (tx: EngineTransaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
@@ -147,8 +153,38 @@ export class MongoEngine implements Engine {
     }
   }
 
-  aggregate(query: AggregateQuery): Promise<AggregateResult> {
-    return runAggregate({ db: this.conn.db, capabilities: this.capabilities }, query);
+  storedIndex(resourceType: string, ids: string[]): Promise<Map<string, IndexValues>> {
+    return readStoredIndex(this.conn.db, resourceType, ids);
+  }
+
+  checkStorage(): Promise<StorageCheck> {
+    return checkMongoStorage(this.conn.db);
+  }
+
+  async expunge(resourceType: string, id: string, condition?: ExpungeCondition): Promise<number> {
+    const { db, capabilities } = this.conn;
+    if (!capabilities.transactions) {
+      // Every writer of the resource takes the same lock (transaction-views.ts), so the condition
+      // is still true when the documents go.
+      return this.locks.hold(resourceLock(resourceType, id), () => expungeResource(db, resourceType, id, condition));
+    }
+    const session = this.conn.client.startSession();
+    try {
+      let removed = 0;
+      await session.withTransaction(
+        async () => {
+          removed = await expungeResource(db, resourceType, id, condition, session);
+        },
+        { readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority', journal: true }, readPreference: 'primary' },
+      );
+      return removed;
+    } finally {
+      await session.endSession();
+    }
+  }
+
+  aggregate(query: AggregateQuery, options?: ReadOptions): Promise<AggregateResult> {
+    return runAggregate({ db: this.conn.db, capabilities: this.capabilities, budget: options?.budget }, query);
   }
 
   async ping(): Promise<void> {

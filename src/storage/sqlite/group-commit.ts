@@ -16,7 +16,7 @@
 // read connection. If the writer thread fails a write or a commit (disk full, I/O error), it
 // rolls back and refuses every command until `reset`; the main thread then fails that group and
 // the one prepared behind it (which may have read the failed group's writes), and resets.
-import type { EngineTransaction, ResourceVersion, VersionWrite, WriteStatistics } from '../engine';
+import { expungeAllowed, type EngineTransaction, type ExpungeCondition, type ResourceVersion, type VersionWrite, type WriteStatistics } from '../engine';
 import { PendingWrites, type SystemRow } from './pending-writes';
 import type { WriterChannel } from './writer-channel';
 import { engineErrors } from '../engine-errors';
@@ -27,6 +27,8 @@ import { engineErrors } from '../engine-errors';
 export interface SqliteTransaction extends EngineTransaction {
   /** See Engine.rewriteCurrent; the arguments are already checked. */
   rewriteCurrent(expected: ResourceVersion, next: VersionWrite): boolean;
+  /** See Engine.expunge: the versions removed (0: absent, or the condition does not hold). */
+  expunge(type: string, id: string, condition?: ExpungeCondition): number;
   /** The stored row, expired or not (callers apply the expiry rule). */
   systemRow(collection: string, key: string): SystemRow | undefined;
   /** Writes `row` over whatever `previous` (the row read just before, if any) was. */
@@ -165,7 +167,10 @@ export class GroupCommit {
   }
 
   private view(seq: number): SqliteTransaction {
-    const current = (type: string, id: string) => this.pending.get(type, id) ?? this.committed.version(type, id);
+    const current = (type: string, id: string): ResourceVersion | undefined => {
+      const pending = this.pending.get(type, id);
+      return pending === null ? undefined : (pending ?? this.committed.version(type, id));
+    };
     const systemRow = (collection: string, key: string) => {
       const pending = this.pending.getSystem(collection, key);
       return pending === null ? undefined : (pending ?? this.committed.systemRow(collection, key));
@@ -192,6 +197,14 @@ export class GroupCommit {
         this.pending.put(seq, next);
         this.channel.send({ op: 'rewrite', version: next });
         return true;
+      },
+      expunge: (type, id, condition) => {
+        const now = current(type, id);
+        if (!now || !expungeAllowed(now, condition)) return 0;
+        this.pending.expunged(seq, type, id);
+        this.channel.send({ op: 'expunge', type, resourceId: id });
+        // Versions are numbered 1, 2, 3… and a resource loses none but by an expunge of all.
+        return now.versionId;
       },
       systemRow,
       systemPut: (collection, key, row, previous) => {

@@ -16,7 +16,7 @@ export interface SystemRow {
 
 interface Pending {
   group: number;
-  /** null: a system document deleted in a pending group. */
+  /** null: a system document deleted, or a resource expunged, in a pending group. */
   value: ResourceVersion | SystemRow | null;
 }
 
@@ -30,9 +30,15 @@ export class PendingWrites {
   /** Undo log of the transaction being prepared: [key, what it replaced]. */
   private undo: [string, Pending | undefined][] = [];
 
-  /** The newest pending version (possibly a delete marker), or undefined when none is pending. */
-  get(type: string, id: string): ResourceVersion | undefined {
-    return this.pending(`${type}/${id}`) as ResourceVersion | undefined;
+  /** The newest pending version (possibly a delete marker); null when a pending transaction
+   * expunged the resource; undefined when nothing about it is pending. */
+  get(type: string, id: string): ResourceVersion | null | undefined {
+    return this.pending(`${type}/${id}`) as ResourceVersion | null | undefined;
+  }
+
+  /** The resource is expunged by a pending transaction: it no longer exists. */
+  expunged(group: number, type: string, id: string): void {
+    this.set(group, `${type}/${id}`, null);
   }
 
   put(group: number, v: VersionWrite): void {

@@ -12,12 +12,15 @@ import type {
   AggregateResult,
   Engine,
   EngineTransaction,
+  ExpungeCondition,
   HistoryPage,
   HistoryQuery,
+  ReadOptions,
   ResourceVersion,
   ScanOptions,
   ScanPage,
   ScanPageQuery,
+  StorageCheck,
   TransactionOptions,
   VersionWrite,
   WriteStatistics,
@@ -33,6 +36,9 @@ import { SqliteSystemStore } from './system-store';
 import { runAggregate } from './aggregate';
 import { checkRewrite } from '../system-documents';
 import { ProcessLock } from './process-lock';
+import { engineErrors } from '../engine-errors';
+import { checkSqliteStorage, readStoredIndex } from './check';
+import type { IndexValues } from '../../search/index-values';
 
 export interface SqliteEngineOptions {
   /** Database file; ':memory:' is refused because the read connection could not see it. */
@@ -98,8 +104,8 @@ export class SqliteEngine implements Engine {
     return row && toVersion(row);
   }
 
-  async search(plan: SearchPlan): Promise<SearchResult> {
-    return withQueryLimits(() => this.readIndex.search(plan));
+  async search(plan: SearchPlan, options?: ReadOptions): Promise<SearchResult> {
+    return withQueryLimits(() => this.readIndex.search(plan, options?.budget));
   }
 
   /** See group-commit.ts: transactions are grouped, each in its own savepoint, one fsync per group. */
@@ -114,7 +120,20 @@ export class SqliteEngine implements Engine {
     return this.commits.transaction(async (tx) => tx.rewriteCurrent(expected, next));
   }
 
-  async aggregate(query: AggregateQuery): Promise<AggregateResult> {
+  async expunge(resourceType: string, id: string, condition?: ExpungeCondition): Promise<number> {
+    return this.commits.transaction(async (tx) => tx.expunge(resourceType, id, condition));
+  }
+
+  async storedIndex(resourceType: string, ids: string[]): Promise<Map<string, IndexValues>> {
+    return readStoredIndex(this.reader, resourceType, ids);
+  }
+
+  async checkStorage(): Promise<StorageCheck> {
+    return checkSqliteStorage(this.reader);
+  }
+
+  async aggregate(query: AggregateQuery, options?: ReadOptions): Promise<AggregateResult> {
+    options?.budget?.check();
     return withQueryLimits(() => runAggregate(this.reader, query));
   }
 
@@ -168,8 +187,8 @@ export class SqliteEngine implements Engine {
     const pageWhere = [...where];
     const pageParams = [...params];
     if (q.cursor !== undefined) {
-      const seq = Number(q.cursor);
-      if (!Number.isSafeInteger(seq)) throw new Error('bad cursor');
+      const seq = /^\d{1,15}$/.test(q.cursor) ? Number(q.cursor) : NaN;
+      if (!Number.isSafeInteger(seq)) throw engineErrors.badHistoryCursor();
       pageWhere.push('v.seq < ?');
       pageParams.push(seq);
     }
@@ -181,8 +200,9 @@ export class SqliteEngine implements Engine {
         } ORDER BY v.seq DESC LIMIT ?`,
       )
       .all(...pageParams, q.count + 1) as (VersionRow & { seq: number })[];
-    const more = rows.length > q.count;
-    const page = more ? rows.slice(0, q.count) : rows;
+    // _count=0 asks for the total only: no entries, and no next page to point at.
+    const more = q.count > 0 && rows.length > q.count;
+    const page = rows.slice(0, q.count);
     return {
       versions: page.map(toVersion),
       total,

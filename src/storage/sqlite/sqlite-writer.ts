@@ -60,6 +60,8 @@ export class SqliteWriter {
   private readonly archiveCurrent;
   private readonly rewriteResource;
   private readonly rewriteArchived;
+  private readonly deleteVersions;
+  private readonly deleteResource;
   private readonly index: SqliteSearchIndex;
   private readonly statistics: PlannerStatistics;
   private writtenInTransaction = 0;
@@ -88,6 +90,8 @@ export class SqliteWriter {
     // updated as well.
     this.rewriteResource = this.db.prepare('UPDATE resources SET json = @json WHERE rid = @rid AND version = @version AND deleted = 0');
     this.rewriteArchived = this.db.prepare('UPDATE versions SET json = @json WHERE rid = @rid AND version = @version AND json IS NOT NULL');
+    this.deleteVersions = this.db.prepare('DELETE FROM versions WHERE rid = ?');
+    this.deleteResource = this.db.prepare('DELETE FROM resources WHERE rid = ?');
     this.index = new SqliteSearchIndex(this.db);
     this.hasSystemDocuments = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'system_documents'").get() !== undefined;
   }
@@ -161,7 +165,7 @@ export class SqliteWriter {
       rid = Number(this.insertResource.run(row).lastInsertRowid);
     }
     this.insertVersion.run({ ...row, rid, json: null });
-    // A rid is never reused (resources rows are never deleted), so a new row has no index rows.
+    // A new rid has no index rows: an expunge that freed a rid removed its index rows with it.
     this.index.replace(rid, v.deleted ? undefined : v.index, !current, v.resourceType);
   }
 
@@ -176,6 +180,17 @@ export class SqliteWriter {
     }
     this.rewriteArchived.run(params);
     this.index.replace(current.rid, v.index, false, v.resourceType);
+  }
+
+  /** Every row of the resource: versions, index rows, then the current row. Its rid may be
+   * reused by a later insert (INTEGER PRIMARY KEY takes max + 1); nothing refers to it any more. */
+  expunge(type: string, id: string): void {
+    this.writtenInTransaction++;
+    const current = this.stmts.ridOf.get(type, id);
+    if (!current) return;
+    this.deleteVersions.run(current.rid);
+    this.index.replace(current.rid, undefined);
+    this.deleteResource.run(current.rid);
   }
 
   vread(type: string, id: string, versionId: number): ResourceVersion | undefined {

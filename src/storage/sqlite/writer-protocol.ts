@@ -15,6 +15,8 @@ export type Command =
   | { op: 'write'; version: VersionWrite }
   /** New content and index values for the current version (rewriteCurrent). */
   | { op: 'rewrite'; version: VersionWrite }
+  /** Remove a resource with all its versions and index rows (Engine.expunge; checked on the main thread). */
+  | { op: 'expunge'; type: string; resourceId: string }
   /** Insert or replace a system document; `previous` is the rev the main thread saw (0: none). */
   | { op: 'systemPut'; collection: string; key: string; row: SystemRow; previous: number }
   | { op: 'systemDelete'; collection: string; key: string; rev: number }

@@ -28,6 +28,8 @@ function run(c: Command): unknown {
       return writer.write(c.version);
     case 'rewrite':
       return writer.rewrite(c.version);
+    case 'expunge':
+      return writer.expunge(c.type, c.resourceId);
     case 'systemPut':
       return writer.system.write(c.collection, c.key, c.row, c.previous);
     case 'systemDelete':

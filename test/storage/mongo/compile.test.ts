@@ -3,7 +3,7 @@
 import { compilePredicate, compileSearch, literalRegex, NOTHING, type CompileOptions } from '../../../src/storage/mongo/search/compile';
 import { afterPosition, sortDocument, sortFields } from '../../../src/storage/mongo/search/paging';
 import { detectCapabilities } from '../../../src/storage/mongo/connection';
-import { lockIndexes, resourceIndexes, systemIndexes } from '../../../src/storage/mongo/layout';
+import { lockIndexes, resourceIndexes, systemIndexes, VERSION_INDEXES } from '../../../src/storage/mongo/layout';
 
 const mongo: CompileOptions = { entries: { mode: 'elemMatch' } };
 const ferret: CompileOptions = { entries: { mode: 'positions', arity: { token: 2, date: 1 } } };
@@ -149,6 +149,10 @@ describe('capability detection', () => {
     const ferret = detectCapabilities({ maxWireVersion: 21 }, { version: '7.0.42', ferretdbVersion: 'v1.24.2' });
     expect(resourceIndexes(sharded).find((i) => i.name === 'shard_id_hashed')?.key).toEqual({ _id: 'hashed' });
     expect(resourceIndexes(standalone).find((i) => i.name === 'shard_id_hashed')).toBeUndefined();
+    // `versions` is sharded on {t, id} (docs/scale-out.md): shardCollection needs an index with the
+    // shard key as its prefix, which the unique {t, id, v} index is on every topology.
+    const prefix = VERSION_INDEXES.find((i) => JSON.stringify(Object.keys(i.key).slice(0, 2)) === '["t","id"]');
+    expect(prefix).toMatchObject({ name: 'type_id_version', unique: true });
     expect(systemIndexes(standalone)).toEqual([{ name: 'expiry', key: { exp: 1 }, expireAfterSeconds: 0 }]);
     expect(lockIndexes(standalone)).toEqual([{ name: 'claims_expiry', key: { gc: 1 }, expireAfterSeconds: 0 }]);
     expect([...systemIndexes(ferret), ...lockIndexes(ferret)]).toEqual([]);

@@ -11,14 +11,14 @@ import { mongoErrors } from '../errors';
 import { RESOURCES, VERSION_PROJECTION, toResourceVersion, type StoredVersion } from '../layout';
 import { compileSearch, type CompileOptions, type KeysPredicate } from './compile';
 import { decodeCursor, encodeCursor, sortFields, type SortField, type SortValue } from './paging';
-import type { SearchContext } from './run';
+import { queryOptions, type SearchContext } from './context';
 
 export const MAX_NEAR_CANDIDATES = 10000;
 
 export async function resolveNear(ctx: SearchContext, types: string[], p: NearPredicate, options: CompileOptions): Promise<KeysPredicate> {
   const docs = await ctx.db
     .collection<StoredVersion>(RESOURCES)
-    .find(compileSearch(types, [p], options), { projection: { _id: 1, 'ix.position': 1 }, session: ctx.session })
+    .find(compileSearch(types, [p], options), { projection: { _id: 1, 'ix.position': 1 }, ...queryOptions(ctx) })
     .limit(MAX_NEAR_CANDIDATES + 1)
     .toArray();
   if (docs.length > MAX_NEAR_CANDIDATES) throw mongoErrors.tooCostly(`near ${p.distanceKm} km`, MAX_NEAR_CANDIDATES);
@@ -69,7 +69,7 @@ export async function runNearSorted(ctx: SearchContext, plan: SearchPlan, filter
   }
   order.push(fields[fields.length - 1]); // `_id`, the unique tie-breaker
   const resources = ctx.db.collection<StoredVersion>(RESOURCES);
-  const docs = await resources.find(filter, { projection: { _id: 1, id: 1, lu: 1, so: 1 }, session: ctx.session }).limit(MAX_NEAR_CANDIDATES + 1).toArray();
+  const docs = await resources.find(filter, { projection: { _id: 1, id: 1, lu: 1, so: 1 }, ...queryOptions(ctx) }).limit(MAX_NEAR_CANDIDATES + 1).toArray();
   if (docs.length > MAX_NEAR_CANDIDATES) throw mongoErrors.tooCostly('sorting by near', MAX_NEAR_CANDIDATES);
   const valueOf = (doc: Document, field: string): SortValue => {
     if (field === DISTANCE) return distances.get(doc._id as string) ?? null;
@@ -92,7 +92,7 @@ export async function runNearSorted(ctx: SearchContext, plan: SearchPlan, filter
   if (end < 0) end = rows.length;
   const page = cursor?.d === 'p' ? rows.slice(Math.max(0, end - plan.count), end) : rows.slice(start, start + plan.count);
   const pageStart = cursor?.d === 'p' ? Math.max(0, end - plan.count) : start;
-  const full = await resources.find({ _id: { $in: page.map((r) => r.key) } }, { projection: VERSION_PROJECTION, session: ctx.session }).toArray();
+  const full = await resources.find({ _id: { $in: page.map((r) => r.key) } }, { projection: VERSION_PROJECTION, ...queryOptions(ctx) }).toArray();
   const byKey = new Map(full.map((d) => [d._id as string, d]));
   result.matches = page.flatMap((r) => (byKey.has(r.key) ? [toResourceVersion(byKey.get(r.key)!)] : []));
   if (page.length) {

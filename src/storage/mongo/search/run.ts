@@ -1,23 +1,19 @@
 // Answers a SearchPlan: chains and `_has` first, as sub-queries whose ids feed `$in` (no
 // `$lookup`, which FerretDB lacks, and a sharded cluster would broadcast), then the page of
 // matches, the total, and `_include`/`_revinclude` as further `$in` queries.
-import type { ClientSession, Db, Document } from 'mongodb';
+import type { Document } from 'mongodb';
 import type { IndexKind } from '../../../search/index-values';
 import type { IncludeSpec, Predicate, SearchPlan, SearchResult } from '../../../search/plan';
 import type { ResourceVersion } from '../../engine';
-import type { Capabilities } from '../connection';
 import { mongoErrors } from '../errors';
 import { META, RESOURCES, VERSION_PROJECTION, toResourceVersion, type StoredVersion } from '../layout';
 import { arityKey } from '../write';
 import { compilePredicate, compileSearch, type CompileOptions, type KeysPredicate, type ResolvedPredicate } from './compile';
+import { queryOptions, withinBudget, type SearchContext } from './context';
 import { resolveNear, runNearSorted } from './near';
 import { afterPosition, decodeCursor, encodeCursor, positionOf, sortDocument, sortFields } from './paging';
 
-export interface SearchContext {
-  db: Db;
-  capabilities: Capabilities;
-  session?: ClientSession;
-}
+export { queryOptions, withinBudget, type SearchContext } from './context';
 
 /** Most ids a chain or `_has` sub-query may feed into `$in`. */
 export const MAX_SUBQUERY_IDS = 10000;
@@ -30,7 +26,11 @@ export async function matchFilter(ctx: SearchContext, types: string[], where: Pr
   return compileSearch(types, await resolveAll(ctx, types, where), await compileOptions(ctx, types));
 }
 
-export async function runSearch(ctx: SearchContext, plan: SearchPlan): Promise<SearchResult> {
+export function runSearch(ctx: SearchContext, plan: SearchPlan): Promise<SearchResult> {
+  return withinBudget(ctx, () => search(ctx, plan));
+}
+
+async function search(ctx: SearchContext, plan: SearchPlan): Promise<SearchResult> {
   if (plan.sort.some((k) => k.near)) {
     // Sorted by distance: the top-level `near` (parse-query.ts puts the point on the sort key)
     // resolves to keys with their distances, and the order is made in near.ts.
@@ -39,7 +39,7 @@ export async function runSearch(ctx: SearchContext, plan: SearchPlan): Promise<S
     const filter = compileSearch(plan.resourceTypes, resolved, await compileOptions(ctx, plan.resourceTypes));
     const result = await runNearSorted(ctx, plan, filter, near?.distances ?? new Map());
     if (result.matches.length && (plan.include.length || plan.revinclude.length)) {
-      const docs = await ctx.db.collection<StoredVersion>(RESOURCES).find({ _id: { $in: result.matches.map((m) => `${m.resourceType}/${m.id}`) } }, { projection: { _id: 1, t: 1, id: 1, 'ix.reference': 1 }, session: ctx.session }).toArray();
+      const docs = await ctx.db.collection<StoredVersion>(RESOURCES).find({ _id: { $in: result.matches.map((m) => `${m.resourceType}/${m.id}`) } }, { projection: { _id: 1, t: 1, id: 1, 'ix.reference': 1 }, ...queryOptions(ctx) }).toArray();
       result.included = await includes(ctx, plan, docs);
     }
     return result;
@@ -49,7 +49,7 @@ export async function runSearch(ctx: SearchContext, plan: SearchPlan): Promise<S
   const order = sortFields(plan.sort);
   const cursor = plan.cursor !== undefined ? decodeCursor(plan, plan.cursor, order.length) : undefined;
   const result: SearchResult = { matches: [], included: [] };
-  if (plan.total !== 'none') result.total = await resources.countDocuments(filter, { session: ctx.session });
+  if (plan.total !== 'none') result.total = await resources.countDocuments(filter, queryOptions(ctx));
   if (plan.count === 0) return result;
 
   const backward = cursor?.d === 'p';
@@ -57,7 +57,7 @@ export async function runSearch(ctx: SearchContext, plan: SearchPlan): Promise<S
   const wantsIncludes = plan.include.length > 0 || plan.revinclude.length > 0;
   const projection = { ...VERSION_PROJECTION, so: 1, ...(wantsIncludes ? { 'ix.reference': 1 } : {}) };
   let docs = await resources
-    .find(pageFilter, { projection, session: ctx.session })
+    .find(pageFilter, { projection, ...queryOptions(ctx) })
     .sort(sortDocument(order, backward))
     .limit(plan.count + 1)
     .toArray();
@@ -86,7 +86,7 @@ async function compileOptions(ctx: SearchContext, types: string[]): Promise<Comp
   // Facts `arity/Type/kind/n` (field t) and documents of the older form `arity/Type`.
   const filter = types.length ? { $or: [{ _id: { $in: types.map(arityKey) } }, { t: { $in: [...types] } }] } : { _id: { $regex: '^arity/' } };
   const arity: Partial<Record<IndexKind, number>> = {};
-  for (const doc of await meta.find(filter, { session: ctx.session }).toArray()) {
+  for (const doc of await meta.find(filter, queryOptions(ctx)).toArray()) {
     for (const [k, v] of Object.entries(doc)) {
       if (k !== '_id' && k !== 't' && typeof v === 'number') arity[k as IndexKind] = Math.max(arity[k as IndexKind] ?? 0, v);
     }
@@ -136,7 +136,7 @@ async function subQuery(ctx: SearchContext, types: string[], where: Predicate[],
   const filter = compileSearch(types, await resolveAll(ctx, types, where), await compileOptions(ctx, types));
   const docs = await ctx.db
     .collection<StoredVersion>(RESOURCES)
-    .find(filter, { projection, session: ctx.session })
+    .find(filter, { projection, ...queryOptions(ctx) })
     .limit(MAX_SUBQUERY_IDS + 1)
     .toArray();
   if (docs.length > MAX_SUBQUERY_IDS) throw mongoErrors.tooCostly(what, MAX_SUBQUERY_IDS);
@@ -190,7 +190,7 @@ async function forwardIncludes(ctx: SearchContext, spec: IncludeSpec, sources: D
   if (!keys.size) return [];
   return ctx.db
     .collection<StoredVersion>(RESOURCES)
-    .find({ _id: { $in: [...keys] }, d: false }, { projection: INCLUDE_PROJECTION, session: ctx.session })
+    .find({ _id: { $in: [...keys] }, d: false }, { projection: INCLUDE_PROJECTION, ...queryOptions(ctx) })
     .toArray();
 }
 
@@ -209,7 +209,7 @@ async function reverseIncludes(ctx: SearchContext, spec: IncludeSpec, targets: D
   );
   return ctx.db
     .collection<StoredVersion>(RESOURCES)
-    .find({ $and: [compileSearch(types, [], options), referencing] }, { projection: INCLUDE_PROJECTION, session: ctx.session })
+    .find({ $and: [compileSearch(types, [], options), referencing] }, { projection: INCLUDE_PROJECTION, ...queryOptions(ctx) })
     .limit(MAX_SUBQUERY_IDS)
     .toArray();
 }

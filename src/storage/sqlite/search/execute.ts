@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { IndexKind, IndexValues } from '../../../search/index-values';
 import type { IncludeSpec, SearchPlan, SearchResult } from '../../../search/plan';
-import type { ResourceVersion } from '../../engine';
+import type { ResourceVersion, WorkBudget } from '../../engine';
 import { searchErrors } from '../../../search/errors';
 import { compileSearch, compileSortWalk, type Position, type SortKinds } from './compile';
 import { runSortWalk } from './sort-walk';
@@ -79,7 +79,10 @@ export class SqliteSearchIndex {
     this.writer?.params.rollback();
   }
 
-  search(plan: SearchPlan): SearchResult {
+  /** Statements run synchronously: the budget is checked before each one (better-sqlite3 has no
+   * progress handler to stop a statement midway, so one statement is the unit of work). */
+  search(plan: SearchPlan, budget?: WorkBudget): SearchResult {
+    budget?.check();
     const cursor = plan.cursor !== undefined ? decodeCursor(plan.cursor, plan) : undefined;
     const kinds = this.sortKinds(plan);
     const compiled = compileSearch(plan, cursor ? (cursor.d === 'n' ? { after: cursor } : { before: cursor }) : {}, kinds);
@@ -88,10 +91,11 @@ export class SqliteSearchIndex {
       result.total = (this.db.prepare(compiled.count.sql).get(...compiled.count.params) as { n: number }).n;
     }
     if (plan.count === 0) return result;
+    budget?.check();
 
     // A broad match sorted by one parameter reads its first page from the sort index (compile.ts).
     const walk = cursor?.d === 'p' ? undefined : compileSortWalk(plan, kinds, cursor);
-    let rows = (walk && runSortWalk<Row>(this.db, walk, plan.count + 1)) || (this.db.prepare(compiled.page.sql).all(...compiled.page.params) as Row[]);
+    let rows = (walk && runSortWalk<Row>(this.db, walk, plan.count + 1, budget)) || (this.db.prepare(compiled.page.sql).all(...compiled.page.params) as Row[]);
     const more = rows.length > plan.count;
     if (more) rows = rows.slice(0, plan.count);
     if (cursor?.d === 'p') rows.reverse();
@@ -106,7 +110,7 @@ export class SqliteSearchIndex {
       if (hasNext) result.nextCursor = encodeCursor({ d: 'n', f, ...position(rows[rows.length - 1]) });
       if (hasPrevious) result.previousCursor = encodeCursor({ d: 'p', f, ...position(rows[0]) });
     }
-    if (plan.include.length || plan.revinclude.length) result.included = this.includes(plan, rows);
+    if (plan.include.length || plan.revinclude.length) result.included = this.includes(plan, rows, budget);
     return result;
   }
 
@@ -123,7 +127,7 @@ export class SqliteSearchIndex {
     return kinds;
   }
 
-  private includes(plan: SearchPlan, matches: Row[]): ResourceVersion[] {
+  private includes(plan: SearchPlan, matches: Row[], budget?: WorkBudget): ResourceVersion[] {
     const max = plan.maxIncluded ?? DEFAULT_MAX_INCLUDED;
     const seen = new Set(matches.map((r) => r.rid));
     const included: Row[] = [];
@@ -131,8 +135,14 @@ export class SqliteSearchIndex {
     for (let round = 0; round < MAX_INCLUDE_ROUNDS && frontier.length && included.length < max; round++) {
       const iterateOnly = round > 0;
       const found: Row[] = [];
-      for (const spec of plan.include) if (!iterateOnly || spec.iterate) found.push(...this.forward(spec, frontier));
-      for (const spec of plan.revinclude) if (!iterateOnly || spec.iterate) found.push(...this.reverse(spec, frontier));
+      for (const spec of plan.include) {
+        budget?.check();
+        if (!iterateOnly || spec.iterate) found.push(...this.forward(spec, frontier));
+      }
+      for (const spec of plan.revinclude) {
+        budget?.check();
+        if (!iterateOnly || spec.iterate) found.push(...this.reverse(spec, frontier));
+      }
       const fresh: Row[] = [];
       for (const row of found) {
         if (seen.has(row.rid) || included.length + fresh.length >= max) continue;

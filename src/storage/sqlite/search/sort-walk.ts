@@ -3,6 +3,7 @@
 // finds too few matches for what it read (a narrow match: sorting the matches is cheaper) or runs
 // out of index rows (resources without the sort value come next; the page query orders those).
 import type Database from 'better-sqlite3';
+import type { WorkBudget } from '../../engine';
 import type { SortWalk } from './compile';
 
 /** Resources read from the index before giving up on a page; a broad match fills a page long
@@ -20,11 +21,11 @@ interface Candidate {
 /** Up to `want` page rows in sort order, or undefined when the page query should run instead.
  * One read transaction: every statement of the walk sees the same snapshot, as the single page
  * query would (a resource re-keyed by a concurrent write is neither lost nor seen twice). */
-export function runSortWalk<R extends { rid: number; k0?: unknown }>(db: Database.Database, walk: SortWalk, want: number): R[] | undefined {
-  return db.transaction(() => walkPage<R>(db, walk, want))();
+export function runSortWalk<R extends { rid: number; k0?: unknown }>(db: Database.Database, walk: SortWalk, want: number, budget?: WorkBudget): R[] | undefined {
+  return db.transaction(() => walkPage<R>(db, walk, want, budget))();
 }
 
-function walkPage<R extends { rid: number; k0?: unknown }>(db: Database.Database, walk: SortWalk, want: number): R[] | undefined {
+function walkPage<R extends { rid: number; k0?: unknown }>(db: Database.Database, walk: SortWalk, want: number, budget?: WorkBudget): R[] | undefined {
   const read = db.prepare(walk.walk.sql);
   const check = db.prepare(walk.candidates.sql);
   const seen = new Set<number>();
@@ -36,6 +37,7 @@ function walkPage<R extends { rid: number; k0?: unknown }>(db: Database.Database
 
   const flush = () => {
     if (!batch.length) return;
+    budget?.check();
     const params = [...walk.candidates.params];
     params[walk.candidates.slot] = JSON.stringify(batch.map((c) => c.rid));
     checked += batch.length;
@@ -56,6 +58,7 @@ function walkPage<R extends { rid: number; k0?: unknown }>(db: Database.Database
 
   let offset = 0;
   for (let chunk = 256; offset < WALK_BUDGET && out.length < want; chunk *= 2) {
+    budget?.check();
     const rows = read.all(...walk.walk.params, chunk, offset) as Candidate[];
     offset += rows.length;
     for (const r of rows) {
