@@ -57,6 +57,8 @@ export interface Config {
   maxJobs: number;
   jobPollMs: number;
   jobLeaseMs: number;
+  /** How long Appointment/$hold keeps a Slot busy-tentative when the call names no duration. */
+  slotHoldMs: number;
   jobRetentionMs: number;
   /** How long Bulk Data export files stay downloadable after the export completed. */
   exportRetentionMs: number;
@@ -187,6 +189,7 @@ const SETTINGS: Setting<keyof Config>[] = [
   { key: 'processes', env: 'NIMBUS_PROCESSES', flag: 'processes', help: 'server processes sharing the rate limits', parse: integer('NIMBUS_PROCESSES', 1, 10_000) },
   { key: 'maxJobs', env: 'NIMBUS_MAX_JOBS', flag: 'max-jobs', help: 'asynchronous jobs one process runs at once', parse: integer('NIMBUS_MAX_JOBS', 1, 64) },
   { key: 'jobPollMs', env: 'NIMBUS_JOB_POLL_INTERVAL', flag: 'job-poll-interval', help: 'how often to look for queued jobs (e.g. 1s)', parse: duration('NIMBUS_JOB_POLL_INTERVAL', 50, 600_000) },
+  { key: 'slotHoldMs', env: 'NIMBUS_SLOT_HOLD', flag: 'slot-hold', help: 'how long Appointment/$hold holds a Slot (e.g. 5m)', parse: duration('NIMBUS_SLOT_HOLD', 1000, 86_400_000) },
   { key: 'jobLeaseMs', env: 'NIMBUS_JOB_LEASE', flag: 'job-lease', help: 'silence after which a running job is taken over (e.g. 30s)', parse: duration('NIMBUS_JOB_LEASE', 500, 3_600_000) },
   { key: 'exportRetentionMs', env: 'NIMBUS_EXPORT_RETENTION', flag: 'export-retention', help: 'how long $export files stay downloadable (e.g. 1h)', parse: duration('NIMBUS_EXPORT_RETENTION', 1000, 90 * 86_400_000) },
   { key: 'exportFileResources', env: 'NIMBUS_EXPORT_FILE_RESOURCES', flag: 'export-file-resources', help: 'resources per $export NDJSON file (each file is one resume point)', parse: integer('NIMBUS_EXPORT_FILE_RESOURCES', 1, 10_000_000) },
@@ -330,6 +333,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, args: string[] = [], cwd = pr
     jobPollMs: 1000,
     // Heartbeats every third of it: a slow page of work must not look like a dead process.
     jobLeaseMs: 30_000,
+    slotHoldMs: 300_000,
     jobRetentionMs: 24 * 3_600_000,
     exportRetentionMs: 24 * 3_600_000,
     exportFileResources: 50_000,

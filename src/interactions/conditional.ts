@@ -13,6 +13,7 @@ import type { SearchServices } from '../search/service';
 import { deleteIn, updateIn, type WriteOutcome, type WritePreconditions } from './crud';
 import { assertBodyType, assertResourceType, nextInstant, prepareVersion } from './resource-write';
 import type { Services } from './services';
+import { writeWithRules } from '../workflow/scheduling';
 
 /**
  * The current, non-deleted resources of `type` that match `criteria` (a search query string
@@ -86,7 +87,7 @@ export async function createWithIdIn(tx: EngineTransaction, services: Services, 
   assertResourceType(services, type);
   assertBodyType(body, type);
   const { version, resource } = prepareVersion(services, body, id, 1, nextInstant(services));
-  await tx.write(version);
+  await writeWithRules(tx, services, version);
   return { status: 201, version, resource };
 }
 

@@ -6,6 +6,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { errors, FhirError } from '../fhir/errors';
 import { LOST_RACE_CODES, type EngineReader, type EngineTransaction, type ResourceVersion } from '../storage/engine';
 import type { Services } from './services';
+import { writeWithRules } from '../workflow/scheduling';
 import type { DataAccess } from '../access/data-access';
 import { assertBodyType, assertId, assertResourceType, nextInstant, prepareVersion } from './resource-write';
 
@@ -42,7 +43,7 @@ export async function createIn(tx: EngineTransaction, services: Services, type: 
   assertBodyType(body, type);
   const id = services.newId();
   const { version, resource } = prepareVersion(services, body, id, 1, nextInstant(services));
-  await tx.write(version);
+  await writeWithRules(tx, services, version);
   return { status: 201, version, resource };
 }
 
@@ -63,7 +64,7 @@ export async function updateIn(
   checkIfMatch(type, id, current, pre.ifMatch);
   const versionId = current ? current.versionId + 1 : 1;
   const { version, resource } = prepareVersion(services, body, id, versionId, nextInstant(services, current?.lastUpdated));
-  await tx.write(version);
+  await writeWithRules(tx, services, version);
   return { status: current && !current.deleted ? 200 : 201, version, resource };
 }
 
@@ -87,7 +88,7 @@ export async function deleteIn(
     lastUpdated: nextInstant(services, current.lastUpdated),
     deleted: true,
   };
-  await tx.write(version);
+  await writeWithRules(tx, services, version);
   return { status: 204, version };
 }
 

@@ -14,6 +14,13 @@ import { statsOperation } from './analytics/stats';
 import { populationStatsOperation } from './analytics/population-stats';
 import { evaluateMeasureOperation } from './analytics/evaluate-measure';
 
+import { findOperation } from './scheduling/find';
+import { holdOperation } from './scheduling/hold';
+import { bookOperation } from './scheduling/book';
+import { cancelOperation } from './scheduling/cancel';
+import { rescheduleOperation } from './scheduling/reschedule';
+
+
 export function standardOperations(): OperationModule[] {
-  return [versionsOperation, validateOperation, metaOperation, metaAddOperation, metaDeleteOperation, reindexOperation, expungeOperation, everythingOperation, lastnOperation, exportOperation, statsOperation, populationStatsOperation, evaluateMeasureOperation];
+  return [versionsOperation, validateOperation, metaOperation, metaAddOperation, metaDeleteOperation, reindexOperation, expungeOperation, everythingOperation, lastnOperation, exportOperation, statsOperation, populationStatsOperation, evaluateMeasureOperation, findOperation, holdOperation, bookOperation, cancelOperation, rescheduleOperation];
 }

@@ -88,6 +88,14 @@ export interface UriEntry {
   v: string;
 }
 
+/** Position parameter value (`near`, R4 Location.position): WGS84 decimal degrees. Location has
+ * at most one position, so a resource has at most one entry per parameter. */
+export interface PositionEntry {
+  p: string;
+  lat: number;
+  lon: number;
+}
+
 /** The value of one component of a composite parameter; the same fields as its kind's entry. */
 export type ComponentValue =
   | ({ k: 'string' } & Omit<StringEntry, 'p'>)
@@ -126,13 +134,14 @@ export interface IndexValues {
   reference: ReferenceEntry[];
   uri: UriEntry[];
   composite: CompositeEntry[];
+  position: PositionEntry[];
   sort: SortEntry[];
 }
 
 export type IndexKind = Exclude<keyof IndexValues, 'sort'>;
 
-export const INDEX_KINDS: readonly IndexKind[] = ['string', 'token', 'date', 'number', 'quantity', 'reference', 'uri', 'composite'];
+export const INDEX_KINDS: readonly IndexKind[] = ['string', 'token', 'date', 'number', 'quantity', 'reference', 'uri', 'composite', 'position'];
 
 export function emptyIndexValues(): IndexValues {
-  return { string: [], token: [], date: [], number: [], quantity: [], reference: [], uri: [], composite: [], sort: [] };
+  return { string: [], token: [], date: [], number: [], quantity: [], reference: [], uri: [], composite: [], position: [], sort: [] };
 }

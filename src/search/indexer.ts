@@ -11,6 +11,7 @@ import {
   type SortEntry,
 } from './index-values';
 import { foldString, narrativeText } from './normalise';
+import { geoPoint } from './geo';
 import type { SearchParam, SearchParamType, SearchRegistry } from './registry';
 import {
   dateValues,
@@ -155,6 +156,14 @@ export function indexResource(registry: SearchRegistry, resource: Resource, opti
       case 'composite':
         if (param.components) for (const focus of found) addComposite(out, param, focus, ctx);
         break;
+      case 'special': {
+        // `near`: Location.position (0..1). A position without valid latitude and longitude is
+        // not indexed, so it never matches instead of matching at (0, 0).
+        const pos = found[0]?.value as { latitude?: unknown; longitude?: unknown } | undefined;
+        const point = pos && typeof pos === 'object' ? geoPoint(pos.latitude, pos.longitude) : undefined;
+        if (point) out.position.push({ p, lat: point.lat, lon: point.lon });
+        break;
+      }
       default:
         break;
     }

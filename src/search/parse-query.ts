@@ -2,9 +2,9 @@
 // Strict by default: every unknown or unsupported parameter, modifier or malformed value is
 // collected and answered with one 400 naming them all. With `lenient` (Prefer: handling=lenient)
 // the same problems are returned as `ignored` and the rest of the query still runs.
-import type { SearchPlan, Predicate, SortKey, IncludeSpec, TotalMode } from './plan';
+import type { SearchPlan, Predicate, SortKey, IncludeSpec, TotalMode, NearPredicate } from './plan';
 import type { SearchRegistry, SearchParam } from './registry';
-import { UNSUPPORTED_PARAMS } from './registry';
+import { POSITION_PARAMS, UNSUPPORTED_PARAMS } from './registry';
 import { parameterPredicate, type PredicateContext } from './predicates';
 import { searchProblems, SearchProblemError, searchRejected, type SearchProblem } from './errors';
 import type { Terminology } from './terminology';
@@ -93,6 +93,7 @@ export function parseSearchQuery(registry: SearchRegistry, query: Array<[string,
     attempt(name, value, () => plan.where.push(filterPredicate(planner, resourceTypes, name, value, 0)));
   }
 
+  attachNearSort(plan, problems);
   if (problems.length && !options.lenient) throw searchRejected(problems);
   result.ignored = problems;
   return result;
@@ -229,11 +230,32 @@ function resultParameter(planner: Planner, result: ParsedSearch, name: string, v
   }
 }
 
+/**
+ * `near` orders by distance from its point: with `_sort=near` (the point is filled in here, since
+ * `_sort` may come before `near` in the query), and by default when no `_sort` is given (R4:
+ * "the results are sorted by distance").
+ */
+function attachNearSort(plan: SearchPlan, problems: SearchProblem[]): void {
+  const near = plan.where.find((p): p is NearPredicate => p.kind === 'near');
+  const keys = plan.sort.filter((k) => POSITION_PARAMS.has(k.param));
+  if (!keys.length) {
+    if (near && plan.sort.length === 0) plan.sort = [{ param: near.param, descending: false, near: { lat: near.lat, lon: near.lon } }];
+    return;
+  }
+  if (!near) {
+    problems.push(searchProblems.invalidValue('_sort', keys[0].param, 'sorting by near needs a near parameter (the point to measure from)'));
+    plan.sort = plan.sort.filter((k) => !POSITION_PARAMS.has(k.param));
+    return;
+  }
+  for (const k of keys) k.near = { lat: near.lat, lon: near.lon };
+}
+
 function sortKey(planner: Planner, types: string[], name: string, key: string): SortKey {
   const descending = key.startsWith('-');
   const code = descending ? key.slice(1) : key;
   if (code === '_id' || code === '_lastUpdated') return { param: code, descending };
   const param = commonParam(planner.registry, types, code, `${name}=${key}`);
+  if (param.type === 'special' && POSITION_PARAMS.has(code)) return { param: code, descending };
   if (!SORTABLE.has(param.type) || code === '_text' || code === '_content') {
     throw new SearchProblemError(searchProblems.invalidValue(name, key, `${param.type} parameter ${code} cannot be sorted on`));
   }

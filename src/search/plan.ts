@@ -11,6 +11,7 @@
 // - `nothing` matches no resource (e.g. `_id=` of a type the parameter cannot target).
 import type { ResourceVersion } from '../storage/version';
 import type { IndexKind } from './index-values';
+import type { GeoBox } from './geo';
 
 /** R4 prefixes for ordered values. */
 export type Prefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap';
@@ -30,7 +31,8 @@ export type Predicate =
   | MissingPredicate
   | CompositePredicate
   | ChainPredicate
-  | HasPredicate;
+  | HasPredicate
+  | NearPredicate;
 
 /** All hold (used inside `or`/`not`, e.g. the words of `_content`; top level is `where`). */
 export interface AndPredicate {
@@ -153,6 +155,18 @@ export interface CompositePredicate {
   components: Array<StringPredicate | TokenPredicate | RangePredicate | ReferencePredicate | UriPredicate>;
 }
 
+/** `near` (special, Location.position): the resource's position lies within `distanceKm` of the
+ * point along the great circle (haversine, search/geo.ts). `box` is the bounding box an index can
+ * answer first; the exact distance check follows on each candidate. */
+export interface NearPredicate {
+  kind: 'near';
+  param: string;
+  lat: number;
+  lon: number;
+  distanceKm: number;
+  box: GeoBox;
+}
+
 /** Forward chain `param:Type.inner=…`: some reference of `param` points to a resource of one of
  * `targetTypes` (local, existing, not deleted) that satisfies all of `where`. Nests for deeper chains. */
 export interface ChainPredicate {
@@ -175,6 +189,8 @@ export interface SortKey {
   /** Parameter code; `_id` and `_lastUpdated` sort on the resource itself. */
   param: string;
   descending: boolean;
+  /** `_sort=near`: the distance from this point (the `near` parameter's), nearest first. */
+  near?: { lat: number; lon: number };
 }
 
 /** `_include` (follow references out of matches) / `_revinclude` (resources referencing matches). */

@@ -3,7 +3,8 @@
 import { DATE_MAX, DATE_MIN, type IndexKind } from './index-values';
 import { dateRange, foldString, numberRange } from './normalise';
 import type { CompositePredicate, Predicate, Prefix, RangePredicate, TokenPredicate } from './plan';
-import type { SearchParam, SearchParamType } from './registry';
+import { POSITION_PARAMS, type SearchParam, type SearchParamType } from './registry';
+import { parseNear } from './geo';
 import { searchProblems, SearchProblemError } from './errors';
 import { splitUnescaped, unescapeValue } from './escape';
 import { parseReference } from './values';
@@ -43,6 +44,15 @@ const KIND_OF: Record<SearchParamType, IndexKind | undefined> = {
   special: undefined,
 };
 
+/** `near=lat|long|distance|unit` (one point; R4 gives it no modifiers and no alternatives). */
+function nearPredicate(param: SearchParam, name: string, modifier: string | undefined, value: string): Predicate {
+  if (modifier !== undefined) throw new SearchProblemError(searchProblems.unknownModifier(name, modifier, 'special (near)'));
+  if (value.includes(',')) invalid(name, value, 'near takes one point; search once per point');
+  const q = parseNear(value);
+  if (typeof q === 'string') invalid(name, value, q);
+  return { kind: 'near', param: param.code, lat: q.lat, lon: q.lon, distanceKm: q.distanceKm, box: q.box };
+}
+
 function invalid(name: string, value: string, why: string): never {
   throw new SearchProblemError(searchProblems.invalidValue(name, value, why));
 }
@@ -51,10 +61,11 @@ function invalid(name: string, value: string, why: string): never {
 export function parameterPredicate(param: SearchParam, name: string, modifier: string | undefined, value: string, ctx: PredicateContext): Predicate {
   if (modifier === 'missing') {
     if (value !== 'true' && value !== 'false') invalid(name, value, ':missing takes true or false');
-    const kind = KIND_OF[param.type];
+    const kind = param.type === 'special' && POSITION_PARAMS.has(param.code) ? 'position' : KIND_OF[param.type];
     if (!kind) throw new SearchProblemError(searchProblems.unknownModifier(name, modifier, param.type));
     return { kind: 'missing', param: param.code, valueKind: kind, missing: value === 'true' };
   }
+  if (param.type === 'special' && POSITION_PARAMS.has(param.code)) return nearPredicate(param, name, modifier, value);
   let targetType: string | undefined;
   if (modifier !== undefined && !MODIFIERS[param.type].includes(modifier)) {
     if (param.type === 'reference' && /^[A-Z][A-Za-z]+$/.test(modifier) && (param.targets.length === 0 || param.targets.includes(modifier))) {

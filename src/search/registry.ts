@@ -46,7 +46,9 @@ const COMPUTED = new Set(['_text', '_content']);
 /** Parameters that are resolved outside IndexValues: `_id` against the stored id. */
 const NOT_INDEXED = new Set(['_id']);
 /** Known but not answerable here; the planner reports them as unsupported (400 / lenient). */
-export const UNSUPPORTED_PARAMS = new Set(['_query', 'near']);
+export const UNSUPPORTED_PARAMS = new Set(['_query']);
+/** Special parameters the indexer and planner understand (R4 Location `near`, on Location.position). */
+export const POSITION_PARAMS = new Set(['near']);
 
 export interface SearchRegistryOptions {
   /** Directory scanned recursively for `SearchParameter*.json` (resources or Bundles). */
@@ -103,6 +105,8 @@ export class SearchRegistry {
   private resolve(sp: SearchParameterResource, resourceType: string): SearchParam {
     const out: SearchParam = { code: sp.code, url: sp.url, type: sp.type, targets: sp.target ?? [] };
     if (COMPUTED.has(sp.code) || NOT_INDEXED.has(sp.code) || UNSUPPORTED_PARAMS.has(sp.code) || !sp.expression) return out;
+    // Other special parameters have no defined value semantics: no accessor, so nothing is indexed.
+    if (sp.type === 'special' && !POSITION_PARAMS.has(sp.code)) return out;
     const ancestors = ['Resource', 'DomainResource'];
     const compiled = compileExpression(this.model, sp.expression, resourceType, { ancestors });
     if (compiled) {

@@ -46,7 +46,7 @@ describeEachEngine('every registered operation', (factory) => {
         continue;
       }
       const res = await t.http.post(path).set('Content-Type', FHIR).send(example.parameters ?? { resourceType: 'Parameters' });
-      expect([definition.code, res.status]).toEqual([definition.code, 200]);
+      expect([definition.code, res.status, res.status === 200 ? '' : JSON.stringify(res.body).slice(0, 400)]).toEqual([definition.code, 200, '']);
       const outs = (definition.parameter ?? []).filter((p) => p.use === 'out');
       const single = outs.length === 1 && outs[0].name === 'return' && (outs[0].type === 'Resource' || isResourceType(outs[0].type ?? ''));
       if (single) {

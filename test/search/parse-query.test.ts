@@ -59,9 +59,18 @@ describe('parseSearchQuery', () => {
   });
 
   it('rejects unsupported features explicitly rather than ignoring them', () => {
-    expect(rejection('Location', 'near=1|2|3|km').issues[0].diagnostics).toContain('not supported');
+    expect(rejection('Location', '_query=x').issues[0].diagnostics).toContain('not supported');
     expect(rejection('Patient', '_filter=name eq x').status).toBe(400);
     expect(rejection('Patient', '_containedType=contained').status).toBe(400);
+  });
+
+  it('plans near as a box plus the exact distance, sorted by distance unless told otherwise', () => {
+    const { plan } = parse('Location', 'near=52.37|4.89|10');
+    expect(plan.where[0]).toMatchObject({ kind: 'near', lat: 52.37, lon: 4.89, distanceKm: 10 });
+    expect(plan.sort).toEqual([{ param: 'near', descending: false, near: { lat: 52.37, lon: 4.89 } }]);
+    expect(parse('Location', 'near=52.37|4.89|1500|m&_sort=name').plan.sort).toEqual([{ param: 'name', descending: false }]);
+    expect(parse('Location', 'near=52.37|4.89|1500|m').plan.where[0]).toMatchObject({ distanceKm: 1.5 });
+    expect(rejection('Location', '_sort=near').status).toBe(400);
   });
 
   it('expands :below through a shipped code-system hierarchy', () => {

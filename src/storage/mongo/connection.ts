@@ -15,6 +15,8 @@ export interface Capabilities {
   partialIndexes: boolean;
   /** TTL indexes (`expireAfterSeconds`): MongoDB, not FerretDB 1.x ("not implemented yet"). */
   ttlIndexes: boolean;
+  /** `2dsphere` indexes and `$geoWithin`: MongoDB, not FerretDB 1.x (no geospatial support). */
+  geoIndexes: boolean;
   serverVersion: string;
   topology: 'standalone' | 'replicaSet' | 'sharded';
 }
@@ -81,6 +83,7 @@ export function detectCapabilities(hello: Record<string, unknown>, build: Record
     elemMatchOnDocuments: !ferretdb,
     partialIndexes: !ferretdb,
     ttlIndexes: !ferretdb,
+    geoIndexes: !ferretdb,
     serverVersion: typeof build.version === 'string' ? build.version : 'unknown',
     topology,
   };

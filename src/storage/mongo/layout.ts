@@ -80,6 +80,8 @@ export function toStoredVersion(w: VersionWrite, id: string): StoredVersion {
 export function storedIndex(index: IndexValues): StoredIndex {
   const out: StoredIndex = {};
   for (const kind of INDEX_KINDS) if (index[kind].length) out[kind] = index[kind] as unknown as Document[];
+  // Positions also as GeoJSON points (longitude first), for a 2dsphere index where the server has one.
+  if (index.position.length) out.position = index.position.map((e) => ({ ...e, g: { type: 'Point', coordinates: [e.lon, e.lat] } }));
   return out;
 }
 
@@ -116,6 +118,7 @@ const KIND_INDEX_FIELDS: Record<IndexKind, string[]> = {
   reference: ['i', 't'],
   uri: ['v'],
   composite: [],
+  position: ['lat', 'lon'],
 };
 
 export function resourceIndexes(caps: Capabilities): IndexDescription[] {
@@ -135,6 +138,8 @@ export function resourceIndexes(caps: Capabilities): IndexDescription[] {
     // `_revinclude`/`_has` look for references to a target whatever the source type.
     { name: 'references_to', key: { 'ix.reference.i': 1, 'ix.reference.t': 1 } },
     ...perKind,
+    // `near` on a spherical cap (MongoDB); FerretDB answers the box from ix_position alone.
+    ...(caps.geoIndexes ? [{ name: 'ix_position_geo', key: { 'ix.position.g': '2dsphere' as const } }] : []),
   ];
 }
 

@@ -3,12 +3,32 @@
 // crash mid-upgrade leaves the file at the previous version. Never edit a released migration:
 // append a new one.
 import type Database from 'better-sqlite3';
-import { SEARCH_INDEX_SQL } from './search/schema';
+import { POSITION_INDEX_SQL, RID_SPAN, SEARCH_INDEX_SQL } from './search/schema';
+import { geoPoint } from '../../search/geo';
 
 export interface Migration {
   version: number;
   description: string;
   sql: string;
+  /** Data changes after the schema change, in the same transaction. */
+  after?: (db: Database.Database) => void;
+}
+
+/**
+ * Position rows for the Locations already stored (migration 5): read from each current JSON, with
+ * the same validity rule as the indexer (search/geo.ts geoPoint), under the parameter id of
+ * `Location.near` (created here when the file has none yet).
+ */
+function backfillPositions(db: Database.Database): void {
+  const rows = db.prepare("SELECT rid, json_extract(json, '$.position.latitude') AS lat, json_extract(json, '$.position.longitude') AS lon FROM resources WHERE type = 'Location' AND deleted = 0 AND json_extract(json, '$.position') IS NOT NULL").all() as Array<{ rid: number; lat: unknown; lon: unknown }>;
+  if (!rows.length) return;
+  db.prepare("INSERT OR IGNORE INTO search_param (type, code, kind) VALUES ('Location', 'near', 'position')").run();
+  const { pid } = db.prepare("SELECT pid FROM search_param WHERE type = 'Location' AND code = 'near'").get() as { pid: number };
+  const insert = db.prepare('INSERT INTO idx_position (k, lat_lo, lat_hi, lon_lo, lon_hi, p, lat, lon) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  for (const r of rows) {
+    const point = geoPoint(r.lat, r.lon);
+    if (point) insert.run(r.rid * RID_SPAN, point.lat, point.lat, point.lon, point.lon, pid, point.lat, point.lon);
+  }
 }
 
 export const MIGRATIONS: Migration[] = [
@@ -80,6 +100,14 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX system_documents_expiry ON system_documents(expires_at) WHERE expires_at IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    description: 'positions for `near` (R*Tree bounding box + exact great-circle check)',
+    // Locations written before this version have no position rows: the upgrade fills them in from
+    // the stored JSON in the same transaction (see positionBackfill), so `near` finds them at once.
+    sql: POSITION_INDEX_SQL,
+    after: backfillPositions,
+  },
 ];
 
 /** Brings a database file up to the newest schema; refuses a file from a newer release. */
@@ -93,6 +121,7 @@ export function migrate(db: Database.Database, migrations: Migration[] = MIGRATI
     if (m.version <= current) continue;
     db.transaction(() => {
       db.exec(m.sql);
+      m.after?.(db);
       db.pragma(`user_version = ${m.version}`);
     }).immediate();
   }

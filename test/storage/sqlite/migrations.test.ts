@@ -56,3 +56,46 @@ it('refuses a file migrated by a newer release', () => {
   db.close();
   expect(() => new SqliteEngine({ file })).toThrow(/newer than this release understands/);
 });
+
+it('upgrades a version-4 file to positions in place: stored Locations are found by near at once', async () => {
+  const file = path.join(dir, 'v4.sqlite');
+  const v4 = MIGRATIONS.findIndex((m) => m.version === 4) + 1;
+  const old = new SqliteEngine({ file, migrations: MIGRATIONS.slice(0, v4) });
+  const at = (id: string, lat: number, lon: number) => version('Location', id, 1, 1, { position: { latitude: lat, longitude: lon } });
+  await old.transaction(async (tx) => {
+    await tx.write(at('dam', 52.373, 4.893));
+    await tx.write(at('haarlem', 52.381, 4.636));
+    await tx.write(at('bad', 123, 4.9)); // not a valid latitude: never matches
+    await tx.write(version('Location', 'none', 1, 1, { name: 'no position' }));
+  });
+  await old.close();
+  expect(userVersion(file)).toBe(4);
+
+  const engine = new SqliteEngine({ file });
+  try {
+    expect(userVersion(file)).toBeGreaterThanOrEqual(5);
+    const near = (km: number) => {
+      const box = { minLat: 52.37 - km / 111, maxLat: 52.37 + km / 111, lon: [[4.89 - km / 60, 4.89 + km / 60]] as Array<[number, number]> };
+      return engine.search({
+        resourceTypes: ['Location'],
+        where: [{ kind: 'near', param: 'near', lat: 52.37, lon: 4.89, distanceKm: km, box }],
+        sort: [{ param: 'near', descending: false, near: { lat: 52.37, lon: 4.89 } }],
+        count: 10,
+        total: 'accurate',
+        include: [],
+        revinclude: [],
+      });
+    };
+    expect((await near(5)).matches.map((m) => m.id)).toEqual(['dam']);
+    const wide = await near(25);
+    expect(wide.matches.map((m) => m.id)).toEqual(['dam', 'haarlem']);
+    expect(wide.total).toBe(2);
+    // New writes after the upgrade land in the same index.
+    await engine.transaction(async (tx) => {
+      await tx.write(version('Location', 'dam', 2, 2, { position: { latitude: 10, longitude: 10 } }));
+    });
+    expect((await near(25)).matches.map((m) => m.id)).toEqual(['haarlem']);
+  } finally {
+    await engine.close();
+  }
+});

@@ -8,7 +8,9 @@
 // longest array ever written for the types searched: slower, but exact.
 import type { Document } from 'mongodb';
 import type { IndexKind } from '../../../search/index-values';
+import { EARTH_RADIUS_KM } from '../../../search/geo';
 import type {
+  NearPredicate,
   Predicate,
   RangePredicate,
   ReferencePredicate,
@@ -29,6 +31,8 @@ export interface ReferenceTargetsPredicate {
 export interface KeysPredicate {
   kind: 'keys';
   keys: string[];
+  /** A resolved `near`: each key's distance (km) from the point, for `_sort=near`. */
+  distances?: Map<string, number>;
 }
 
 export type ResolvedPredicate =
@@ -43,6 +47,8 @@ export type EntryMatching = { mode: 'elemMatch' } | { mode: 'positions'; arity: 
 
 export interface CompileOptions {
   entries: EntryMatching;
+  /** The server has `2dsphere` indexes and `$geoWithin` (MongoDB; not FerretDB 1.x). */
+  geo?: boolean;
 }
 
 /** Matches no document on every server (an empty `$in`). */
@@ -86,6 +92,13 @@ export function compilePredicate(p: ResolvedPredicate, o: CompileOptions): Docum
       return entry('reference', withParam(p.param, referenceCondition(p)), o);
     case 'uri':
       return entry('uri', withParam(p.param, uriCondition(p)), o);
+    case 'near': {
+      // The box (the ix_position index); the exact distance is checked by the caller (run.ts).
+      const box = entry('position', withParam(p.param, nearBoxCondition(p)), o);
+      if (!o.geo) return box;
+      // Where the server has 2dsphere, the spherical cap narrows the candidates on the index too.
+      return { $and: [box, { 'ix.position.g': { $geoWithin: { $centerSphere: [[p.lon, p.lat], p.distanceKm / EARTH_RADIUS_KM] } } }] };
+    }
     case 'composite': {
       const parts = p.components.map((c) => prefixFields(componentCondition(c), `${c.param}.`));
       return entry('composite', withParam(p.param, and(...parts)), o);
@@ -195,6 +208,12 @@ function referenceCondition(p: Omit<ReferencePredicate, 'kind' | 'param'>): Docu
   else if (p.identifierSystem !== undefined) c.is = p.identifierSystem;
   if (p.identifierValue !== undefined) c.iv = p.identifierValue;
   return c;
+}
+
+function nearBoxCondition(p: NearPredicate): Document {
+  const lat = { lat: { $gte: p.box.minLat, $lte: p.box.maxLat } };
+  const lon = p.box.lon.map(([lo, hi]) => ({ lon: { $gte: lo, $lte: hi } }));
+  return lon.length === 1 ? and(lat, lon[0]) : and(lat, { $or: lon });
 }
 
 function uriCondition(p: Omit<UriPredicate, 'kind' | 'param'>): Document {

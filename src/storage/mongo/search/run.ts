@@ -1,57 +1,19 @@
 // Answers a SearchPlan: chains and `_has` first, as sub-queries whose ids feed `$in` (no
 // `$lookup`, which FerretDB lacks, and a sharded cluster would broadcast), then the page of
 // matches, the total, and `_include`/`_revinclude` as further `$in` queries.
-import type { ClientSession, Db, Document } from 'mongodb';
+import type { Document } from 'mongodb';
 import type { IndexKind } from '../../../search/index-values';
 import type { IncludeSpec, Predicate, SearchPlan, SearchResult } from '../../../search/plan';
-import type { ResourceVersion, WorkBudget } from '../../engine';
-import type { Capabilities } from '../connection';
+import type { ResourceVersion } from '../../engine';
 import { mongoErrors } from '../errors';
 import { META, RESOURCES, VERSION_PROJECTION, toResourceVersion, type StoredVersion } from '../layout';
 import { arityKey } from '../write';
-import { compilePredicate, compileSearch, type CompileOptions, type ResolvedPredicate } from './compile';
+import { compilePredicate, compileSearch, type CompileOptions, type KeysPredicate, type ResolvedPredicate } from './compile';
+import { queryOptions, withinBudget, type SearchContext } from './context';
+import { resolveNear, runNearSorted } from './near';
 import { afterPosition, decodeCursor, encodeCursor, positionOf, sortDocument, sortFields } from './paging';
 
-export interface SearchContext {
-  db: Db;
-  capabilities: Capabilities;
-  session?: ClientSession;
-  /** The request's time budget: checked before each query, and what remains of it goes to the
-   * database as maxTimeMS (with the signal, so a client that has gone stops the query too). */
-  budget?: WorkBudget;
-}
-
-interface QueryOptions {
-  session?: ClientSession;
-  maxTimeMS?: number;
-  signal?: AbortSignal;
-}
-
-/** The options of the next query: throws when the budget is spent, else gives the rest of it. */
-export function queryOptions(ctx: SearchContext): QueryOptions {
-  const budget = ctx.budget;
-  if (!budget) return { session: ctx.session };
-  budget.check();
-  const left = budget.remainingMs();
-  return { session: ctx.session, signal: budget.signal, ...(Number.isFinite(left) ? { maxTimeMS: Math.max(1, Math.ceil(left)) } : {}) };
-}
-
-/** MaxTimeMSExpired: the database stopped the query because the budget we gave it ran out. */
-const MAX_TIME_EXPIRED = 50;
-
-/** Runs `work` under the budget: the database's time-limit error becomes the budget's 503, and
- * any error after the budget stopped (the driver aborting on the signal) becomes its reason. */
-export async function withinBudget<T>(ctx: SearchContext, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (e) {
-    const budget = ctx.budget;
-    if (!budget) throw e;
-    if ((e as { code?: unknown }).code === MAX_TIME_EXPIRED) throw budget.exceeded();
-    budget.check(); // throws the budget's own reason when that is why the query failed
-    throw e;
-  }
-}
+export { queryOptions, withinBudget, type SearchContext } from './context';
 
 /** Most ids a chain or `_has` sub-query may feed into `$in`. */
 export const MAX_SUBQUERY_IDS = 10000;
@@ -61,7 +23,7 @@ const DEFAULT_MAX_INCLUDED = 1000;
 /** The filter of the live resources of `types` (all when empty) matching every predicate, chains
  * and `_has` resolved first: a search's, and an aggregation's `$match`. */
 export async function matchFilter(ctx: SearchContext, types: string[], where: Predicate[]): Promise<Document> {
-  return compileSearch(types, await resolveAll(ctx, where), await compileOptions(ctx, types));
+  return compileSearch(types, await resolveAll(ctx, types, where), await compileOptions(ctx, types));
 }
 
 export function runSearch(ctx: SearchContext, plan: SearchPlan): Promise<SearchResult> {
@@ -69,6 +31,19 @@ export function runSearch(ctx: SearchContext, plan: SearchPlan): Promise<SearchR
 }
 
 async function search(ctx: SearchContext, plan: SearchPlan): Promise<SearchResult> {
+  if (plan.sort.some((k) => k.near)) {
+    // Sorted by distance: the top-level `near` (parse-query.ts puts the point on the sort key)
+    // resolves to keys with their distances, and the order is made in near.ts.
+    const resolved = await resolveAll(ctx, plan.resourceTypes, plan.where);
+    const near = resolved.find((p): p is KeysPredicate => p.kind === 'keys' && p.distances !== undefined);
+    const filter = compileSearch(plan.resourceTypes, resolved, await compileOptions(ctx, plan.resourceTypes));
+    const result = await runNearSorted(ctx, plan, filter, near?.distances ?? new Map());
+    if (result.matches.length && (plan.include.length || plan.revinclude.length)) {
+      const docs = await ctx.db.collection<StoredVersion>(RESOURCES).find({ _id: { $in: result.matches.map((m) => `${m.resourceType}/${m.id}`) } }, { projection: { _id: 1, t: 1, id: 1, 'ix.reference': 1 }, ...queryOptions(ctx) }).toArray();
+      result.included = await includes(ctx, plan, docs);
+    }
+    return result;
+  }
   const filter = await matchFilter(ctx, plan.resourceTypes, plan.where);
   const resources = ctx.db.collection<StoredVersion>(RESOURCES);
   const order = sortFields(plan.sort);
@@ -105,7 +80,8 @@ async function search(ctx: SearchContext, plan: SearchPlan): Promise<SearchResul
 /** How entry predicates are matched here: `$elemMatch`, or FerretDB's expansion over positions up
  * to the longest entry arrays of the types (all types for a system search). */
 async function compileOptions(ctx: SearchContext, types: string[]): Promise<CompileOptions> {
-  if (ctx.capabilities.elemMatchOnDocuments) return { entries: { mode: 'elemMatch' } };
+  const geo = ctx.capabilities.geoIndexes;
+  if (ctx.capabilities.elemMatchOnDocuments) return { entries: { mode: 'elemMatch' }, geo };
   const meta = ctx.db.collection<{ _id: string } & Partial<Record<IndexKind, number>>>(META);
   // Facts `arity/Type/kind/n` (field t) and documents of the older form `arity/Type`.
   const filter = types.length ? { $or: [{ _id: { $in: types.map(arityKey) } }, { t: { $in: [...types] } }] } : { _id: { $regex: '^arity/' } };
@@ -115,23 +91,26 @@ async function compileOptions(ctx: SearchContext, types: string[]): Promise<Comp
       if (k !== '_id' && k !== 't' && typeof v === 'number') arity[k as IndexKind] = Math.max(arity[k as IndexKind] ?? 0, v);
     }
   }
-  return { entries: { mode: 'positions', arity } };
+  return { entries: { mode: 'positions', arity }, geo };
 }
 
 // ---- chains and _has ---------------------------------------------------------------------------
 
-async function resolveAll(ctx: SearchContext, where: Predicate[]): Promise<ResolvedPredicate[]> {
-  return Promise.all(where.map((p) => resolve(ctx, p)));
+async function resolveAll(ctx: SearchContext, types: string[], where: Predicate[]): Promise<ResolvedPredicate[]> {
+  return Promise.all(where.map((p) => resolve(ctx, types, p)));
 }
 
-async function resolve(ctx: SearchContext, p: Predicate): Promise<ResolvedPredicate> {
+/** `types`: the types the predicate applies to (a chain's targets inside a chain). */
+async function resolve(ctx: SearchContext, types: string[], p: Predicate): Promise<ResolvedPredicate> {
   switch (p.kind) {
     case 'and':
-      return { kind: 'and', all: await Promise.all(p.all.map((x) => resolve(ctx, x))) };
+      return { kind: 'and', all: await Promise.all(p.all.map((x) => resolve(ctx, types, x))) };
     case 'or':
-      return { kind: 'or', any: await Promise.all(p.any.map((x) => resolve(ctx, x))) };
+      return { kind: 'or', any: await Promise.all(p.any.map((x) => resolve(ctx, types, x))) };
     case 'not':
-      return { kind: 'not', predicate: await resolve(ctx, p.predicate) };
+      return { kind: 'not', predicate: await resolve(ctx, types, p.predicate) };
+    case 'near':
+      return resolveNear(ctx, types, p, await compileOptions(ctx, types));
     case 'chain': {
       // The targets that satisfy the chained criteria, then "references one of them".
       const docs = await subQuery(ctx, p.targetTypes, p.where, { t: 1, id: 1 }, `the chain ${p.param}`);
@@ -154,7 +133,7 @@ async function resolve(ctx: SearchContext, p: Predicate): Promise<ResolvedPredic
 }
 
 async function subQuery(ctx: SearchContext, types: string[], where: Predicate[], projection: Document, what: string): Promise<Document[]> {
-  const filter = compileSearch(types, await resolveAll(ctx, where), await compileOptions(ctx, types));
+  const filter = compileSearch(types, await resolveAll(ctx, types, where), await compileOptions(ctx, types));
   const docs = await ctx.db
     .collection<StoredVersion>(RESOURCES)
     .find(filter, { projection, ...queryOptions(ctx) })

@@ -5,6 +5,7 @@ import type { Predicate, RangePredicate, SearchPlan, SortKey } from '../../../se
 import type { IndexKind } from '../../../search/index-values';
 import { Builder, LEAF_KINDS, TABLE, TEXT_COLUMN, type LeafPredicate, type SqlFragment } from './sql-builder';
 import { RID_SHIFT } from './schema';
+import { nearSortExpression } from './near';
 
 /** Value lookups that typically select few resources: they drive a query (see compileSearch). */
 const DRIVING_KINDS = new Set<Predicate['kind']>(['id', 'token', 'reference', 'uri']);
@@ -32,6 +33,7 @@ const SORT_VALUE: Partial<Record<IndexKind, { min: string; max: string }>> = {
 export function sortExpression(key: SortKey, b: Builder, kinds: readonly IndexKind[], types: readonly string[], res = 'r'): string {
   if (key.param === '_id') return `${res}.id`;
   if (key.param === '_lastUpdated') return `${res}.last_updated`;
+  if (key.near) return nearSortExpression(key.near, () => b.paramIds(key.param, types), (v) => b.bind(v), res);
   const exprs = kinds.flatMap((kind) => {
     const value = SORT_VALUE[kind];
     if (!value) return [];

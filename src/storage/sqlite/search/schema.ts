@@ -63,6 +63,17 @@ export const SEARCH_INDEX_SQL = `
 
 `;
 
+/**
+ * Positions (`near`): an R*Tree over a degenerate box per point. Its id is `k` like every kind
+ * table (a resource has at most one position — Location.position is 0..1 — so `k = rid <<
+ * RID_SHIFT`, and a delete is one id lookup, the R*Tree's fast path; a range delete would scan).
+ * The box columns are 32-bit floats rounded outwards; `+lat`/`+lon` keep the exact degrees for the
+ * great-circle check, `+p` the parameter id. (Migration 5; docs/index-layout.md.)
+ */
+export const POSITION_INDEX_SQL = `
+  CREATE VIRTUAL TABLE idx_position USING rtree(k, lat_lo, lat_hi, lon_lo, lon_hi, +p INTEGER, +lat REAL, +lon REAL);
+`;
+
 /** The kind tables keyed by `k` (rid << RID_SHIFT | n), cleared by range on replace. */
 export const KEYED_TABLES = ['idx_string', 'idx_token', 'idx_date', 'idx_number', 'idx_quantity', 'idx_reference', 'idx_uri', 'idx_composite'] as const;
 /** Tables keyed by rid itself. */

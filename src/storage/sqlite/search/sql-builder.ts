@@ -7,6 +7,7 @@
 import type { Predicate, RangePredicate, StringPredicate, TokenPredicate, ReferencePredicate, UriPredicate } from '../../../search/plan';
 import type { IndexKind } from '../../../search/index-values';
 import { RID_SHIFT } from './schema';
+import { nearCondition } from './near';
 
 export interface SqlFragment {
   sql: string;
@@ -25,6 +26,7 @@ export const TABLE: Record<IndexKind, string> = {
   reference: 'idx_reference',
   uri: 'idx_uri',
   composite: 'idx_composite',
+  position: 'idx_position',
 };
 
 /** The rid of an index row of a kind table (alias-qualified when `alias` is given). */
@@ -34,8 +36,8 @@ export const rid = (alias?: string) => `${alias ? `${alias}.` : ''}k >> ${RID_SH
 export const TEXT_COLUMN: Record<string, string> = { _content: 'content', _text: 'narrative' };
 
 /** Predicates that one index table answers on its own. */
-export type LeafPredicate = Extract<Predicate, { kind: 'string' | 'token' | 'range' | 'reference' | 'uri' | 'composite' }>;
-export const LEAF_KINDS = new Set<Predicate['kind']>(['string', 'token', 'range', 'reference', 'uri', 'composite']);
+export type LeafPredicate = Extract<Predicate, { kind: 'string' | 'token' | 'range' | 'reference' | 'uri' | 'composite' | 'near' }>;
+export const LEAF_KINDS = new Set<Predicate['kind']>(['string', 'token', 'range', 'reference', 'uri', 'composite', 'near']);
 
 /** Column accessor: plain columns for kind tables, json_extract for composite components. */
 type Col = (field: string) => string;
@@ -127,6 +129,12 @@ export class Builder {
       const leaf = this.leaf(p, types);
       return `EXISTS (SELECT 1 FROM ${leaf.table} WHERE ${leaf.rid} = ${res}.rid AND ${leaf.where})`;
     }
+    if (p.kind === 'near') {
+      // idx_position is an R*Tree (no NOT INDEXED on virtual tables); its one row per resource is
+      // found by id, the R*Tree's own fast path.
+      const leaf = this.leaf(p, types);
+      return `EXISTS (SELECT 1 FROM ${leaf.table} WHERE k = ${res}.rid << ${RID_SHIFT} AND ${leaf.where})`;
+    }
     const range = `k >= ${res}.rid << ${RID_SHIFT} AND k < (${res}.rid + 1) << ${RID_SHIFT}`;
     const leaf = this.leaf(p, types);
     // NOT INDEXED keeps SQLite on the rowid range (see sortExpression): measured 56 s vs
@@ -182,7 +190,7 @@ export class Builder {
       const column = TEXT_COLUMN[p.param];
       return { table: 'idx_text', rid: 'rid', where: this.stringCond(p, () => column) };
     }
-    const kind: IndexKind = p.kind === 'range' ? p.valueKind : p.kind;
+    const kind: IndexKind = p.kind === 'range' ? p.valueKind : p.kind === 'near' ? 'position' : p.kind;
     // Bind order = text order: the parameter ids come first.
     const ids = this.paramIds(p.param, types);
     return { table: TABLE[kind], rid: rid(), where: `p IN ${ids} AND ${this.leafCond(p)}` };
@@ -190,6 +198,8 @@ export class Builder {
 
   private leafCond(p: LeafPredicate): string {
     switch (p.kind) {
+      case 'near':
+        return nearCondition(p, (v) => this.bind(v));
       case 'string':
         return this.stringCond(p, (f) => f);
       case 'token':

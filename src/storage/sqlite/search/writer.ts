@@ -12,7 +12,10 @@ type KeyedKind = Exclude<keyof IndexValues, 'sort'>;
 export class IndexWriter {
   private readonly rangeDeletes: Stmt[];
   private readonly ridDeletes: Stmt[];
-  private readonly insert: Record<KeyedKind | 'text', Stmt>;
+  /** Undefined on a file held at a schema before migration 5 (only tests build one). */
+  private readonly positionDelete?: Stmt;
+  private readonly positionInsert?: Stmt;
+  private readonly insert: Record<Exclude<KeyedKind, 'position'> | 'text', Stmt>;
   private readonly typeOf: Database.Statement<[number], { type: string }>;
   readonly params: ParamIds;
 
@@ -22,6 +25,11 @@ export class IndexWriter {
     // Range deletes on the table B-tree: no (rid) index is needed to find a resource's rows.
     this.rangeDeletes = KEYED_TABLES.map((t) => db.prepare(`DELETE FROM ${t} WHERE k >= ? AND k < ?`));
     this.ridDeletes = RID_TABLES.map((t) => db.prepare(`DELETE FROM ${t} WHERE rid = ?`));
+    // One id lookup in the R*Tree (see POSITION_INDEX_SQL): a resource has at most one position row.
+    if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'idx_position'").get()) {
+      this.positionDelete = db.prepare('DELETE FROM idx_position WHERE k = ?');
+      this.positionInsert = db.prepare('INSERT INTO idx_position (k, lat_lo, lat_hi, lon_lo, lon_hi, p, lat, lon) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    }
     this.insert = {
       string: db.prepare('INSERT INTO idx_string (k, p, v, e) VALUES (?, ?, ?, ?)'),
       text: db.prepare('INSERT INTO idx_text (rid, content, narrative) VALUES (?, ?, ?)'),
@@ -47,6 +55,7 @@ export class IndexWriter {
     if (!fresh) {
       for (const d of this.rangeDeletes) d.run(base, base + RID_SPAN);
       for (const d of this.ridDeletes) d.run(rid);
+      this.positionDelete?.run(base);
     }
     if (!index) return;
     const resourceType = type ?? this.typeOf.get(rid)?.type;
@@ -81,6 +90,10 @@ export class IndexWriter {
     for (const e of index.uri) this.insert.uri.run(key(i++), pid(e.p, 'uri'), e.v);
     i = 0;
     for (const e of index.composite) this.insert.composite.run(key(i++), pid(e.p, 'composite'), JSON.stringify(e.c0), JSON.stringify(e.c1), e.c2 ? JSON.stringify(e.c2) : null);
+    // At most one position per resource (its row key is `base`): a second entry (a custom
+    // SearchParameter over another element) would need a key of its own, so it is not indexed.
+    const position = index.position[0];
+    if (position) this.positionInsert?.run(base, position.lat, position.lat, position.lon, position.lon, pid(position.p, 'position'), position.lat, position.lon);
     // index.sort is not stored: sort keys are read from the kind tables (see compile.ts).
   }
 }
