@@ -5,7 +5,7 @@
 import type { Group } from '@medplum/fhirtypes';
 import type { DataAccess } from '../access/data-access';
 import { errors } from '../fhir/errors';
-import { parseSearchQuery } from '../search/parse-query';
+import { restrictingPredicates } from './criteria';
 import type { Predicate } from '../search/plan';
 import type { SearchServices } from '../search/service';
 
@@ -82,19 +82,9 @@ function typeFilters(search: SearchServices, baseUrl: string, texts: string[], t
     const type = q < 0 ? text : text.slice(0, q);
     if (q < 0 || !search.registry.resourceTypes.has(type)) throw errors.invalidParam('_typeFilter', `'${text.slice(0, 100)}' is not Type?search for an R4 resource type`);
     if (!types.includes(type)) throw errors.invalidParam('_typeFilter', `${type} is not among the exported types`);
-    const parsed = parseSearchQuery(search.registry, [...new URLSearchParams(text.slice(q + 1))], {
-      resourceTypes: [type],
-      lenient: false,
-      defaultCount: search.defaultCount,
-      maxCount: search.maxCount,
-      now: search.now(),
-      baseUrl,
-      terminology: search.terminology,
-      systemLevel: false,
-    });
-    const plan = parsed.plan;
-    if (plan.include.length || plan.revinclude.length || plan.sort.length) throw errors.invalidParam('_typeFilter', `'${text.slice(0, 100)}' may only restrict resources (no _include, _revinclude or _sort)`);
-    out.set(type, [...(out.get(type) ?? []), plan.where]);
+    const where = restrictingPredicates(search, baseUrl, type, text.slice(q + 1));
+    if (!where) throw errors.invalidParam('_typeFilter', `'${text.slice(0, 100)}' may only restrict resources (no _include, _revinclude or _sort)`);
+    out.set(type, [...(out.get(type) ?? []), where]);
   }
   return out;
 }

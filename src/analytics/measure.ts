@@ -14,7 +14,7 @@
 import type { List, Measure, MeasureReport, MeasureReportGroup, MeasureReportGroupPopulation } from '@medplum/fhirtypes';
 import type { DataAccess } from '../access/data-access';
 import { errors } from '../fhir/errors';
-import { parseSearchQuery } from '../search/parse-query';
+import { restrictingPredicates } from './criteria';
 import type { Predicate } from '../search/plan';
 import type { SearchServices } from '../search/service';
 
@@ -64,18 +64,9 @@ function compileCriteria(language: string | undefined, expression: string | unde
   const q = text.indexOf('?');
   const type = q < 0 ? text : text.slice(0, q);
   if (type !== 'Patient') throw errors.notSupported(`${where}: criteria must select Patients (Patient?…), the measure's subjects; got '${type.slice(0, 40)}'`);
-  const parsed = parseSearchQuery(search.registry, q < 0 ? [] : [...new URLSearchParams(text.slice(q + 1))], {
-    resourceTypes: ['Patient'],
-    lenient: false,
-    defaultCount: search.defaultCount,
-    maxCount: search.maxCount,
-    now: search.now(),
-    baseUrl,
-    terminology: search.terminology,
-    systemLevel: false,
-  });
-  if (parsed.plan.include.length || parsed.plan.revinclude.length || parsed.plan.sort.length) throw errors.badRequest(`${where}: criteria may only select (no _include, _revinclude or _sort)`);
-  return parsed.plan.where;
+  const predicates = restrictingPredicates(search, baseUrl, 'Patient', q < 0 ? '' : text.slice(q + 1));
+  if (!predicates) throw errors.badRequest(`${where}: criteria may only select (no _include, _revinclude or _sort)`);
+  return predicates;
 }
 
 const all = (where: Predicate[]): Predicate => ({ kind: 'and', all: where });
