@@ -37,7 +37,7 @@ function expectOutcome(a: Answer, status: number, code: string): void {
   expect(outcome.issue[0].code).toBe(code);
 }
 
-/** `$hold`: waits until the test releases it, so requests stay in flight as long as the test wants. */
+/** `$test-hold`: waits until the test releases it, so requests stay in flight as long as the test wants. */
 function holdOperation(): { module: OperationModule; entered: () => Promise<void>; release: () => void } {
   let release!: () => void;
   const released = new Promise<void>((r) => (release = r));
@@ -50,7 +50,7 @@ function holdOperation(): { module: OperationModule; entered: () => Promise<void
     name: 'Hold',
     status: 'active',
     kind: 'operation',
-    code: 'hold',
+    code: 'test-hold',
     system: true,
     type: false,
     instance: false,
@@ -100,7 +100,7 @@ describe('load shedding', () => {
   });
 
   it('serves the limit, queues the next, refuses the rest at once with 503, and always answers health and metrics', async () => {
-    const first = get(port, '/fhir/$hold'); // in flight, held
+    const first = get(port, '/fhir/$test-hold'); // in flight, held
     await hold.entered();
     const second = get(port, '/fhir/Patient?_count=1'); // waits for a turn
     while ((await metric(port, 'nimbus_requests_queued')) < 1) await new Promise((r) => setTimeout(r, 10));
