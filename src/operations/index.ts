@@ -22,5 +22,25 @@ import { rescheduleOperation } from './scheduling/reschedule';
 
 
 export function standardOperations(): OperationModule[] {
-  return [versionsOperation, validateOperation, metaOperation, metaAddOperation, metaDeleteOperation, reindexOperation, expungeOperation, everythingOperation, lastnOperation, exportOperation, statsOperation, populationStatsOperation, evaluateMeasureOperation, findOperation, holdOperation, bookOperation, cancelOperation, rescheduleOperation];
+  return [
+    versionsOperation,
+    validateOperation,
+    metaOperation,
+    metaAddOperation,
+    metaDeleteOperation,
+    reindexOperation,
+    expungeOperation,
+    everythingOperation,
+    lastnOperation,
+    exportOperation,
+    statsOperation,
+    populationStatsOperation,
+    evaluateMeasureOperation,
+    findOperation,
+    holdOperation,
+    bookOperation,
+    cancelOperation,
+    rescheduleOperation,
+    // New operations: one line each, grouped by area, so parallel branches merge cleanly.
+  ];
 }
