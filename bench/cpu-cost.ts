@@ -4,7 +4,7 @@
 // against a server started on a copy of a loaded data directory, and prints µs of server CPU per
 // request. Usage:
 //   node dist/bench/cpu-cost.js --data-dir <dir holding nimbus.sqlite> [--main <dist/src/main.js of the build>]
-//        [--requests 2000] [--rounds 3]
+//        [--requests 2000] [--rounds 3] [--only <text in a workload id>]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -73,7 +73,7 @@ async function measure(origin: string, pid: number, w: Workload, requests: numbe
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { 'data-dir': { type: 'string' }, main: { type: 'string' }, requests: { type: 'string' }, rounds: { type: 'string' } } });
+  const { values } = parseArgs({ options: { 'data-dir': { type: 'string' }, main: { type: 'string' }, requests: { type: 'string' }, rounds: { type: 'string' }, only: { type: 'string' } } });
   if (!values['data-dir']) throw new Error('--data-dir <dir holding nimbus.sqlite> is required');
   const main = path.resolve(values.main ?? path.join(__dirname, '..', 'src', 'main.js'));
   const requests = Number(values.requests ?? 2000);
@@ -84,7 +84,8 @@ async function main(): Promise<void> {
   const server = await startOn(main, copy);
   try {
     const origin = new URL(server.baseUrl).origin;
-    const list = await workloads(server.baseUrl);
+    const only = values.only;
+    const list = (await workloads(server.baseUrl)).filter((w) => only === undefined || w.id.includes(only));
     const results = new Map<string, number[]>();
     for (let r = 0; r < rounds; r++) {
       for (const w of list) {

@@ -131,7 +131,7 @@ export async function processTransaction(ctx: BundleContext, entries: EntryReque
       // 5. GET / HEAD see the transaction's own writes. A failed read changes nothing, so it is
       // reported in its entry instead of undoing the writes.
       const reader = { ...tx, history: ctx.data.history.bind(ctx.data) };
-      const inTransaction = { ...ctx.request, data: transactionAccess(ctx.data, tx) };
+      const inTransaction = ctx.request.withData(transactionAccess(ctx.data, tx));
       for (const e of entries.filter((x) => x.operation || x.method === 'GET' || x.method === 'HEAD')) {
         ctx.request.budget.check();
         try {

@@ -92,7 +92,9 @@ export class Admission {
 
   private start(req: IncomingMessage, res: ServerResponse): void {
     this.inFlight++;
-    res.once('close', this.release);
+    // 'close' is emitted once per response, so `on` does what `once` would without wrapping the
+    // listener on every request.
+    res.on('close', this.release);
     this.app(req, res);
   }
 

@@ -19,7 +19,7 @@ export async function contextFor(
   authenticate: Authenticate,
   req: IncomingMessage,
   res: ServerResponse,
-  baseUrl: string,
+  baseUrl: string | (() => string),
   budget?: RequestBudget,
 ): Promise<RequestContext> {
   const requestId = requestIdFrom(req.headers['x-request-id']);
@@ -52,7 +52,7 @@ export function contextMiddleware(services: ServerServices, authenticate: Authen
         logger.info({ method: req.method, path: req.path.slice(0, 200), reason: stopped }, 'request stopped before completion');
       }
     });
-    res.locals.ctx = await contextFor(services, authenticate, req, res, baseUrlOf(req, config), budget);
+    res.locals.ctx = await contextFor(services, authenticate, req, res, () => baseUrlOf(req, config), budget);
     next();
   };
 }

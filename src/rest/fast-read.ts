@@ -34,7 +34,7 @@ export function withFastRead(app: RequestListener, services: ServerServices, aut
 
   async function answer(req: IncomingMessage, res: ServerResponse, target: PlainRead): Promise<void> {
     const start = process.hrtime.bigint();
-    const ctx = await contextFor(services, authenticate, req, res, baseUrlOf(req, services.config));
+    const ctx = await contextFor(services, authenticate, req, res, () => baseUrlOf(req, services.config));
     const v = await ctx.data.read(target.type, target.id);
     if (!v || v.deleted || v.json === undefined) return void app(req, res); // 404 / 410 with their OperationOutcomes
     setVersionHeaders(res, v);
