@@ -17,11 +17,15 @@ export interface TimeChartProps {
   series: Series[];
   /** The reference range, drawn as a shaded band. */
   range?: { low?: number; high?: number };
-  /** Bars instead of lines (dashboards: one value per period). */
-  bars?: boolean;
+  /** Bars over these categories instead of lines over time; x values index them. */
+  categories?: string[];
+  /** The top of the y axis at least (e.g. 100 for a score in %). */
+  yMax?: number;
   /** How x values are written in the legend and table; dates by default. */
   xLabel?: (x: number) => string;
   height?: number;
+  /** The x axis' name in the legend and the table. */
+  xTitle?: string;
   /** Said after the unit in the caption. */
   note?: string;
 }
@@ -40,7 +44,9 @@ function align(series: Series[]): uPlot.AlignedData {
   return [xs, ...ys];
 }
 
-export function TimeChart({ title, unit, series, range, bars, xLabel = dateOf, height = 220, note }: TimeChartProps) {
+export function TimeChart({ title, unit, series, range, categories, yMax, xLabel: xLabelGiven, height = 220, note, xTitle = 'Date' }: TimeChartProps) {
+  const bars = categories !== undefined;
+  const xLabel = xLabelGiven ?? (bars ? (x: number) => categories[x] ?? '' : dateOf);
   const box = useRef<HTMLDivElement>(null);
   const figure = useRef<HTMLElement>(null);
   const data = align(series);
@@ -52,21 +58,23 @@ export function TimeChart({ title, unit, series, range, bars, xLabel = dateOf, h
     const opts: uPlot.Options = {
       width: Math.max(260, el.clientWidth),
       height,
-      scales: { x: { time: !bars, distr: bars ? 2 : 1 } },
+      // Categories sit at 0…n-1 with half a step of room on each side, present or not.
+      scales: { x: bars ? { time: false, range: [-0.5, categories.length - 0.5] } : { time: true } },
       axes: [
-        bars ? { values: (_u, splits) => splits.map((i) => (data[0][i] === undefined ? '' : xLabel(data[0][i] as number))) } : {},
+        bars ? { splits: () => categories.map((_c, i) => i), values: (_u, splits) => splits.map((i) => categories[i] ?? '') } : {},
         { label: unit, size: 60 },
       ],
       series: [
-        { label: 'Date', value: (_u, v) => (v == null ? '–' : xLabel(v)) },
-        ...series.map((s) => ({
+        { label: xTitle, value: (_u, v) => (v == null ? '–' : xLabel(v)) },
+        ...series.map((s, i) => ({
           label: s.label,
           stroke: s.color,
           fill: bars ? `${s.color}cc` : undefined,
           width: bars ? 1 : 2,
           spanGaps: true,
-          points: { show: true, size: 6 },
-          paths: bars ? uPlot.paths.bars!({ size: [0.6, 60] }) : undefined,
+          points: { show: !bars, size: 6 },
+          // Side by side: with two series the first leans left of its x and the second right.
+          paths: bars ? uPlot.paths.bars!({ size: [series.length > 1 ? 0.35 : 0.6, 60], align: series.length > 1 ? (i === 0 ? -1 : 1) : 0 }) : undefined,
           value: (_u: uPlot, v: number | null) => fmt(v),
         })),
       ],
@@ -87,7 +95,10 @@ export function TimeChart({ title, unit, series, range, bars, xLabel = dateOf, h
         draw: [() => figure.current?.setAttribute('data-drawn', String(points))],
       },
     };
-    if (range && !bars) {
+    if (bars) {
+      // Bars start at zero, or their heights mislead.
+      opts.scales!.y = { range: (_u, _min, max) => [0, Math.max(yMax ?? 0, max * 1.15) || 1] };
+    } else if (range) {
       // Keep the range in view even when every value is inside it.
       const values = data.slice(1).flat().filter((v): v is number => v != null);
       const lo = Math.min(...values, range.low ?? Infinity);
@@ -104,7 +115,7 @@ export function TimeChart({ title, unit, series, range, bars, xLabel = dateOf, h
       resize.disconnect();
       plot.destroy();
     };
-  }, [JSON.stringify(data), range?.low, range?.high, unit, bars]);
+  }, [JSON.stringify(data), range?.low, range?.high, unit, categories?.join()]);
   const rangeText = range && (range.low !== undefined || range.high !== undefined) ? ` · reference range ${range.low ?? '…'}–${range.high ?? '…'} ${unit}` : '';
   return (
     <figure class="chart" ref={figure} data-points={points}>
@@ -118,7 +129,7 @@ export function TimeChart({ title, unit, series, range, bars, xLabel = dateOf, h
           <table>
             <thead>
               <tr>
-                <th scope="col">{bars ? 'Period' : 'Date'}</th>
+                <th scope="col">{xTitle}</th>
                 {series.map((s) => (
                   <th scope="col" key={s.label}>
                     {s.label} ({unit})

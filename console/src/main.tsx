@@ -1,7 +1,7 @@
 // The console: a hash router over the pages, the header with navigation, and the session
 // (anonymous on loopback, or a SMART sign-in; auth.ts).
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import { loadFeatures, resumeSession, signIn, type Features } from './auth';
@@ -53,9 +53,12 @@ function App({ features }: { features: Features }) {
   const route = useRoute();
   const session = currentSession();
   const active = route[0] === 'patient' ? 'patients' : route[0];
+  const first = useRef(true);
   useEffect(() => {
-    // Move focus to the page's heading on navigation, so keyboard and screen-reader users land on it.
-    document.querySelector<HTMLElement>('main h1')?.focus();
+    // Move focus to the page's heading on navigation (not on the first load, where Tab should
+    // reach the skip link first), so keyboard and screen-reader users land on the new page.
+    if (!first.current) document.querySelector<HTMLElement>('main h1')?.focus();
+    first.current = false;
     const label = PAGES.find((p) => p.path === active)?.label ?? 'Patient';
     document.title = `${label} · Nimbus FHIR console`;
   }, [route.join('/')]);

@@ -154,7 +154,7 @@ function Measures({ period }: { period: Period }) {
               <dd>{m.score === undefined ? '–' : `${(m.score * 100).toFixed(1)} %`}</dd>
             </div>
           </dl>
-          <TimeChart title={`${m.title}: score by month`} unit="%" bars series={[{ label: 'Score', color: '#1d4f91', points: m.monthly }]} xLabel={(x) => list[x] ?? ''} />
+          <TimeChart title={`${m.title}: score by month`} unit="%" yMax={100} categories={list} series={[{ label: 'Score', color: '#1d4f91', points: m.monthly }]} xTitle="Month" />
         </div>
       ))}
     </Section>
@@ -231,12 +231,12 @@ function PopulationStats({ period }: { period: Period }) {
             <TimeChart
               title={`${l.title}: mean by age band`}
               unit={l.unit || '–'}
-              bars
+              categories={BANDS}
               series={[
                 { label: 'Female', color: '#8e2c5c', points: l.byBand.female },
                 { label: 'Male', color: '#1d5f8a', points: l.byBand.male },
               ]}
-              xLabel={(x) => BANDS[x] ?? ''}
+              xTitle="Age band"
             />
           </div>
         ))}
