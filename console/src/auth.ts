@@ -49,7 +49,7 @@ export async function resumeSession(features: Features): Promise<Session | undef
     const s: Session = {
       base,
       mode: 'smart',
-      user: idToken?.fhirUser ?? idToken?.sub ?? client.getFhirUser() ?? undefined,
+      user: (idToken?.fhirUser ?? idToken?.sub ?? client.getFhirUser() ?? undefined)?.replace(`${base}/`, ''),
       authorization: async () => {
         await client.refreshIfNeeded();
         return client.getAuthorizationHeader() ?? undefined;
