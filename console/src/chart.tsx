@@ -24,6 +24,8 @@ export interface TimeChartProps {
   /** How x values are written in the legend and table; dates by default. */
   xLabel?: (x: number) => string;
   height?: number;
+  /** Time charts: the x range in epoch seconds, shared by a page's charts so they line up. */
+  xRange?: [number, number];
   /** The x axis' name in the legend and the table. */
   xTitle?: string;
   /** Said after the unit in the caption. */
@@ -44,7 +46,7 @@ function align(series: Series[]): uPlot.AlignedData {
   return [xs, ...ys];
 }
 
-export function TimeChart({ title, unit, series, range, categories, yMax, xLabel: xLabelGiven, height = 220, note, xTitle = 'Date' }: TimeChartProps) {
+export function TimeChart({ title, unit, series, range, categories, yMax, xLabel: xLabelGiven, height = 220, note, xTitle = 'Date', xRange }: TimeChartProps) {
   const bars = categories !== undefined;
   const xLabel = xLabelGiven ?? (bars ? (x: number) => categories[x] ?? '' : dateOf);
   const box = useRef<HTMLDivElement>(null);
@@ -59,7 +61,7 @@ export function TimeChart({ title, unit, series, range, categories, yMax, xLabel
       width: Math.max(260, el.clientWidth),
       height,
       // Categories sit at 0…n-1 with half a step of room on each side, present or not.
-      scales: { x: bars ? { time: false, range: [-0.5, categories.length - 0.5] } : { time: true } },
+      scales: { x: bars ? { time: false, range: [-0.5, categories.length - 0.5] } : { time: true, ...(xRange ? { range: xRange } : {}) } },
       axes: [
         bars ? { splits: () => categories.map((_c, i) => i), values: (_u, splits) => splits.map((i) => categories[i] ?? '') } : {},
         { label: unit, size: 60 },
@@ -115,7 +117,7 @@ export function TimeChart({ title, unit, series, range, categories, yMax, xLabel
       resize.disconnect();
       plot.destroy();
     };
-  }, [JSON.stringify(data), range?.low, range?.high, unit, categories?.join()]);
+  }, [JSON.stringify(data), range?.low, range?.high, unit, categories?.join(), xRange?.join()]);
   const rangeText = range && (range.low !== undefined || range.high !== undefined) ? ` · reference range ${range.low ?? '…'}–${range.high ?? '…'} ${unit}` : '';
   return (
     <figure class="chart" ref={figure} data-points={points}>

@@ -80,13 +80,17 @@ async function loadPanels(patientId: string): Promise<Drawn[]> {
 
 export function Vitals({ patientId }: { patientId: string }) {
   const panels = useLoad(() => loadPanels(patientId), [patientId]);
+  // One time axis for all the charts, a month of room on each side (and a single value centred).
+  const xs = (panels.data ?? []).flatMap((d) => d.series.flatMap((s) => s.points.map((p) => p[0])));
+  const month = 30 * 86400;
+  const xRange: [number, number] | undefined = xs.length ? [Math.min(...xs) - month, Math.max(...xs) + month] : undefined;
   return (
     <Section title="Vital signs and labs" id="vitals-h">
       {panels.loading && !panels.data && <Loading what="observations" />}
       <ErrorBox error={panels.error} />
       <div class="charts">
         {panels.data?.map((d) => (
-          <TimeChart key={d.panel.code} title={d.panel.title} unit={d.unit || '–'} series={d.series} range={d.range} note={d.panel.note} />
+          <TimeChart key={d.panel.code} title={d.panel.title} unit={d.unit || '–'} series={d.series} range={d.range} note={d.panel.note} xRange={xRange} />
         ))}
       </div>
     </Section>
