@@ -79,23 +79,38 @@ describeEachEngine('web console routes and demo data', (factory) => {
     expect(res.body).toEqual({ auth: 'off', cdsHooks: false, docs: false, version: expect.any(String) });
   });
 
-  it('loads the demo data into an empty store, with free slots from today, and leaves a filled store alone', async () => {
-    const lines: string[] = [];
-    const totals = await loadDemoData(t.server, 3, (l) => lines.push(l));
-    expect(totals).toBeDefined();
-    expect(totals!.failed).toBe(0);
-    expect(totals!.loaded).toBeGreaterThan(300);
-    expect(lines.at(-1)).toMatch(/^demo: \d+ resources loaded/);
-    const patients = await t.http.get('/fhir/Patient?_summary=count');
-    expect(patients.body.total).toBeGreaterThanOrEqual(3);
-    const slots = await t.http.get('/fhir/Appointment/$find?_count=1');
-    expect(slots.status).toBe(200);
-    expect(slots.body.entry.length).toBe(1);
-    expect(Date.parse(slots.body.entry[0].resource.start)).toBeGreaterThan(Date.now());
-    expect(await loadDemoData(t.server, 3, (l) => lines.push(l))).toBeUndefined();
-    expect(lines.at(-1)).toContain('already has patients');
-    expect((await t.http.get('/fhir/Patient?_summary=count')).body.total).toBe(patients.body.total);
-  });
+  // The full demo load is ~2,200 resources for even one patient (the shared free-slot grid), which
+  // FerretDB writes at a few resources a second on a loaded CI machine (measured: 100 per 30-170 s),
+  // so on MongoDB only the guard runs; the loader itself is the import path's BulkLoader, which the
+  // import suites run on both engines.
+  if (factory.name === 'sqlite') {
+    it('loads the demo data into an empty store, with free slots from today, and leaves a filled store alone', async () => {
+      const lines: string[] = [];
+      const totals = await loadDemoData(t.server, 3, (l) => lines.push(l));
+      expect(totals).toBeDefined();
+      expect(totals!.failed).toBe(0);
+      expect(totals!.loaded).toBeGreaterThan(300);
+      expect(lines.at(-1)).toMatch(/^demo: \d+ resources loaded/);
+      const patients = await t.http.get('/fhir/Patient?_summary=count');
+      expect(patients.body.total).toBeGreaterThanOrEqual(3);
+      const slots = await t.http.get('/fhir/Appointment/$find?_count=1');
+      expect(slots.status).toBe(200);
+      expect(slots.body.entry.length).toBe(1);
+      expect(Date.parse(slots.body.entry[0].resource.start)).toBeGreaterThan(Date.now());
+      expect(await loadDemoData(t.server, 3, (l) => lines.push(l))).toBeUndefined();
+      expect(lines.at(-1)).toContain('already has patients');
+      expect((await t.http.get('/fhir/Patient?_summary=count')).body.total).toBe(patients.body.total);
+    });
+  } else {
+    it('leaves a store that has patients alone (the full demo load runs on SQLite only: too slow on FerretDB)', async () => {
+      console.log(`[engine ${factory.name}] demo load itself not run here: ~2,200 resources take minutes on FerretDB; the guard is tested`);
+      expect((await t.http.put('/fhir/Patient/demo-guard').set('Content-Type', 'application/fhir+json').send({ resourceType: 'Patient', id: 'demo-guard' })).status).toBe(201);
+      const lines: string[] = [];
+      expect(await loadDemoData(t.server, 3, (l) => lines.push(l))).toBeUndefined();
+      expect(lines).toEqual(['demo: the store already has patients; no demo data loaded']);
+      expect((await t.http.get('/fhir/Patient?_summary=count')).body.total).toBe(1);
+    });
+  }
 });
 
 describeEachEngine('built-in SMART client of the console', (factory) => {
