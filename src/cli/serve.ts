@@ -55,9 +55,8 @@ export const serveCommand: Command = {
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
     process.stdout.write(
-      `Nimbus FHIR R4 server ready at ${base} — engine ${server.engine.kind} (${where}) — started in ${Math.round(performance.now() - startedAt)} ms\n`,
+      `Nimbus FHIR R4 server ready at ${base} — engine ${server.engine.kind} (${where}) — started in ${Math.round(performance.now() - startedAt)} ms — console at ${base.replace(/\/fhir$/, '')}/console/\n`,
     );
-    process.stdout.write(`Web console: ${base.replace(/\/fhir$/, '')}/console/\n`);
     return -1;
   },
 };

@@ -62,6 +62,17 @@ suite('web console as a SMART app (NIMBUS_AUTH=smart)', () => {
       await screenshot(w.page, '10-smart-signed-in');
       expect(w.problems).toEqual([]);
       expect(await accessibilityViolations(w.page)).toEqual([]);
+      // Every page works signed in: no refusal, no error on the way.
+      await w.page.locator('ul.results li a').first().click();
+      await w.page.locator('figure.chart').first().waitFor();
+      for (const name of ['Dashboards', 'Scheduling', 'Operations', 'Playground']) {
+        await w.page.getByRole('link', { name }).click();
+        await w.page.waitForFunction((n) => document.querySelector('main h1')?.textContent?.startsWith(n === 'Playground' ? 'Request playground' : n), name);
+        await w.page.waitForLoadState('networkidle');
+      }
+      await w.page.getByRole('button', { name: 'Send' }).click();
+      await w.page.locator('[data-status="200"]').waitFor();
+      expect(w.problems).toEqual([]);
     } finally {
       await w.context.close();
     }

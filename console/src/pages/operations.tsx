@@ -3,7 +3,7 @@
 // administrators. The jobs listed are those this console started plus the ones the server process
 // reports running on /metrics (nimbus_job_progress_ratio), so jobs started elsewhere show too.
 import { useEffect, useState } from 'preact/hooks';
-import { absolute, fhir, outcomeText, raw, resources, serverRoot } from '../fhir';
+import { absolute, currentSession, fhir, outcomeText, raw, resources, serverRoot } from '../fhir';
 import { ErrorBox, Loading, Section, display, formatDate, useLoad } from '../ui';
 
 interface Job {
@@ -134,6 +134,22 @@ function Jobs() {
 }
 
 function AuditLog() {
+  // Signed in, the log is for administrators: it loads when asked, so other users do not meet a
+  // refusal (and the browser does not log one) just by opening the page.
+  const [asked, setAsked] = useState(currentSession().mode === 'anonymous');
+  if (!asked)
+    return (
+      <Section title="Audit log" id="audit-h">
+        <p class="muted">Who read and changed what (administrators only).</p>
+        <button type="button" onClick={() => setAsked(true)}>
+          Show the audit log
+        </button>
+      </Section>
+    );
+  return <AuditTable />;
+}
+
+function AuditTable() {
   const log = useLoad(() => fhir('AuditEvent?_sort=-date&_count=30'), []);
   const events = log.data ? resources(log.data) : [];
   return (
