@@ -57,6 +57,22 @@ suite('web console in a real browser (chromium)', () => {
 
   const heading = (page: Page) => page.locator('main h1');
 
+  test('the checks themselves catch what they look for (a bad page fails them)', async () => {
+    const bad = await watchedPage(browser);
+    try {
+      await bad.page.goto(`${origin}/console/no-such-file.js`);
+      await bad.page.setContent('<html><body><input type="text"><img src="data:,"></body></html>');
+      await bad.page.evaluate(() => console.error('boom'));
+      expect(bad.problems.some((p) => p.startsWith('HTTP 404'))).toBe(true);
+      expect(bad.problems.some((p) => p.includes('console error: boom'))).toBe(true);
+      const violations = await accessibilityViolations(bad.page);
+      expect(violations.some((v) => v.includes('critical label'))).toBe(true);
+      expect(violations.some((v) => v.includes('image-alt'))).toBe(true);
+    } finally {
+      await bad.context.close();
+    }
+  });
+
   test('finds a patient and draws their chart with the API\'s data points', async () => {
     // A patient with blood pressures, HbA1c and weights, chosen through the API.
     const a1c = await api('Observation?code=http://loinc.org|4548-4&_count=1');
