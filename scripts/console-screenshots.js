@@ -64,7 +64,7 @@ async function main() {
 
     await page.goto(`${origin}/console/#/dashboards`);
     await page.locator('figure.chart[data-drawn]', { hasText: 'HbA1c: mean by age band' }).waitFor({ timeout: 60000 });
-    await page.locator('figure.chart[data-drawn]', { hasText: 'score by month' }).first().waitFor({ timeout: 60000 });
+    await page.locator('figure.chart[data-drawn]', { hasText: 'score over the 12 months' }).first().waitFor({ timeout: 60000 });
     await page.screenshot({ path: path.join(docs, 'console-dashboard.png'), fullPage: true });
 
     const features = await (await fetch(`${origin}/console/features.json`)).json();

@@ -115,7 +115,7 @@ suite('web console in a real browser (chromium)', () => {
 
   test('draws the dashboards from the server\'s own figures', async () => {
     await w.page.getByRole('link', { name: 'Dashboards' }).click();
-    await w.page.locator('figure.chart[data-drawn]', { hasText: 'score by month' }).first().waitFor({ timeout: 30_000 });
+    await w.page.locator('figure.chart[data-drawn]', { hasText: 'score over the 12 months' }).first().waitFor({ timeout: 30_000 });
     await w.page.locator('figure.chart[data-drawn]', { hasText: 'HbA1c: mean by age band' }).waitFor({ timeout: 30_000 });
     // The figures shown are the server's: compare the measure's numerator with $evaluate-measure.
     const period = (await w.page.locator('main p.muted', { hasText: 'computed by the server' }).textContent())!;

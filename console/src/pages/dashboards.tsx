@@ -34,6 +34,12 @@ function months(p: Period): string[] {
   return out;
 }
 
+/** The month eleven months before `month`: with it, a 12-month window ending with `month`. */
+const yearBefore = (month: string) => {
+  const [y, m] = month.split('-').map(Number);
+  return new Date(Date.UTC(y, m - 12, 1)).toISOString().slice(0, 7);
+};
+
 const lastDay = (month: string) => {
   const [y, m] = month.split('-').map(Number);
   return new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
@@ -117,10 +123,12 @@ async function loadMeasures(period: Period): Promise<MeasureFigures[]> {
       const group = whole.group?.[0];
       const counts: Record<string, number> = {};
       for (const p of group?.population ?? []) counts[p.code?.coding?.find((c: any) => c.system === POPULATION)?.code ?? '?'] = p.count;
-      // Month by month, a few at a time (each is one server evaluation).
+      // The trend: for each month, the score over the 12 months ending with it (quality measures
+      // such as CMS122 are annual: one month alone would count most patients as untested). A few
+      // at a time, each one server evaluation.
       const monthly: Array<[number, number]> = [];
       for (let i = 0; i < list.length; i += 4) {
-        const reports = await Promise.all(list.slice(i, i + 4).map((month) => evaluate(m.id, `${month}-01`, lastDay(month))));
+        const reports = await Promise.all(list.slice(i, i + 4).map((month) => evaluate(m.id, `${yearBefore(month)}-01`, lastDay(month))));
         reports.forEach((r, j) => {
           const score = r.group?.[0]?.measureScore?.value;
           if (typeof score === 'number') monthly.push([i + j, score * 100]);
@@ -154,7 +162,7 @@ function Measures({ period }: { period: Period }) {
               <dd>{m.score === undefined ? '–' : `${(m.score * 100).toFixed(1)} %`}</dd>
             </div>
           </dl>
-          <TimeChart title={`${m.title}: score by month`} unit="%" yMax={100} categories={list} series={[{ label: 'Score', color: '#1d4f91', points: m.monthly }]} xTitle="Month" />
+          <TimeChart title={`${m.title}: score over the 12 months up to each month`} unit="%" yMax={100} categories={list} series={[{ label: 'Score', color: '#1d4f91', points: m.monthly }]} xTitle="Month" />
         </div>
       ))}
     </Section>
