@@ -211,6 +211,38 @@ suite('web console in a real browser (chromium)', () => {
     }
   });
 
+  test('shows CDS Hooks patient-view cards on the chart when the server has CDS services', async () => {
+    // Until this server's CDS Hooks services land, the browser is answered with CDS Hooks 2.0
+    // shapes by the test (features.json says they exist; discovery and the service call are played).
+    const cds = await watchedPage(browser);
+    const calls: any[] = [];
+    try {
+      await cds.page.route('**/console/features.json', async (route) => {
+        const real = await (await route.fetch()).json();
+        await route.fulfill({ json: { ...real, cdsHooks: true } });
+      });
+      await cds.page.route('**/cds-services', (route) => route.fulfill({ json: { services: [{ id: 'readmission-risk', hook: 'patient-view', title: 'Readmission risk', description: 'd' }, { id: 'other', hook: 'order-select', description: 'd' }] } }));
+      await cds.page.route('**/cds-services/readmission-risk', async (route) => {
+        calls.push(route.request().postDataJSON());
+        await route.fulfill({ json: { cards: [{ summary: 'High 30-day readmission risk (0.42)', indicator: 'warning', detail: 'Three admissions in the last year', source: { label: 'Nimbus risk model' } }] } });
+      });
+      const patientId = (await api('Patient?_count=1')).body.entry[0].resource.id;
+      await cds.page.goto(`${origin}/console/#/patient/${patientId}`);
+      const card = cds.page.locator('li.risk.warning');
+      await card.waitFor();
+      expect(await card.textContent()).toContain('High 30-day readmission risk (0.42)');
+      expect(await card.textContent()).toContain('Nimbus risk model');
+      // Only the patient-view service is called, with the hook's context.
+      expect(calls).toHaveLength(1);
+      expect(calls[0]).toMatchObject({ hook: 'patient-view', fhirServer: server.baseUrl, context: { patientId } });
+      expect(calls[0].hookInstance).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(cds.problems).toEqual([]);
+      expect(await accessibilityViolations(cds.page)).toEqual([]);
+    } finally {
+      await cds.context.close();
+    }
+  });
+
   test('opens the API docs page when the server has one', async () => {
     const features = await (await fetch(`${origin}/console/features.json`)).json();
     if (!features.docs) {
