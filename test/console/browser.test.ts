@@ -203,8 +203,8 @@ suite('web console in a real browser (chromium)', () => {
         await narrow.page.waitForLoadState('networkidle');
         const width = await narrow.page.evaluate(() => document.documentElement.scrollWidth);
         expect({ hash, width }).toEqual({ hash, width: 320 });
+        await screenshot(narrow.page, `08-narrow-${hash.split('/')[1]}`);
       }
-      await screenshot(narrow.page, '08-narrow-playground');
       expect(narrow.problems).toEqual([]);
     } finally {
       await narrow.context.close();

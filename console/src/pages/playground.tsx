@@ -1,7 +1,7 @@
 // The request playground: method, URL, headers and body in; status, headers and body out.
 import { useState } from 'preact/hooks';
 import type { Features } from '../auth';
-import { absolute, errorText, raw, serverRoot, type RawAnswer } from '../fhir';
+import { absolute, currentSession, errorText, raw, serverRoot, type RawAnswer } from '../fhir';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'];
 
@@ -50,7 +50,7 @@ export function Playground({ features }: { features: Features }) {
     <>
       <h1 tabIndex={-1}>Request playground</h1>
       <p>
-        Calls go to <code>{absolute('')}</code> with your session's token.{' '}
+        Calls go to <code>{absolute('')}</code>{currentSession().mode === 'smart' ? " with your session's token" : ' anonymously'}.{' '}
         {features.docs ? <a href={`${serverRoot()}/docs`}>API docs</a> : <a href={absolute('metadata')}>The CapabilityStatement</a>} lists what the server
         answers.
       </p>
