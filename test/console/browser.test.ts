@@ -16,6 +16,7 @@ const CONSOLE_BUILT = fs.existsSync(path.resolve(__dirname, '..', '..', 'dist', 
 if (!chromium.path) console.warn(`[console browser tests] SKIPPED: ${chromium.reason}`);
 
 const suite = chromium.path ? describe : describe.skip;
+jest.setTimeout(150_000);
 
 suite('web console in a real browser (chromium)', () => {
   let server: ServerProcess;
@@ -115,8 +116,8 @@ suite('web console in a real browser (chromium)', () => {
 
   test('draws the dashboards from the server\'s own figures', async () => {
     await w.page.getByRole('link', { name: 'Dashboards' }).click();
-    await w.page.locator('figure.chart[data-drawn]', { hasText: 'score over the 12 months' }).first().waitFor({ timeout: 30_000 });
-    await w.page.locator('figure.chart[data-drawn]', { hasText: 'HbA1c: mean by age band' }).waitFor({ timeout: 30_000 });
+    await w.page.locator('figure.chart[data-drawn]', { hasText: 'score over the 12 months' }).first().waitFor({ timeout: 90_000 });
+    await w.page.locator('figure.chart[data-drawn]', { hasText: 'HbA1c: mean by age band' }).waitFor({ timeout: 90_000 });
     // The figures shown are the server's: compare the measure's numerator with $evaluate-measure.
     const period = (await w.page.locator('main p.muted', { hasText: 'computed by the server' }).textContent())!;
     const [, from, to] = /(\d{4}-\d{2}) to (\d{4}-\d{2})/.exec(period)!;
@@ -161,7 +162,7 @@ suite('web console in a real browser (chromium)', () => {
     await w.page.getByRole('button', { name: 'Start a $reindex' }).click();
     const job = w.page.locator('ul.jobs li').first();
     await job.locator('progress').waitFor();
-    await w.page.locator('ul.jobs li[data-state="completed"]').first().waitFor({ timeout: 60_000 });
+    await w.page.locator('ul.jobs li[data-state="completed"]').first().waitFor({ timeout: 90_000 });
     expect(await w.page.locator('ul.jobs li[data-state="completed"]').first().textContent()).toMatch(/completed: reindexed \d+/);
     expect(await w.page.locator('ul.jobs li[data-state="completed"] progress').first().getAttribute('value')).toBe('100');
     await w.page.getByRole('heading', { name: 'Audit log' }).waitFor();

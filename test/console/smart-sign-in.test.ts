@@ -14,6 +14,7 @@ import { accessibilityViolations, findChromium, launch, screenshot, watchedPage 
 const chromium = findChromium();
 if (!chromium.path) console.warn(`[console SMART sign-in test] SKIPPED: ${chromium.reason}`);
 const suite = chromium.path ? describe : describe.skip;
+jest.setTimeout(150_000);
 const PASSWORD = 'correct horse battery staple';
 
 suite('web console as a SMART app (NIMBUS_AUTH=smart)', () => {

@@ -38,6 +38,8 @@ export interface Watched {
 export async function watchedPage(browser: Browser, viewport = { width: 1200, height: 900 }): Promise<Watched> {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
+  // CI shares two cores among many suites: a page may take a while to draw, never forever.
+  page.setDefaultTimeout(60_000);
   const problems: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(`console error: ${m.text()} (${m.location().url})`);
