@@ -7,6 +7,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
+const { buildConsole, consoleIsStale } = require('./build-console');
 
 const root = path.resolve(__dirname, '..');
 // Written only here, after a successful emitting build (tsc's own build info is also written by
@@ -14,24 +15,37 @@ const root = path.resolve(__dirname, '..');
 const stamp = path.join(root, 'dist', '.build-stamp');
 const entry = path.join(root, 'dist', 'src', 'main.js');
 
-/** The newest modification time among the compiler's inputs (tsconfig `include` plus config). */
-function newestInput() {
+/** The newest modification time among the files under `roots` whose names match `pattern`. */
+function newestOf(roots, pattern) {
   let newest = 0;
   const visit = (p) => {
     const st = fs.statSync(p, { throwIfNoEntry: false });
     if (!st) return;
     if (st.isDirectory()) {
       for (const name of fs.readdirSync(p)) visit(path.join(p, name));
-    } else if (/\.(ts|json)$/.test(p)) {
+    } else if (pattern.test(p)) {
       newest = Math.max(newest, st.mtimeMs);
     }
   };
-  for (const p of ['src', 'bench', 'tsconfig.json', 'package.json', 'package-lock.json']) visit(path.join(root, p));
+  for (const p of roots) visit(path.join(root, p));
   return newest;
+}
+
+/** The compiler's inputs (tsconfig `include` plus config). */
+const newestInput = () => newestOf(['src', 'bench', 'tsconfig.json', 'package.json', 'package-lock.json'], /\.(ts|json)$/);
+
+/** The web console (console/, bundled into dist/console) has its own stamp: either half can be
+ * current while the other is not. */
+function buildConsoleIfChanged() {
+  if (!consoleIsStale()) return;
+  console.error('nimbus-fhir: building the web console into dist/console (Vite, a few seconds)…');
+  const status = buildConsole();
+  if (status !== 0) process.exit(status);
 }
 
 const built = fs.statSync(stamp, { throwIfNoEntry: false });
 if (built && fs.existsSync(entry) && newestInput() <= built.mtimeMs) {
+  buildConsoleIfChanged();
   console.error('nimbus-fhir: build is up to date (dist/)');
   process.exit(0);
 }
@@ -39,3 +53,4 @@ console.error(`nimbus-fhir: compiling TypeScript into dist/ (${built ? 'incremen
 const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit' });
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 fs.writeFileSync(stamp, `${new Date().toISOString()}\n`);
+buildConsoleIfChanged();

@@ -20,6 +20,7 @@ import { Admission } from './rest/admission';
 import { createMetrics, opsRoutes, recordRequest, registerLoadMetrics } from './rest/ops-routes';
 import { limitCallers, RateLimiter } from './rest/rate-limit';
 import { readRoute, resourceRoutes } from './rest/resource-routes';
+import { consoleRoutes } from './rest/console-routes';
 
 export interface AppDeps {
   services: ServerServices;
@@ -79,6 +80,7 @@ export function createApp(deps: AppDeps): RequestListener {
   });
   if (deps.authorizationServer) app.use(deps.authorizationServer);
   app.use('/fhir', fhir);
+  app.use(consoleRoutes(config, SOFTWARE.version));
   app.use((req: Request) => {
     throw errors.unknownRoute(req.path);
   });

@@ -78,12 +78,40 @@ export function secretMatches(secret: string, secretHash: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** The web console served at /console (console/ in the repository) is a SMART app of its own
+ * server: a built-in public client, so it works without a `clients add` step. Its redirect URI is
+ * the console's own page next to the FHIR base the request came in on, whatever host or port the
+ * server is reached by. An operator who stores a client with this id overrides it. */
+export const CONSOLE_CLIENT_ID = 'nimbus-console';
+
+const CONSOLE_CLIENT: OAuthClient = {
+  clientId: CONSOLE_CLIENT_ID,
+  name: 'Nimbus FHIR console',
+  redirectUris: [],
+  // The user's role still bounds what the console can reach (security-rs).
+  scope: 'openid fhirUser online_access user/*.cruds',
+  auth: { method: 'none' },
+  createdAt: '1970-01-01T00:00:00.000Z',
+};
+
+/** `<prefix>/fhir` → `<prefix>/console/`. */
+export function consoleRedirectUri(fhirBase: string): string {
+  return new URL('../console/', `${fhirBase.replace(/\/+$/, '')}/`).href;
+}
+
+/** Whether `uri` is a redirect URI of `client` (exact match; the built-in console's is derived). */
+export function isRegisteredRedirect(client: OAuthClient, uri: string, fhirBase: string): boolean {
+  if (client.redirectUris.includes(uri)) return true;
+  return client === CONSOLE_CLIENT && uri === consoleRedirectUri(fhirBase);
+}
+
 export class ClientStore {
   constructor(private readonly system: SystemStore) {}
 
   async get(clientId: string): Promise<OAuthClient | undefined> {
     if (!CLIENT_ID.test(clientId)) return undefined;
-    return (await this.system.get<OAuthClient>(CLIENTS, clientId))?.value;
+    const stored = (await this.system.get<OAuthClient>(CLIENTS, clientId))?.value;
+    return stored ?? (clientId === CONSOLE_CLIENT_ID ? CONSOLE_CLIENT : undefined);
   }
 
   /** False when a client with that id exists already. */

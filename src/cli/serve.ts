@@ -5,16 +5,19 @@ import { checkListenSafety, loadConfig } from '../config';
 import { buildServer } from '../server';
 import { createHttpServer } from '../rest/http-limits';
 import type { Command } from './commands';
+import { loadDemoData, takeDemoFlag } from './demo';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
 export const serveCommand: Command = {
-  summary: 'run the FHIR server (default command)',
+  summary: 'run the FHIR server (default command); --demo[=N] loads N generated patients (default 50) into an empty store first',
   async run(args) {
     const startedAt = performance.now();
-    const config = loadConfig(process.env, args);
+    const { demo, rest } = takeDemoFlag(args);
+    const config = loadConfig(process.env, rest);
     checkListenSafety(config);
     const server = await buildServer(config);
+    if (demo) await loadDemoData(server, demo, (line) => process.stderr.write(`${line}\n`));
     const http = createHttpServer(server.app, config).listen(config.port, config.host);
     await new Promise<void>((resolve, reject) => {
       http.once('listening', resolve);
@@ -52,7 +55,7 @@ export const serveCommand: Command = {
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
     process.stdout.write(
-      `Nimbus FHIR R4 server ready at ${base} — engine ${server.engine.kind} (${where}) — started in ${Math.round(performance.now() - startedAt)} ms\n`,
+      `Nimbus FHIR R4 server ready at ${base} — engine ${server.engine.kind} (${where}) — started in ${Math.round(performance.now() - startedAt)} ms — console at ${base.replace(/\/fhir$/, '')}/console/\n`,
     );
     return -1;
   },

@@ -6,7 +6,7 @@
 import type { Request, Response } from 'express';
 import { Router } from 'express';
 import type { AuthorizationServices } from '../auth/authorization-server';
-import type { OAuthClient } from '../auth/clients';
+import { isRegisteredRedirect, type OAuthClient } from '../auth/clients';
 import { endpointsFor } from '../auth/endpoints';
 import { newSecret, type Grant, type LaunchContext, type PendingAuthorization } from '../auth/grants';
 import { OAuthError, invalidRequest, single } from '../auth/oauth-errors';
@@ -72,7 +72,7 @@ export function authorizeRoutes(deps: AuthorizeDeps): Router {
       if (!client) throw invalidRequest(`unknown client_id '${clientId.slice(0, 100)}'`);
       redirectUri = single(params, 'redirect_uri');
       if (!redirectUri) throw invalidRequest('redirect_uri is missing');
-      if (!client.redirectUris.includes(redirectUri)) throw invalidRequest('redirect_uri is not one registered for this client (exact match required)');
+      if (!isRegisteredRedirect(client, redirectUri, deps.fhirBase(req))) throw invalidRequest('redirect_uri is not one registered for this client (exact match required)');
     } catch (e) {
       if (!(e instanceof OAuthError)) throw e;
       return sendPage(res, 400, errorPage(e.description));

@@ -12,8 +12,8 @@ export interface ServerProcess {
   output: () => string;
 }
 
-export function startServerProcess(env: Record<string, string>, timeoutMs = 15000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [MAIN, 'serve'], {
+export function startServerProcess(env: Record<string, string>, timeoutMs = 15000, args: string[] = []): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [MAIN, 'serve', ...args], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', NIMBUS_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,0 +1,254 @@
+// Dashboards over a period: every stored Measure through $evaluate-measure (over the whole period
+// and month by month), and population statistics of key labs and vitals through
+// Observation/$population-stats (overall and per gender × age band). Every figure is computed by
+// the server's operations; the console only draws them.
+import { useState } from 'preact/hooks';
+import { TimeChart } from '../chart';
+import { fhir, parameters, resources } from '../fhir';
+import { ErrorBox, Loading, Section, useLoad } from '../ui';
+
+interface Period {
+  from: string; // YYYY-MM
+  to: string; // YYYY-MM
+}
+
+const monthOf = (d: Date) => d.toISOString().slice(0, 7);
+
+function defaultPeriod(): Period {
+  const now = new Date();
+  const from = new Date(Date.UTC(now.getUTCFullYear() - 1, now.getUTCMonth() + 1, 1));
+  return { from: monthOf(from), to: monthOf(now) };
+}
+
+function months(p: Period): string[] {
+  const out: string[] = [];
+  let [y, m] = p.from.split('-').map(Number);
+  const [ty, tm] = p.to.split('-').map(Number);
+  while (y < ty || (y === ty && m <= tm)) {
+    out.push(`${y}-${String(m).padStart(2, '0')}`);
+    if (++m > 12) {
+      m = 1;
+      y++;
+    }
+  }
+  return out;
+}
+
+/** The month eleven months before `month`: with it, a 12-month window ending with `month`. */
+const yearBefore = (month: string) => {
+  const [y, m] = month.split('-').map(Number);
+  return new Date(Date.UTC(y, m - 12, 1)).toISOString().slice(0, 7);
+};
+
+const lastDay = (month: string) => {
+  const [y, m] = month.split('-').map(Number);
+  return new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
+};
+
+export function Dashboards() {
+  const [period, setPeriod] = useState<Period>(defaultPeriod);
+  const [draft, setDraft] = useState<Period>(period);
+  const invalid = !draft.from || !draft.to || draft.from > draft.to ? 'The start month must be on or before the end month.' : months(draft).length > 36 ? 'Choose at most 36 months.' : '';
+  return (
+    <>
+      <h1 tabIndex={-1}>Dashboards</h1>
+      <form
+        class="card search"
+        aria-label="Period"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!invalid) setPeriod(draft);
+        }}
+      >
+        <label>
+          From
+          <input type="month" name="from" value={draft.from} onInput={(e) => setDraft({ ...draft, from: e.currentTarget.value })} />
+        </label>
+        <label>
+          To
+          <input type="month" name="to" value={draft.to} onInput={(e) => setDraft({ ...draft, to: e.currentTarget.value })} />
+        </label>
+        <button type="submit" class="primary" disabled={!!invalid}>
+          Show
+        </button>
+        {[12, 24, 36].map((n) => (
+          <button
+            type="button"
+            key={n}
+            onClick={() => {
+              const now = new Date();
+              const p = { from: monthOf(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - n + 1, 1))), to: monthOf(now) };
+              setDraft(p);
+              setPeriod(p);
+            }}
+          >
+            Last {n} months
+          </button>
+        ))}
+        {invalid && (
+          <p class="error" role="alert">
+            {invalid}
+          </p>
+        )}
+      </form>
+      <p class="muted">
+        {period.from} to {period.to}: every figure below is computed by the server ($evaluate-measure, $population-stats).
+      </p>
+      <Measures period={period} />
+      <PopulationStats period={period} />
+    </>
+  );
+}
+
+const POPULATION = 'http://terminology.hl7.org/CodeSystem/measure-population';
+
+interface MeasureFigures {
+  id: string;
+  title: string;
+  counts: Record<string, number>;
+  score?: number;
+  monthly: Array<[number, number]>;
+}
+
+async function evaluate(id: string, start: string, end: string): Promise<any> {
+  return fhir(`Measure/${encodeURIComponent(id)}/$evaluate-measure?periodStart=${start}&periodEnd=${end}`);
+}
+
+async function loadMeasures(period: Period): Promise<MeasureFigures[]> {
+  const measures = resources(await fhir('Measure?status=active&_count=20'));
+  const list = months(period);
+  return Promise.all(
+    measures.map(async (m: any) => {
+      const whole = await evaluate(m.id, `${period.from}-01`, lastDay(period.to));
+      const group = whole.group?.[0];
+      const counts: Record<string, number> = {};
+      for (const p of group?.population ?? []) counts[p.code?.coding?.find((c: any) => c.system === POPULATION)?.code ?? '?'] = p.count;
+      // The trend: for each month, the score over the 12 months ending with it (quality measures
+      // such as CMS122 are annual: one month alone would count most patients as untested). A few
+      // at a time, each one server evaluation.
+      const monthly: Array<[number, number]> = [];
+      for (let i = 0; i < list.length; i += 4) {
+        const reports = await Promise.all(list.slice(i, i + 4).map((month) => evaluate(m.id, `${yearBefore(month)}-01`, lastDay(month))));
+        reports.forEach((r, j) => {
+          const score = r.group?.[0]?.measureScore?.value;
+          if (typeof score === 'number') monthly.push([i + j, score * 100]);
+        });
+      }
+      return { id: m.id, title: m.title ?? m.name ?? m.id, counts, score: group?.measureScore?.value, monthly };
+    }),
+  );
+}
+
+function Measures({ period }: { period: Period }) {
+  const figures = useLoad(() => loadMeasures(period), [period.from, period.to]);
+  const list = months(period);
+  return (
+    <Section title="Quality measures" id="measures-h">
+      {figures.loading && <Loading what="measure reports" />}
+      <ErrorBox error={figures.error} />
+      {figures.data?.length === 0 && <p class="muted">No active Measure is stored. `npm start -- --demo` loads the shipped one; `nimbus-fhir import fhir-profiles/measures` does too.</p>}
+      {figures.data?.map((m) => (
+        <div key={m.id} class="measure">
+          <h3>{m.title}</h3>
+          <dl class="figures">
+            {Object.entries(m.counts).map(([code, n]) => (
+              <div key={code}>
+                <dt>{code.replace(/-/g, ' ')}</dt>
+                <dd>{n}</dd>
+              </div>
+            ))}
+            <div>
+              <dt>score</dt>
+              <dd>{m.score === undefined ? '–' : `${(m.score * 100).toFixed(1)} %`}</dd>
+            </div>
+          </dl>
+          <TimeChart title={`${m.title}: score over the 12 months up to each month`} unit="%" yMax={100} categories={list} series={[{ label: 'Score', color: '#1d4f91', points: m.monthly }]} xTitle="Month" />
+        </div>
+      ))}
+    </Section>
+  );
+}
+
+const LABS = [
+  { code: '4548-4', title: 'HbA1c' },
+  { code: '29463-7', title: 'Body weight' },
+  { code: '39156-5', title: 'Body mass index' },
+  { code: '18262-6', title: 'LDL cholesterol' },
+];
+const BANDS = ['0-17', '18-39', '40-64', '65+'];
+const STATS = ['count', 'average', 'median', 'minimum', 'maximum'];
+
+interface LabFigures {
+  title: string;
+  unit: string;
+  overall: Record<string, number | undefined>;
+  byBand: Record<'female' | 'male', Array<[number, number]>>;
+}
+
+function statsOf(obs: any): { unit: string; values: Record<string, number | undefined> } {
+  const values: Record<string, number | undefined> = {};
+  let unit = '';
+  for (const c of obs?.component ?? []) {
+    const code = c.code?.coding?.[0]?.code;
+    values[code] = c.valueInteger ?? c.valueDecimal ?? c.valueQuantity?.value;
+    unit ||= c.valueQuantity?.unit ?? '';
+  }
+  return { unit, values };
+}
+
+async function loadLabs(period: Period): Promise<LabFigures[]> {
+  return Promise.all(
+    LABS.map(async (lab) => {
+      const body = parameters([
+        { name: 'system', valueUri: 'http://loinc.org' },
+        { name: 'code', valueString: lab.code },
+        ...STATS.map((s) => ({ name: 'statistic', valueCode: s })),
+        { name: 'period', valuePeriod: { start: `${period.from}-01`, end: lastDay(period.to) } },
+      ]);
+      const out = await fhir('Observation/$population-stats', { body });
+      const overall = statsOf(out.parameter?.find((p: any) => p.name === 'statistics')?.resource);
+      const byBand: LabFigures['byBand'] = { female: [], male: [] };
+      for (const s of out.parameter?.filter((p: any) => p.name === 'stratum') ?? []) {
+        const gender = s.part?.find((p: any) => p.name === 'gender')?.valueCode;
+        const band = BANDS.indexOf(s.part?.find((p: any) => p.name === 'ageBand')?.valueString);
+        const mean = statsOf(s.part?.find((p: any) => p.name === 'statistics')?.resource).values.average;
+        if ((gender === 'female' || gender === 'male') && band >= 0 && mean !== undefined) byBand[gender as 'female' | 'male'].push([band, mean]);
+      }
+      return { title: lab.title, unit: overall.unit, overall: overall.values, byBand };
+    }),
+  );
+}
+
+function PopulationStats({ period }: { period: Period }) {
+  const labs = useLoad(() => loadLabs(period), [period.from, period.to]);
+  return (
+    <Section title="Population statistics" id="stats-h">
+      {labs.loading && <Loading what="statistics" />}
+      <ErrorBox error={labs.error} />
+      <div class="charts">
+        {labs.data?.map((l) => (
+          <div key={l.title}>
+            <dl class="figures">
+              {STATS.map((s) => (
+                <div key={s}>
+                  <dt>{s}</dt>
+                  <dd>{l.overall[s] === undefined ? '–' : `${Number(l.overall[s]!.toFixed(2))}${s === 'count' ? '' : ` ${l.unit}`}`}</dd>
+                </div>
+              ))}
+            </dl>
+            <TimeChart
+              title={`${l.title}: mean by age band`}
+              unit={l.unit || '–'}
+              categories={BANDS}
+              series={[
+                { label: 'Female', color: '#8e2c5c', points: l.byBand.female },
+                { label: 'Male', color: '#1d5f8a', points: l.byBand.male },
+              ]}
+              xTitle="Age band"
+            />
+          </div>
+        ))}
+      </div>
+    </Section>
+  );
+}
