@@ -96,45 +96,48 @@ export async function writeTask(tx: EngineTransaction, services: Services, versi
     throw problem(409, 'Task.focus', `${where}: Task.focus cannot change (was ${before.focus?.reference ?? 'empty'}); cancel this Task and create a new one for the other request`);
   }
   const now = nextInstant(services);
-  const task: Task = { ...after, lastModified: now, authoredOn: after.authoredOn ?? before?.authoredOn ?? now };
+  // A create is recorded as given (an import of history, a client's complete Task), completed only
+  // where something is missing; a move is where the server maintains what follows from it.
+  const transition = !!before && before.status !== after.status;
+  const task: Task = { ...after, authoredOn: after.authoredOn ?? before?.authoredOn ?? now };
   // A PUT that leaves out the start of work keeps the recorded one.
   if (before?.executionPeriod?.start && !task.executionPeriod?.start) task.executionPeriod = { ...task.executionPeriod, start: before.executionPeriod.start };
 
   const requestId = orderId(after);
-  const requestVersion = requestId ? await tx.read('ServiceRequest', requestId) : undefined; // takes the order's lock first
+  // Read first: the order's lock is taken before its Tasks are looked at.
+  const requestVersion = requestId ? await tx.read('ServiceRequest', requestId) : undefined;
+  // A focus on an order this server does not hold (a reference to another system, or an example
+  // whose order was not loaded) leaves the Task to its own state machine.
   const request = parse<ServiceRequest>(requestVersion);
-  if (requestId && !request) {
-    throw problem(422, 'Task.focus', `${where}: Task.focus names ServiceRequest/${requestId}, which does not exist; create the ServiceRequest first (in a Bundle, put it before the Task)`);
-  }
   if (request) {
     if (isFinalRequest(request.status) && moved && !isFinalTask(after.status)) {
       throw problem(409, 'Task.focus', `${where}: ServiceRequest/${requestId} is ${request.status}, so no Task of it can be ${after.status}; place a new order`);
     }
-    if (task.for && request.subject && task.for.reference !== request.subject.reference) {
+    if (task.for?.reference && request.subject?.reference && task.for.reference !== request.subject.reference) {
       throw problem(422, 'Task.for', `${where}: Task.for (${task.for.reference}) is not the subject of ServiceRequest/${requestId} (${request.subject.reference})`);
     }
     task.for = task.for ?? request.subject;
     task.requester = task.requester ?? request.requester;
-    task.basedOn = task.basedOn ?? [{ reference: `ServiceRequest/${requestId}` }];
   }
   if (OWNED_TASK_STATUSES.includes(task.status) && !task.owner) {
     throw problem(422, 'Task.owner', `${where} is ${task.status}, which means a performer has claimed it: set Task.owner to that performer`);
   }
-  if (moved) {
+  if (transition) {
+    task.lastModified = now;
     // The server's businessStatus follows the status unless the client sets its own with the move.
-    if (!task.businessStatus || (before && same(task.businessStatus, before.businessStatus))) task.businessStatus = businessStatus(task.status);
+    if (!task.businessStatus || same(task.businessStatus, before!.businessStatus)) task.businessStatus = businessStatus(task.status);
     if (task.status === 'in-progress' && !task.executionPeriod?.start) task.executionPeriod = { ...task.executionPeriod, start: now };
     if (isFinalTask(task.status) && !task.executionPeriod?.end) task.executionPeriod = { ...task.executionPeriod, end: now };
-    if (task.status === 'completed' && requestId) {
-      const output = await linkResults(tx, requestId, task.output ?? []);
+    if (task.status === 'completed' && request) {
+      const output = await linkResults(tx, requestId!, task.output ?? []);
       if (output.length) task.output = output;
     }
   }
-  const stored = amend(services, version, task);
+  const stored = same(task, after) ? undefined : amend(services, version, task);
   await tx.write(version);
   // The order follows its Tasks. A Task created already final records history (an import) and
   // does not close its order; creating an open one, or moving one, does.
-  if (request && requestVersion && moved && (before || !isFinalTask(task.status))) {
+  if (request && requestVersion && (transition || (!before && !isFinalTask(task.status)))) {
     const statuses: TaskStatus[] = [...(await tasksOf(tx, requestId!, version.id)).map((x) => x.task.status), task.status];
     const next = requestStatusFromTasks(request.status, statuses);
     if (next !== request.status) await rewrite(tx, services, requestVersion, { ...request, status: next });
