@@ -95,7 +95,7 @@ export async function writeTask(tx: EngineTransaction, services: Services, versi
   if (before && before.focus?.reference !== after.focus?.reference) {
     throw problem(409, 'Task.focus', `${where}: Task.focus cannot change (was ${before.focus?.reference ?? 'empty'}); cancel this Task and create a new one for the other request`);
   }
-  const now = nextInstant(services);
+  const now = version.lastUpdated; // the instant of this version: lastModified agrees with meta
   // A create is recorded as given (an import of history, a client's complete Task), completed only
   // where something is missing; a move is where the server maintains what follows from it.
   const transition = !!before && before.status !== after.status;
@@ -186,7 +186,7 @@ export async function writeServiceRequest(tx: EngineTransaction, services: Servi
   await tx.write(version);
   if (after.status === 'revoked' || after.status === 'entered-in-error') {
     const closing: TaskStatus = after.status === 'revoked' ? 'cancelled' : 'entered-in-error';
-    const now = nextInstant(services);
+    const now = version.lastUpdated;
     const reason: CodeableConcept = { text: `${where} was ${after.status === 'revoked' ? 'revoked' : 'entered in error'}` };
     for (const { current, task } of open) {
       await rewrite(tx, services, current, {
