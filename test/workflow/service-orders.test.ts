@@ -217,6 +217,17 @@ describeEachEngine('service orders', (factory) => {
     expect(other.body.issue[0].expression).toEqual(['Task.for']);
   });
 
+  it('concurrent moves of the Tasks of one order leave the order as its last Task decides', async () => {
+    await put(order('busy'));
+    const ids = Array.from({ length: 6 }, (_, i) => `busy-${i}`);
+    for (const id of ids) await put(task(id, 'busy', 'in-progress', OWNER));
+    // All six finish at once: one completes, the rest fail or are cancelled. Whatever the
+    // interleaving, the last one decided sees the others final, so the order is completed.
+    const answers = await Promise.all(ids.map((id, i) => patch(id, i === 0 ? 'completed' : i % 2 ? 'failed' : 'cancelled')));
+    expect(answers.map((a) => a.status)).toEqual(ids.map(() => 200));
+    expect((await read('ServiceRequest', 'busy')).status).toBe('completed');
+  });
+
   it('places an order and its Task in one transaction; a bad entry rolls both back', async () => {
     const place = (status: string) =>
       t.http
