@@ -106,15 +106,20 @@ export function orderTasks(ctx: PatientContext, srId: string, fate: OrderFate, t
   let start: number | undefined;
   let end: number | undefined;
   let lastModified = t.ordered;
-  switch (status) {
-    case 'received': lastModified = at(1); break;
-    case 'accepted': case 'ready': lastModified = at(r.int(2, 3)); break;
-    case 'in-progress': start = at(7); lastModified = start; break;
-    case 'on-hold': start = at(7); lastModified = at(r.int(8, 14)); break;
-    case 'failed': start = at(7); end = at(r.int(8, Math.max(8, t.waitDays))); lastModified = end; break;
-    case 'completed': start = t.due; end = t.finished; lastModified = end; break;
-    case 'cancelled': case 'rejected': end = Math.min(ctx.end, t.ordered + r.int(1, t.waitDays) * DAY); lastModified = end; break;
-    default: break;
+  if (status === 'received') lastModified = at(1);
+  else if (status === 'accepted' || status === 'ready') lastModified = at(r.int(2, 3));
+  else if (status === 'in-progress') lastModified = start = at(7);
+  else if (status === 'on-hold') {
+    start = at(7);
+    lastModified = at(r.int(8, 14));
+  } else if (status === 'failed') {
+    start = at(7);
+    lastModified = end = at(r.int(8, Math.max(8, t.waitDays)));
+  } else if (status === 'completed') {
+    start = t.due;
+    lastModified = end = t.finished;
+  } else if (status === 'cancelled' || status === 'rejected') {
+    lastModified = end = Math.min(ctx.end, t.ordered + r.int(1, t.waitDays) * DAY);
   }
   const base = (id: string, s: Task['status']): Task => ({
     resourceType: 'Task',
