@@ -92,8 +92,9 @@ export async function writeTask(tx: EngineTransaction, services: Services, versi
     const why = refusedTransition(TASK_TRANSITIONS, before.status, after.status);
     if (why) throw problem(409, 'Task.status', `${where} cannot go from '${before.status}' to '${after.status}': ${why}`);
   }
-  if (before && before.focus?.reference !== after.focus?.reference) {
-    throw problem(409, 'Task.focus', `${where}: Task.focus cannot change (was ${before.focus?.reference ?? 'empty'}); cancel this Task and create a new one for the other request`);
+  // A focus may be given later, but once written it names the request this Task works on.
+  if (before?.focus?.reference && before.focus.reference !== after.focus?.reference) {
+    throw problem(409, 'Task.focus', `${where}: Task.focus cannot change (was ${before.focus.reference}); cancel this Task and create a new one for the other request`);
   }
   const now = version.lastUpdated; // the instant of this version: lastModified agrees with meta
   // A create is recorded as given (an import of history, a client's complete Task), completed only

@@ -212,6 +212,11 @@ describeEachEngine('service orders', (factory) => {
     const moved = await t.http.put('/fhir/Task/m2').set('Content-Type', FHIR).send(task('m2', 'b', 'requested'));
     expect(moved.status).toBe(409);
     expect(moved.body.issue[0].expression).toEqual(['Task.focus']);
+    // A focus may be given later; once given it stays.
+    const { focus: _none, ...unfocused } = task('m4', 'a', 'requested');
+    await put(unfocused);
+    await put(task('m4', 'a', 'requested'));
+    expect((await read('Task', 'm4')).for).toEqual({ reference: 'Patient/p1' });
     const other = await t.http.put('/fhir/Task/m3').set('Content-Type', FHIR).send(task('m3', 'a', 'requested', { for: { reference: 'Patient/p2' } }));
     expect(other.status).toBe(422);
     expect(other.body.issue[0].expression).toEqual(['Task.for']);
