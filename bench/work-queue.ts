@@ -35,6 +35,7 @@ async function run(name: string, engine: Engine): Promise<void> {
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)];
   const lastUpdated = new Date().toISOString();
   const patients = Math.max(1, Math.floor(N / 4));
+  const loadStart = performance.now();
   const write = (resource: Resource & { id: string }) => ({ resourceType: resource.resourceType, id: resource.id, versionId: 1, lastUpdated, deleted: false, json: JSON.stringify(resource), index: index(resource) });
   for (let start = 0; start < N; start += 500) {
     await engine.transaction(async (tx) => {
@@ -56,6 +57,7 @@ async function run(name: string, engine: Engine): Promise<void> {
       }
     });
   }
+  process.stdout.write(`| ${name} | loaded ${N} Tasks + ${N} ServiceRequests in ${((performance.now() - loadStart) / 1000).toFixed(1)} s |\n`);
   const plan = (query: string) =>
     parseSearchQuery(registry, [...new URLSearchParams(query)], { resourceTypes: ['Task'], defaultCount: 20, maxCount: 1000, now: Date.now(), terminology }).plan;
   for (const [label, query] of [
