@@ -23,6 +23,8 @@ export class PatientContext {
     readonly now: number,
     /** Earliest time the record covers (now − years). */
     readonly horizon: number,
+    /** The generator's seed, for streams of their own (see orders.ts). */
+    readonly seed = 0,
   ) {
     this.key = String(index).padStart(6, '0');
     this.patientId = `pat-${this.key}`;

@@ -5,6 +5,7 @@
  */
 import type { HealthcareService, Location, Organization, Practitioner, PractitionerRole, Schedule } from '@medplum/fhirtypes';
 import { personName, STATE, TOWNS, type Town } from './names';
+import { addPortalDetails } from './directory-services';
 import { Random } from './random';
 import { concept, SYSTEM } from './terminology';
 
@@ -142,6 +143,7 @@ export function buildDirectory(seed: number): Directory {
       });
     }
   });
+  addPortalDetails(res, seed);
   return { sites, clinicians, resources: res };
 }
 

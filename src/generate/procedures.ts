@@ -1,19 +1,21 @@
 /**
  * Procedures and the order workflow around referred ones. A referral is a ServiceRequest written at
- * the ordering visit plus a Task (focus → ServiceRequest) owned by the performing specialist; the
- * Task's executionPeriod spans the wait, and once done a Procedure (basedOn → ServiceRequest) is
- * recorded at its own visit. Orders still waiting at `now` stay requested/in-progress, which is what
- * waiting-list analytics look at. Bedside procedures (ECG, chest X-ray) are recorded directly.
+ * the ordering visit plus a Task (focus → ServiceRequest) owned by the performing specialist, in
+ * the state its order has reached at `now` (orders.ts: every Task state occurs); once done a
+ * Procedure (basedOn → ServiceRequest) is recorded at its own visit and linked as the Task's output.
+ * Bedside procedures (ECG, chest X-ray) are recorded directly.
  */
-import type { Procedure, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { Procedure, ServiceRequest } from '@medplum/fhirtypes';
 import type { PatientContext } from './context';
 import { ref } from './context';
 import type { Visit } from './encounters';
 import { encounterResource } from './encounters';
 import type { Specialty } from './organizations';
 import { clinicianFor } from './organizations';
+import { orderFate, orderTasks, waitingFate } from './orders';
+import { Random } from './random';
 import { concept, snomed, SYSTEM } from './terminology';
-import { clinicTime, dateTime, DAY, HOUR, MINUTE } from './time';
+import { ageAt, clinicTime, dateTime, DAY, HOUR, MINUTE } from './time';
 
 export type ReferralKind = 'colonoscopy' | 'mammography' | 'echocardiography' | 'spirometry' | 'kneeReplacement';
 
@@ -44,14 +46,15 @@ export function refer(ctx: PatientContext, visit: Visit, kind: ReferralKind, rea
   const cancelled = r.chance(0.06);
   const done = !cancelled && due + plan.hours * HOUR <= ctx.end;
   const srId = ctx.nextId('sr');
-  const status: ServiceRequest['status'] = cancelled ? 'revoked' : done ? 'completed' : ctx.death !== undefined ? 'revoked' : 'active';
+  const timing = { ordered, due, finished: due + plan.hours * HOUR, waitDays, cancelled, done };
+  const fate = orderFate(ctx, srId, timing);
   ctx.add<ServiceRequest>({
     resourceType: 'ServiceRequest',
     id: srId,
-    status,
+    status: fate.requestStatus,
     intent: 'order',
     category: [SURGICAL.has(plan.code[0]) ? snomed('387713003', 'Surgical procedure') : snomed('103693007', 'Diagnostic procedure')],
-    priority: 'routine',
+    priority: fate.priority,
     code: snomed(plan.code[0], plan.code[1]),
     subject: ctx.patientRef,
     encounter: ref('Encounter', visit.id),
@@ -61,28 +64,11 @@ export function refer(ctx: PatientContext, visit: Visit, kind: ReferralKind, rea
     performer: [ref('Practitioner', performer.practitionerId)],
     ...(reasonId ? { reasonReference: [ref('Condition', reasonId)] } : {}),
   });
-  // Tasks still open at `now` are split between not yet accepted and scheduled, as on a waiting list.
-  const taskStatus: Task['status'] = status === 'completed' ? 'completed' : status === 'revoked' ? 'cancelled' : ordered + 7 * DAY < ctx.now ? 'in-progress' : 'requested';
-  const lastModified = taskStatus === 'completed' ? due + plan.hours * HOUR : taskStatus === 'cancelled' ? Math.min(ctx.end, ordered + r.int(1, waitDays) * DAY) : Math.min(ctx.now, ordered + 2 * DAY);
-  ctx.add<Task>({
-    resourceType: 'Task',
-    id: ctx.nextId('task'),
-    basedOn: [ref('ServiceRequest', srId)],
-    status: taskStatus,
-    businessStatus: { text: { completed: 'Procedure performed', cancelled: 'Order withdrawn', 'in-progress': 'Booked, awaiting date', requested: 'Awaiting triage' }[taskStatus as string] ?? taskStatus },
-    intent: 'order',
-    priority: 'routine',
-    code: concept('http://hl7.org/fhir/CodeSystem/task-code', 'fulfill', 'Fulfill the focal request'),
-    focus: ref('ServiceRequest', srId),
-    for: ctx.patientRef,
-    encounter: ref('Encounter', visit.id),
-    executionPeriod: { start: dateTime(ordered), ...(taskStatus === 'completed' || taskStatus === 'cancelled' ? { end: dateTime(lastModified) } : {}) },
-    authoredOn: dateTime(ordered),
-    lastModified: dateTime(lastModified),
-    requester: ref('Practitioner', visit.clinician.practitionerId),
-    owner: ref('Practitioner', performer.practitionerId),
-  });
-  if (!done) return undefined;
+  const parties = { requester: ref('Practitioner', visit.clinician.practitionerId), owner: ref('Practitioner', performer.practitionerId), encounterId: visit.id };
+  if (!done) {
+    for (const task of orderTasks(ctx, srId, fate, timing, parties)) ctx.add(task);
+    return undefined;
+  }
   const procedureVisit: Visit = {
     id: ctx.nextId('enc'),
     kind: kind === 'kneeReplacement' ? 'inpatient' : 'procedure',
@@ -93,14 +79,16 @@ export function refer(ctx: PatientContext, visit: Visit, kind: ReferralKind, rea
     reasonIds: reasonId ? [reasonId] : [],
   };
   ctx.add(encounterResource(ctx, procedureVisit));
-  recordProcedure(ctx, procedureVisit, plan.code, procedureVisit.start, procedureVisit.end, reasonId, srId);
+  const procedureId = recordProcedure(ctx, procedureVisit, plan.code, procedureVisit.start, procedureVisit.end, reasonId, srId);
+  for (const task of orderTasks(ctx, srId, fate, timing, { ...parties, procedureId })) ctx.add(task);
   return procedureVisit;
 }
 
-export function recordProcedure(ctx: PatientContext, visit: Visit, code: readonly [string, string], start: number, end: number, reasonId?: string, basedOn?: string): void {
+export function recordProcedure(ctx: PatientContext, visit: Visit, code: readonly [string, string], start: number, end: number, reasonId?: string, basedOn?: string): string {
+  const id = ctx.nextId('proc');
   ctx.add<Procedure>({
     resourceType: 'Procedure',
-    id: ctx.nextId('proc'),
+    id,
     ...(basedOn ? { basedOn: [ref('ServiceRequest', basedOn)] } : {}),
     status: 'completed',
     category: SURGICAL.has(code[0]) ? concept(SYSTEM.snomed, '387713003', 'Surgical procedure') : concept(SYSTEM.snomed, '103693007', 'Diagnostic procedure'),
@@ -112,4 +100,42 @@ export function recordProcedure(ctx: PatientContext, visit: Visit, code: readonl
     location: ref('Location', visit.clinician.site.locationId),
     ...(reasonId ? { reasonReference: [ref('Condition', reasonId)] } : {}),
   });
+  return id;
+}
+
+/**
+ * The patient's place on a waiting list at `now`, if any: about half of living patients aged
+ * 50–74 have a screening referral still open, in one of the open Task states (orders.ts). Drawn
+ * from a stream of its own, after the rest of the record.
+ */
+export function waitingListOrder(ctx: PatientContext): void {
+  if (ctx.death !== undefined) return;
+  const random = new Random('waiting-list', ctx.seed, ctx.index);
+  const age = ageAt(ctx.birth, ctx.now);
+  if (age < 50 || age >= 75 || !random.chance(0.5)) return;
+  const kind: ReferralKind = ctx.sex === 'female' && random.chance(0.5) ? 'mammography' : 'colonoscopy';
+  const plan = REFERRALS[kind];
+  const performer = clinicianFor(ctx.directory, plan.specialty, ctx.town, random);
+  const { fate, daysAgo } = waitingFate(random);
+  const ordered = ctx.now - Math.round(daysAgo * 24 * 60) * MINUTE;
+  const waitDays = Math.ceil(daysAgo) + random.int(3, plan.medianWaitDays);
+  const due = clinicTime(ordered + waitDays * DAY, random.int(8, 14), 0);
+  const srId = ctx.nextId('sr');
+  const requester = ref('Practitioner', ctx.homeClinician.practitionerId);
+  ctx.add<ServiceRequest>({
+    resourceType: 'ServiceRequest',
+    id: srId,
+    status: fate.requestStatus,
+    intent: 'order',
+    category: [snomed('103693007', 'Diagnostic procedure')],
+    priority: fate.priority,
+    code: snomed(plan.code[0], plan.code[1]),
+    subject: ctx.patientRef,
+    occurrenceDateTime: dateTime(due),
+    authoredOn: dateTime(ordered),
+    requester,
+    performer: [ref('Practitioner', performer.practitionerId)],
+  });
+  const timing = { ordered, due, finished: due + plan.hours * HOUR, waitDays, cancelled: false, done: false };
+  for (const task of orderTasks(ctx, srId, fate, timing, { requester, owner: ref('Practitioner', performer.practitionerId) })) ctx.add(task);
 }

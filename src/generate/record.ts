@@ -18,7 +18,7 @@ import { recordLabs, recordPhq9, recordSmokingStatus, recordVitals } from './obs
 import type { Directory } from './organizations';
 import { duplicatePatient, patientResource, sampleDemographics, type DuplicateKind } from './patients';
 import { Physiology } from './physiology';
-import { BEDSIDE, recordProcedure, refer } from './procedures';
+import { BEDSIDE, recordProcedure, refer, waitingListOrder } from './procedures';
 import { Random } from './random';
 import { bookVisit, type AttendanceHistory } from './scheduling';
 import { ageAt, DAY, HOUR, MINUTE, YEAR } from './time';
@@ -58,7 +58,7 @@ export function hasDuplicate(seed: number, index: number): boolean {
 }
 
 export function buildPatientRecord(index: number, s: RecordSettings): PatientRecord {
-  const ctx = new PatientContext(index, new Random('patient', s.seed, index), s.directory, s.now, s.now - s.years * YEAR);
+  const ctx = new PatientContext(index, new Random('patient', s.seed, index), s.directory, s.now, s.now - s.years * YEAR, s.seed);
   const r = ctx.random;
   const demographics = sampleDemographics(ctx);
   const ageNow = ageAt(ctx.birth, ctx.now);
@@ -172,6 +172,7 @@ export function buildPatientRecord(index: number, s: RecordSettings): PatientRec
   const observations = ctx.resources.reduce((n, res) => n + (res.resourceType === 'Observation' ? 1 : 0), 0);
   s.ledger.settle(ctx, phys, visits, observations);
   for (const c of [...chronic, ...acute]) ctx.add(conditionResource(ctx, c));
+  waitingListOrder(ctx);
 
   let duplicate: DuplicateTruth | undefined;
   if (hasDuplicate(s.seed, index)) {

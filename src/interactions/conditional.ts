@@ -87,8 +87,8 @@ export async function createWithIdIn(tx: EngineTransaction, services: Services, 
   assertResourceType(services, type);
   assertBodyType(body, type);
   const { version, resource } = prepareVersion(services, body, id, 1, nextInstant(services));
-  await writeWithRules(tx, services, version);
-  return { status: 201, version, resource };
+  const amended = await writeWithRules(tx, services, version);
+  return { status: 201, version, resource: amended ?? resource };
 }
 
 /** An existing resource, reported like a write outcome (conditional create that matched). */

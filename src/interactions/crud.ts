@@ -43,8 +43,8 @@ export async function createIn(tx: EngineTransaction, services: Services, type: 
   assertBodyType(body, type);
   const id = services.newId();
   const { version, resource } = prepareVersion(services, body, id, 1, nextInstant(services));
-  await writeWithRules(tx, services, version);
-  return { status: 201, version, resource };
+  const amended = await writeWithRules(tx, services, version);
+  return { status: 201, version, resource: amended ?? resource };
 }
 
 export async function updateIn(
@@ -64,8 +64,8 @@ export async function updateIn(
   checkIfMatch(type, id, current, pre.ifMatch);
   const versionId = current ? current.versionId + 1 : 1;
   const { version, resource } = prepareVersion(services, body, id, versionId, nextInstant(services, current?.lastUpdated));
-  await writeWithRules(tx, services, version);
-  return { status: current && !current.deleted ? 200 : 201, version, resource };
+  const amended = await writeWithRules(tx, services, version);
+  return { status: current && !current.deleted ? 200 : 201, version, resource: amended ?? resource };
 }
 
 export async function deleteIn(

@@ -12,6 +12,7 @@ import {
 } from './index-values';
 import { foldString, narrativeText } from './normalise';
 import { geoPoint } from './geo';
+import { tokenSortRanks } from './sort-ranks';
 import type { SearchParam, SearchParamType, SearchRegistry } from './registry';
 import {
   dateValues,
@@ -111,7 +112,8 @@ export function indexResource(registry: SearchRegistry, resource: Resource, opti
       case 'token': {
         const start = out.token.length;
         for (const tv of found) for (const v of tokenValues(tv)) out.token.push({ p, ...v });
-        const s = sortEntry(p, out.token.slice(start).flatMap((e) => (e.c !== undefined ? [e.c] : [])));
+        const ranks = tokenSortRanks(type, p);
+        const s = sortEntry(p, out.token.slice(start).flatMap((e) => (e.c !== undefined ? [ranks?.[e.c] ?? e.c] : [])));
         if (s) out.sort.push(s);
         break;
       }

@@ -9,12 +9,13 @@
 // SQLite transactions run one at a time), the Appointment is written next and the Slot last, so a
 // second booker waiting for the Slot already sees the first booker's Appointment and gets 409.
 // See docs/scheduling.md.
-import type { Appointment, Reference, Slot } from '@medplum/fhirtypes';
+import type { Appointment, Reference, Resource, Slot } from '@medplum/fhirtypes';
 import { errors, FhirError } from '../fhir/errors';
 import type { EngineTransaction, ResourceVersion, VersionWrite } from '../storage/engine';
 import type { Predicate } from '../search/plan';
 import { nextInstant, prepareVersion } from '../interactions/resource-write';
 import type { Services } from '../interactions/services';
+import { writeServiceRequest, writeTask } from './task';
 
 /** Appointment statuses that hold their Slots. */
 export const HOLDING_STATUSES = ['booked', 'arrived', 'checked-in', 'fulfilled'] as const;
@@ -63,13 +64,18 @@ function freed(slot: Slot): Slot {
 }
 
 /**
- * Writes `version` after applying the booking rules; every interaction writes through here. For
- * other resource types it is just `tx.write`.
+ * Writes `version` after applying the workflow rules (booking here; service orders in ./task);
+ * every interaction writes through here. For other resource types it is just `tx.write`. A rule
+ * may amend the version (server-maintained elements): it is then changed in place and the amended
+ * resource returned, for the caller to answer with.
  */
-export async function writeWithRules(tx: EngineTransaction, services: Services, version: VersionWrite): Promise<void> {
-  if (version.resourceType === 'Appointment') return writeAppointment(tx, services, version);
+export async function writeWithRules(tx: EngineTransaction, services: Services, version: VersionWrite): Promise<Resource | undefined> {
+  if (version.resourceType === 'Task') return writeTask(tx, services, version);
+  if (version.resourceType === 'ServiceRequest') return writeServiceRequest(tx, services, version);
+  if (version.resourceType === 'Appointment') return void (await writeAppointment(tx, services, version));
   if (version.resourceType === 'Slot') await checkSlotWrite(tx, version);
   await tx.write(version);
+  return undefined;
 }
 
 async function writeAppointment(tx: EngineTransaction, services: Services, version: VersionWrite): Promise<void> {

@@ -6,6 +6,7 @@ import type { IndexKind } from '../../../search/index-values';
 import { Builder, LEAF_KINDS, TABLE, TEXT_COLUMN, type LeafPredicate, type SqlFragment } from './sql-builder';
 import { RID_SHIFT } from './schema';
 import { nearSortExpression } from './near';
+import { tokenSortRanks } from '../../../search/sort-ranks';
 
 /** Value lookups that typically select few resources: they drive a query (see compileSearch). */
 const DRIVING_KINDS = new Set<Predicate['kind']>(['id', 'token', 'reference', 'uri']);
@@ -35,8 +36,17 @@ export function sortExpression(key: SortKey, b: Builder, kinds: readonly IndexKi
   if (key.param === '_lastUpdated') return `${res}.last_updated`;
   if (key.near) return nearSortExpression(key.near, () => b.paramIds(key.param, types), (v) => b.bind(v), res);
   const exprs = kinds.flatMap((kind) => {
-    const value = SORT_VALUE[kind];
+    let value = SORT_VALUE[kind];
     if (!value) return [];
+    // Ranked codes (request priority) sort by rank: the same on every type searched, or by code.
+    const ranks = kind === 'token' && types.length ? tokenSortRanks(types[0], key.param) : undefined;
+    if (ranks && types.every((t) => tokenSortRanks(t, key.param) === ranks)) {
+      // Inlined, not bound: the expression may be placed more than once in a statement, and the
+      // ranks are this server's constants of letters and digits, never client text.
+      const literal = (x: string) => `'${x.replace(/[^a-z0-9-]/g, '')}'`;
+      const ranked = `CASE c ${Object.entries(ranks).map(([code, rank]) => `WHEN ${literal(code)} THEN ${literal(rank)}`).join(' ')} ELSE c END`;
+      value = { min: ranked, max: ranked };
+    }
     const range = `k >= ${res}.rid << ${RID_SHIFT} AND k < (${res}.rid + 1) << ${RID_SHIFT}`;
     const agg = key.descending ? `max(${value.max})` : `min(${value.min})`;
     // NOT INDEXED: the rowid range is the only good access path for one resource's rows; left to
