@@ -20,6 +20,7 @@ import { Admission } from './rest/admission';
 import { createMetrics, opsRoutes, recordRequest, registerLoadMetrics } from './rest/ops-routes';
 import { limitCallers, RateLimiter } from './rest/rate-limit';
 import { readRoute, resourceRoutes } from './rest/resource-routes';
+import { apiDocsRoutes } from './rest/api-docs-routes';
 
 export interface AppDeps {
   services: ServerServices;
@@ -77,6 +78,7 @@ export function createApp(deps: AppDeps): RequestListener {
   fhir.use((req) => {
     throw methodOrRoute(req);
   });
+  app.use(apiDocsRoutes({ features, operations: services.operations, metadata: deps.metadata, config }));
   if (deps.authorizationServer) app.use(deps.authorizationServer);
   app.use('/fhir', fhir);
   app.use((req: Request) => {
