@@ -78,7 +78,7 @@ export function createApp(deps: AppDeps): RequestListener {
   fhir.use((req) => {
     throw methodOrRoute(req);
   });
-  app.use(apiDocsRoutes({ features, operations: services.operations, metadata: deps.metadata, config }));
+  app.use(apiDocsRoutes({ features, validator: services.core.validator, operations: services.operations, metadata: deps.metadata, config }));
   if (deps.authorizationServer) app.use(deps.authorizationServer);
   app.use('/fhir', fhir);
   app.use((req: Request) => {

@@ -16,6 +16,8 @@ export interface OpenApiSources {
   bearerOnly?: boolean;
   /** Scopes the authorization server grants (SMART discovery's scopes_supported). */
   scopes?: string[];
+  /** A create body the server accepts, per type (see examples.ts). */
+  exampleOf?: (type: string) => Json | undefined;
 }
 
 const OAUTH_URIS = 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris';
@@ -32,7 +34,7 @@ export function buildOpenApiDocument(src: OpenApiSources): Json {
   const desc = operationDescriptions(src.operations, shared, (type) => criteriaParameters(shared, byType.get(type), common));
 
   const paths: Paths = { ...systemPaths(shared, rest, types) };
-  for (const r of resources) Object.assign(paths, typePaths(shared, r, common));
+  for (const r of resources) Object.assign(paths, typePaths(shared, r, common, src.exampleOf));
   merge(paths, operationPaths(desc, rest.operation ?? [], resources.map((r) => ({ type: r.type, operations: r.operation ?? [] }))));
   const base = components(types, { CapabilityStatement: capabilitySchema() }, shared);
   for (const item of Object.values(paths)) for (const o of Object.values(item)) dedupeParameters(o, base.parameters as Record<string, Json>);

@@ -69,10 +69,10 @@ const op = (tag: string, operationId: string, summary: string, responses: Json, 
 });
 
 const bundleAnswer = (description: string) => ({ '200': { description, content: answerContent(ref('schemas', 'Bundle')) } });
-const fhirBody = (schema: Json, description?: string, required = true): Json => ({
-  required,
+const fhirBody = (schema: Json, description?: string, example?: Json): Json => ({
+  required: true,
   ...(description ? { description } : {}),
-  content: { [FHIR_JSON]: { schema }, 'application/json': { schema } },
+  content: { [FHIR_JSON]: { schema, ...(example ? { example } : {}) }, 'application/json': { schema } },
 });
 const deleteAnswers = {
   '200': { description: 'Deleted, with `Prefer: return=OperationOutcome`.', content: answerContent(ref('schemas', 'OperationOutcome')) },
@@ -80,7 +80,12 @@ const deleteAnswers = {
 };
 
 /** Paths of one resource type. */
-export function typePaths(shared: SharedParts, resource: CapabilityStatementRestResource, common: CapabilityStatementRestResourceSearchParam[]): Paths {
+export function typePaths(
+  shared: SharedParts,
+  resource: CapabilityStatementRestResource,
+  common: CapabilityStatementRestResourceSearchParam[],
+  exampleOf: (type: string) => Json | undefined = () => undefined,
+): Paths {
   const type = resource.type;
   const has = new Set((resource.interaction ?? []).map((i) => i.code));
   const schema = resourceSchema(type);
@@ -105,7 +110,7 @@ export function typePaths(shared: SharedParts, resource: CapabilityStatementRest
         '201': versionAnswer('Created.', schema, true),
         ...(resource.conditionalCreate ? { '200': versionAnswer('If-None-Exist matched one resource: that resource, nothing created.', schema) } : {}),
       },
-      { parameters: [...FORMAT_PARAMETER_REFS, ...(resource.conditionalCreate ? [ref('parameters', 'If-None-Exist')] : [])], requestBody: fhirBody(schema, `The new ${type}; a server-assigned id replaces any id sent.`) },
+      { parameters: [...FORMAT_PARAMETER_REFS, ...(resource.conditionalCreate ? [ref('parameters', 'If-None-Exist')] : [])], requestBody: fhirBody(schema, `The new ${type}; a server-assigned id replaces any id sent.`, exampleOf(type)) },
     );
   }
   if (resource.conditionalUpdate) {

@@ -10,6 +10,8 @@ import express, { Router, type Request, type Response } from 'express';
 import type { Config } from '../config';
 import type { OperationRegistry } from '../operations/registry';
 import { buildOpenApiDocument } from '../openapi/document';
+import { officialExamples } from '../openapi/examples';
+import { hasErrors, type ResourceValidator } from '../fhir/validation';
 import { SCOPES_SUPPORTED } from '../auth/discovery';
 import { capabilityStatementBuilder, type MetadataSources } from './metadata-route';
 import type { Feature } from './feature';
@@ -67,6 +69,8 @@ const INITIALIZER = `window.addEventListener('load', function () {
 
 export interface ApiDocsSources {
   features: Feature[];
+  /** Checks the request-body examples: only resources the server accepts are shown. */
+  validator: ResourceValidator;
   operations: OperationRegistry;
   metadata: MetadataSources;
   config: Pick<Config, 'baseUrl' | 'trustProxy' | 'auth'>;
@@ -76,6 +80,7 @@ export function apiDocsRoutes(src: ApiDocsSources): Router {
   const router = Router({ strict: true }); // `/docs` redirects to `/docs/`, so the two must differ
   const statementFor = capabilityStatementBuilder(src.features, src.operations, src.metadata);
   const cache = new Map<string, { json: Buffer; gzip: Buffer }>();
+  const exampleOf = officialExamples((resource, type) => !hasErrors(src.validator.validate(resource, type)));
   const documentFor = (base: string) => {
     let entry = cache.get(base);
     if (!entry) {
@@ -84,6 +89,7 @@ export function apiDocsRoutes(src: ApiDocsSources): Router {
         operations: src.operations.modules,
         bearerOnly: src.config.auth === 'external',
         scopes: SCOPES_SUPPORTED,
+        exampleOf,
       });
       const json = Buffer.from(JSON.stringify(doc));
       entry = { json, gzip: zlib.gzipSync(json) };

@@ -234,4 +234,16 @@ describeEachEngine('the documented paths are served', (factory) => {
     }
     expect(tried).toBeGreaterThan(30);
   });
+
+  it('shows a create example for most types, each of which the server accepts', async () => {
+    const examples = Object.entries(doc.paths as Record<string, Json>)
+      .filter(([p, item]) => /^\/[A-Z][A-Za-z]+$/.test(p) && item.post?.requestBody.content['application/fhir+json'].example)
+      .map(([p, item]) => [p, item.post.requestBody.content['application/fhir+json'].example] as const);
+    expect(examples.length).toBeGreaterThan(100);
+    for (const [p, example] of examples) {
+      expect(example.resourceType).toBe(p.slice(1));
+      const res = await t.http.post(`/fhir${p}`).set('Content-Type', 'application/fhir+json').send(example);
+      expect([p, res.status]).toEqual([p, 201]);
+    }
+  });
 });
