@@ -58,6 +58,7 @@ export function buildOpenApiDocument(src: OpenApiSources): Json {
       { name: 'System', description: 'Capabilities, batch/transaction, system search and history' },
       ...(rest.compartment?.length ? [{ name: 'Compartments', description: 'Compartment search' }] : []),
       ...(rest.operation?.length ? [{ name: 'Operations', description: 'System-level operations' }] : []),
+      ...(Object.keys(paths).some((p) => p.startsWith('/{type}/')) ? [{ name: 'Operations on every type', description: 'Operations whose definition applies to every resource type: `/[type]/$op`, `/[type]/[id]/$op`' }] : []),
       ...types.map((t) => ({ name: t, externalDocs: { url: `https://hl7.org/fhir/R4/${t.toLowerCase()}.html` } })),
     ],
     paths,

@@ -98,20 +98,27 @@ function answers(desc: OperationDescriptions, module: OperationModule): Json {
   };
 }
 
+/** Where an operation path is: the system, one type, or any of several types (`/{type}/$op`). */
+type Target = { type: string } | { types: string[] } | undefined;
+
 /** GET and POST of one operation at one level and path. */
-function operationItem(desc: OperationDescriptions, module: OperationModule, level: 'system' | 'type' | 'instance', type?: string): Record<string, Json> {
+function operationItem(desc: OperationDescriptions, module: OperationModule, level: 'system' | 'type' | 'instance', target: Target): Record<string, Json> {
   const d = module.definition;
   const { query, body } = shared(desc, d);
-  const where = level === 'system' ? 'system' : level === 'type' ? type! : `${type} instance`;
-  const tag = type ?? 'Operations';
+  const type = target && 'type' in target ? target.type : undefined;
+  const name = type ?? (target ? '[type]' : undefined);
+  const where = level === 'system' ? 'system' : level === 'type' ? name! : `${name} instance`;
+  const tag = type ?? (target ? 'Operations on every type' : 'Operations');
   const summary = `$${d.code} (${where})${d.title ? `: ${d.title}` : d.name ? `: ${d.name}` : ''}`;
   const description = `Definition: ${d.url}${module.affectsState ? ' (changes data: POST only)' : ''}. What it does and answers: see the 200 answer; its parameters: the request body.`;
-  const idParam = level === 'instance' ? [ref('parameters', 'id')] : [];
+  const typeParam =
+    target && 'types' in target ? [{ name: 'type', in: 'path', required: true, description: 'The resource type.', schema: { type: 'string', enum: target.types } }] : [];
+  const idParam = [...typeParam, ...(level === 'instance' ? [ref('parameters', 'id')] : [])];
   const preferAsync = module.async
     ? [{ name: 'Prefer', in: 'header', required: module.async === 'required', description: '`respond-async` runs the operation as a job (R4 async.html).', schema: { type: 'string', enum: ['respond-async'] } }]
     : [];
   const base = { tags: [tag], summary, description, responses: answers(desc, module) };
-  const opId = `op-${d.code}-${level}${type ? `-${type}` : ''}`;
+  const opId = `op-${d.code}-${level}${type ? `-${type}` : target ? '-any-type' : ''}`;
   const item: Record<string, Json> = {
     post: {
       ...base,
@@ -127,6 +134,12 @@ function operationItem(desc: OperationDescriptions, module: OperationModule, lev
   return item;
 }
 
+/** Whether an operation's definition applies to every type (`Resource`/`DomainResource`): it is
+ * then described once, at `/{type}/$op`, instead of once per type (~150 copies). */
+function everyType(d: OperationDefinition): boolean {
+  return ((d.resource ?? []) as string[]).some((r) => r === 'Resource' || r === 'DomainResource');
+}
+
 export function operationPaths(
   desc: OperationDescriptions,
   system: CapabilityStatementRestResourceOperation[],
@@ -138,13 +151,24 @@ export function operationPaths(
     if (!m) throw new Error(`the CapabilityStatement lists $${entry.name} (${entry.definition}) but no operation module defines it`);
     return m;
   };
-  for (const entry of system) paths[`/$${entry.name}`] = operationItem(desc, moduleOf(entry), 'system');
+  for (const entry of system) paths[`/$${entry.name}`] = operationItem(desc, moduleOf(entry), 'system', undefined);
+  const generic = new Map<string, { module: OperationModule; name: string; types: string[] }>();
   for (const { type, operations } of byType) {
     for (const entry of operations) {
       const m = moduleOf(entry);
-      if (m.definition.type) paths[`/${type}/$${entry.name}`] = operationItem(desc, m, 'type', type);
-      if (m.definition.instance) paths[`/${type}/{id}/$${entry.name}`] = operationItem(desc, m, 'instance', type);
+      if (everyType(m.definition)) {
+        const g = generic.get(entry.definition) ?? { module: m, name: entry.name, types: [] };
+        g.types.push(type);
+        generic.set(entry.definition, g);
+        continue;
+      }
+      if (m.definition.type) paths[`/${type}/$${entry.name}`] = operationItem(desc, m, 'type', { type });
+      if (m.definition.instance) paths[`/${type}/{id}/$${entry.name}`] = operationItem(desc, m, 'instance', { type });
     }
+  }
+  for (const { module, name, types } of generic.values()) {
+    if (module.definition.type) paths[`/{type}/$${name}`] = operationItem(desc, module, 'type', { types });
+    if (module.definition.instance) paths[`/{type}/{id}/$${name}`] = operationItem(desc, module, 'instance', { types });
   }
   return paths;
 }
