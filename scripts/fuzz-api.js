@@ -164,6 +164,16 @@ async function main() {
   const exited = new Promise((resolve) => server.child.once('exit', (code, signal) => resolve({ code, signal })));
   let serverGone;
   exited.then((x) => (serverGone = x));
+  // The document is generated on its first request (seconds on a busy machine, more than
+  // schemathesis waits): fetch it once first, so schemathesis gets the kept copy.
+  try {
+    const warm = await fetch(`${server.base}/openapi.json`, { signal: AbortSignal.timeout(180_000) });
+    if (warm.status !== 200) throw new Error(`status ${warm.status}`);
+    await warm.arrayBuffer();
+  } catch (e) {
+    server.child.kill('SIGKILL');
+    fail(4, `the server did not answer ${server.base}/openapi.json: ${e.message}`);
+  }
   const regex = o.pathRegex ?? (o.allTypes ? undefined : `^/(${DEFAULT_TYPES.join('|')})(/|$)|^/[^A-Z]|^/$`);
   const workers = python.minor >= 12 ? '2' : '1';
   const reportDir = o.reportDir ?? path.join(work, 'report');
@@ -220,7 +230,7 @@ async function main() {
   if (problems.length) say(`the server logged ${problems.length} error line(s):\n${problems.slice(0, 20).join('\n')}`);
   if (timedOut) say(`schemathesis exceeded the hard limit of ${hardLimitMs / 1000} s and was stopped`);
   const ok = code === 0 && !timedOut && problems.length === 0 && !(serverGone && serverGone.signal !== 'SIGTERM' && serverGone.code !== 0);
-  say(`${ok ? 'PASSED' : 'FAILED'} in ${seconds} s — ${summary ?? 'no summary'} (JUnit report: ${path.join(reportDir, 'junit.xml')})`);
+  say(`${ok ? 'PASSED' : 'FAILED'} in ${seconds} s — ${summary ?? 'no summary'} (JUnit report in ${reportDir})`);
   if (ok) fs.rmSync(path.join(work, 'data'), { recursive: true, force: true });
   process.exit(ok ? 0 : code === 0 ? 1 : code);
 }

@@ -66,6 +66,15 @@ export function buildOpenApiDocument(src: OpenApiSources): Json {
   };
 }
 
+/** The same description for another base URL: only the server URL and the OAuth URLs (which
+ * SMART puts beside the FHIR base) depend on it; the paths are shared, not rebuilt. */
+export function rebase(document: Json, capability: CapabilityStatement, src: Pick<OpenApiSources, 'bearerOnly' | 'scopes'>): Json {
+  const security = securitySchemes(src, capability.rest?.[0]?.security);
+  const components = { ...(document.components as Json) };
+  if (security) components.securitySchemes = security.schemes;
+  return { ...document, servers: [{ url: capability.implementation?.url ?? '/fhir' }], components };
+}
+
 function merge(into: Paths, more: Paths): void {
   for (const [path, item] of Object.entries(more)) into[path] = { ...(into[path] ?? {}), ...item };
 }
@@ -96,7 +105,7 @@ function capabilitySchema(): Json {
 
 /** Security schemes from the statement's rest.security: SMART's OAuth URLs become an oauth2
  * scheme (authorization code for apps, client credentials for backend services). */
-function securitySchemes(src: OpenApiSources, security: NonNullable<CapabilityStatement['rest']>[number]['security']): { schemes: Json; requirement: Json[] } | undefined {
+export function securitySchemes(src: Pick<OpenApiSources, 'bearerOnly' | 'scopes'>, security: NonNullable<CapabilityStatement['rest']>[number]['security']): { schemes: Json; requirement: Json[] } | undefined {
   if (src.bearerOnly) {
     return {
       schemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from the configured authorization server, carrying SMART scopes.' } },

@@ -9,7 +9,8 @@ import zlib from 'node:zlib';
 import express, { Router, type Request, type Response } from 'express';
 import type { Config } from '../config';
 import type { OperationRegistry } from '../operations/registry';
-import { buildOpenApiDocument } from '../openapi/document';
+import { buildOpenApiDocument, rebase } from '../openapi/document';
+import type { Json } from '../openapi/components';
 import { officialExamples } from '../openapi/examples';
 import { hasErrors, type ResourceValidator } from '../fhir/validation';
 import { SCOPES_SUPPORTED } from '../auth/discovery';
@@ -81,19 +82,19 @@ export function apiDocsRoutes(src: ApiDocsSources): Router {
   const statementFor = capabilityStatementBuilder(src.features, src.operations, src.metadata);
   const cache = new Map<string, { json: Buffer; gzip: Buffer }>();
   const exampleOf = officialExamples((resource, type) => !hasErrors(src.validator.validate(resource, type)));
+  const options = { bearerOnly: src.config.auth === 'external', scopes: SCOPES_SUPPORTED };
+  // The paths are built once (seconds of CPU with the examples' validation); each base URL only
+  // swaps in its server and OAuth URLs.
+  let built: Json | undefined;
   const documentFor = (base: string) => {
     let entry = cache.get(base);
     if (!entry) {
-      const doc = buildOpenApiDocument({
-        capability: statementFor(base),
-        operations: src.operations.modules,
-        bearerOnly: src.config.auth === 'external',
-        scopes: SCOPES_SUPPORTED,
-        exampleOf,
-      });
-      const json = Buffer.from(JSON.stringify(doc));
+      const capability = statementFor(base);
+      built ??= buildOpenApiDocument({ capability, operations: src.operations.modules, exampleOf, ...options });
+      const json = Buffer.from(JSON.stringify(rebase(built, capability, options)));
       entry = { json, gzip: zlib.gzipSync(json) };
-      if (cache.size > 16) cache.clear(); // base URLs come from Host headers: keep the map small
+      // Base URLs come from Host / X-Forwarded-Host headers: keep only a few.
+      if (cache.size >= 4) cache.delete(cache.keys().next().value!);
       cache.set(base, entry);
     }
     return entry;

@@ -3,6 +3,7 @@
 // type and modifiers, every operation with the parameters of its OperationDefinition — and whose
 // paths the server really answers.
 import type { CapabilityStatement, OperationDefinition } from '@medplum/fhirtypes';
+import http from 'node:http';
 import { SEARCH_MODIFIERS } from '../../src/search/predicates';
 import type { SearchParamType } from '../../src/search/registry';
 import { describeEachEngine, sqliteFactory } from '../support/engines';
@@ -187,6 +188,26 @@ describe('GET /fhir/openapi.json with SMART authorization on', () => {
     expect(doc.paths['/metadata'].get.security).toEqual([]);
     expect(doc.servers).toEqual([{ url: s.base }]);
     expect(validateOpenApi(doc).valid).toBe(true);
+  });
+
+  it('gives each base URL its own server and OAuth URLs', async () => {
+    const port = new URL(s.base).port;
+    // fetch() does not let a caller set Host; node:http does.
+    const other = await new Promise<Json>((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port, path: '/fhir/openapi.json', headers: { Host: `localhost:${port}` } }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve(JSON.parse(text) as Json));
+        })
+        .on('error', reject);
+    });
+    expect(other.servers).toEqual([{ url: `http://localhost:${port}/fhir` }]);
+    expect(other.components.securitySchemes.smart.flows.authorizationCode.authorizationUrl).toBe(`http://localhost:${port}/oauth/authorize`);
+    const first = (await (await fetch(`${s.base}/openapi.json`)).json()) as Json;
+    expect(first.components.securitySchemes.smart.flows.authorizationCode.authorizationUrl).toBe(`${s.oauth}/authorize`);
+    expect(other.paths).toEqual(first.paths);
   });
 });
 
