@@ -203,7 +203,8 @@ async function main() {
   const started = Date.now();
   // The hard wall-clock limit: schemathesis' own budget plus loading and reporting time.
   const hardLimitMs = (o.maxTime + 120) * 1000;
-  const st = spawn(schemathesis, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', COLUMNS: '120' } });
+  // cwd: the temporary directory, where schemathesis keeps its cache (.schemathesis/), not the checkout.
+  const st = spawn(schemathesis, args, { cwd: work, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', COLUMNS: '120' } });
   let stOut = '';
   st.stdout.on('data', (d) => {
     stOut += d;
