@@ -228,7 +228,10 @@ async function main() {
   const summary = /Test cases:\s*\n\s*(.+)/.exec(stOut)?.[1]?.trim();
   console.log('');
   if (serverGone && serverGone.signal !== 'SIGTERM' && serverGone.code !== 0) say(`the server died during the run (${JSON.stringify(serverGone)})`);
-  if (problems.length) say(`the server logged ${problems.length} error line(s):\n${problems.slice(0, 20).join('\n')}`);
+  if (problems.length) {
+    say(`the server logged ${problems.length} error line(s); the first ones (full lines in the server output above the summary):`);
+    for (const line of problems.slice(0, 10)) say(`  ${line.slice(0, 600)}`);
+  }
   if (timedOut) say(`schemathesis exceeded the hard limit of ${hardLimitMs / 1000} s and was stopped`);
   const ok = code === 0 && !timedOut && problems.length === 0 && !(serverGone && serverGone.signal !== 'SIGTERM' && serverGone.code !== 0);
   say(`${ok ? 'PASSED' : 'FAILED'} in ${seconds} s — ${summary ?? 'no summary'} (JUnit report in ${reportDir})`);
