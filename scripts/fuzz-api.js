@@ -229,7 +229,9 @@ async function main() {
   console.log('');
   if (serverGone && serverGone.signal !== 'SIGTERM' && serverGone.code !== 0) say(`the server died during the run (${JSON.stringify(serverGone)})`);
   if (problems.length) {
-    say(`the server logged ${problems.length} error line(s); the first ones (full lines in the server output above the summary):`);
+    const logFile = path.join(work, 'server.log');
+    fs.writeFileSync(logFile, server.output());
+    say(`the server logged ${problems.length} error line(s); the first ones (the whole log: ${logFile}):`);
     for (const line of problems.slice(0, 10)) say(`  ${line.slice(0, 600)}`);
   }
   if (timedOut) say(`schemathesis exceeded the hard limit of ${hardLimitMs / 1000} s and was stopped`);
