@@ -21,6 +21,7 @@ import { createMetrics, opsRoutes, recordRequest, registerLoadMetrics } from './
 import { limitCallers, RateLimiter } from './rest/rate-limit';
 import { readRoute, resourceRoutes } from './rest/resource-routes';
 import { consoleRoutes } from './rest/console-routes';
+import { apiDocsRoutes } from './rest/api-docs-routes';
 
 export interface AppDeps {
   services: ServerServices;
@@ -78,6 +79,7 @@ export function createApp(deps: AppDeps): RequestListener {
   fhir.use((req) => {
     throw methodOrRoute(req);
   });
+  app.use(apiDocsRoutes({ features, validator: services.core.validator, operations: services.operations, metadata: deps.metadata, config }));
   if (deps.authorizationServer) app.use(deps.authorizationServer);
   app.use('/fhir', fhir);
   app.use(consoleRoutes(config, SOFTWARE.version));

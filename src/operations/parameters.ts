@@ -13,7 +13,7 @@ export type ParameterValue = string | number | boolean | object | Resource | Ope
 /** Parameters about the HTTP exchange that every FHIR URL may carry; never operation input. */
 const HTTP_PARAMS = new Set(['_format', '_pretty']);
 
-const PRIMITIVE_PATTERNS: Record<string, RegExp> = {
+export const PRIMITIVE_PATTERNS: Record<string, RegExp> = {
   boolean: /^(true|false)$/,
   integer: /^-?(0|[1-9][0-9]{0,9})$/,
   positiveInt: /^\+?[1-9][0-9]{0,9}$/,

@@ -1,5 +1,6 @@
 // GET [base]/metadata: the CapabilityStatement, generated (once per base URL) from the core
 // interactions, what each mounted feature declares and the operation registry.
+import type { CapabilityStatement } from '@medplum/fhirtypes';
 import { Router } from 'express';
 import { buildCapabilityStatement, type CapabilitySources, type SystemInteraction, type TypeInteraction } from '../fhir/capability';
 import type { OperationRegistry } from '../operations/registry';
@@ -20,30 +21,36 @@ export interface MetadataSources extends Pick<CapabilitySources, 'profiles' | 'c
 export function metadataRoute(features: Feature[], operations: OperationRegistry, sources: MetadataSources): Router {
   const router = Router();
   const cache = new Map<string, string>();
-  const contributions = featureCapabilities(features);
+  const statementFor = capabilityStatementBuilder(features, operations, sources);
   router.get('/metadata', (req, res) => {
     const base = contextOf(res).baseUrl;
     let text = cache.get(base);
     if (!text) {
-      const capability: CapabilitySources = {
-        software: sources.software,
-        baseUrl: base,
-        resourceTypes: sources.resourceTypes,
-        typeInteractions: [...CORE_TYPE_INTERACTIONS, ...features.flatMap((f) => f.typeInteractions ?? [])],
-        systemInteractions: [...CORE_SYSTEM_INTERACTIONS, ...features.flatMap((f) => f.systemInteractions ?? [])],
-        date: sources.started,
-        profiles: sources.profiles,
-        compartments: sources.compartments,
-        security: sources.security,
-        operations: operations.capability(),
-        ...contributions,
-      };
-      text = JSON.stringify(buildCapabilityStatement(capability));
+      text = JSON.stringify(statementFor(base));
       cache.set(base, text);
     }
     sendJson(req, res, 200, text);
   });
   return router;
+}
+
+/** The CapabilityStatement for a base URL (also the source of the OpenAPI description). */
+export function capabilityStatementBuilder(features: Feature[], operations: OperationRegistry, sources: MetadataSources): (base: string) => CapabilityStatement {
+  const contributions = featureCapabilities(features);
+  return (base) =>
+    buildCapabilityStatement({
+      software: sources.software,
+      baseUrl: base,
+      resourceTypes: sources.resourceTypes,
+      typeInteractions: [...CORE_TYPE_INTERACTIONS, ...features.flatMap((f) => f.typeInteractions ?? [])],
+      systemInteractions: [...CORE_SYSTEM_INTERACTIONS, ...features.flatMap((f) => f.systemInteractions ?? [])],
+      date: sources.started,
+      profiles: sources.profiles,
+      compartments: sources.compartments,
+      security: sources.security,
+      operations: operations.capability(),
+      ...contributions,
+    });
 }
 
 /** The features' contributions, each part owned by one feature: a second claim to the same part

@@ -1,7 +1,8 @@
 // Headers every answer needs on the open web, set in front of both the read fast path and Express:
 // - `X-Content-Type-Options: nosniff` always, so a browser never runs stored content as script;
 // - `Cache-Control: no-store` on FHIR answers when auth is on: they carry patient data that no
-//   shared or browser cache may keep (the CapabilityStatement and discovery are left cacheable);
+//   shared or browser cache may keep (the CapabilityStatement, OpenAPI document and discovery are
+//   left cacheable);
 // - CORS for the allowlisted origins (NIMBUS_CORS_ORIGINS) only: preflights answered here, the
 //   FHIR headers a browser app must read (Location, ETag, Content-Location, Last-Modified) exposed.
 //   Tokens travel in the Authorization header, so credentialed (cookie) requests are never allowed.
@@ -53,6 +54,6 @@ function preflight(res: ServerResponse, origin: string | undefined, anyOrigin: b
 /** FHIR answers other than the CapabilityStatement and the discovery documents. */
 function carriesData(url: string): boolean {
   const path = url.split('?')[0];
-  return path.startsWith('/fhir') && path !== '/fhir/metadata' && !path.startsWith('/fhir/.well-known/');
+  return path.startsWith('/fhir') && path !== '/fhir/metadata' && path !== '/fhir/openapi.json' && !path.startsWith('/fhir/.well-known/');
 }
 

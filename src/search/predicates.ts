@@ -20,7 +20,7 @@ export interface PredicateContext {
 const PREFIXES: readonly Prefix[] = ['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap'];
 
 /** Modifiers each parameter type accepts (R4 search.html §3.1.1.5); `:[type]` is checked apart. */
-const MODIFIERS: Record<SearchParamType, readonly string[]> = {
+export const SEARCH_MODIFIERS: Record<SearchParamType, readonly string[]> = {
   string: ['missing', 'exact', 'contains'],
   token: ['missing', 'text', 'not', 'above', 'below', 'in', 'not-in', 'of-type'],
   reference: ['missing', 'identifier'],
@@ -67,7 +67,7 @@ export function parameterPredicate(param: SearchParam, name: string, modifier: s
   }
   if (param.type === 'special' && POSITION_PARAMS.has(param.code)) return nearPredicate(param, name, modifier, value);
   let targetType: string | undefined;
-  if (modifier !== undefined && !MODIFIERS[param.type].includes(modifier)) {
+  if (modifier !== undefined && !SEARCH_MODIFIERS[param.type].includes(modifier)) {
     if (param.type === 'reference' && /^[A-Z][A-Za-z]+$/.test(modifier) && (param.targets.length === 0 || param.targets.includes(modifier))) {
       targetType = modifier;
     } else throw new SearchProblemError(searchProblems.unknownModifier(name, modifier, param.type));

@@ -86,6 +86,8 @@ const FORBIDDEN: Record<string, string[]> = {
   interactions: ['rest', 'operations', 'bundles', 'cli', 'app.ts', 'server.ts'],
   operations: ['rest', 'cli', 'app.ts', 'server.ts'],
   bundles: ['rest', 'cli', 'app.ts', 'server.ts'],
+  // The OpenAPI description is built from the CapabilityStatement and the operation registry; rest/ serves it.
+  openapi: ['rest', 'cli', 'app.ts', 'server.ts'],
   rest: ['cli', 'server.ts', 'app.ts'],
 };
 
