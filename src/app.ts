@@ -20,6 +20,7 @@ import { Admission } from './rest/admission';
 import { createMetrics, opsRoutes, recordRequest, registerLoadMetrics } from './rest/ops-routes';
 import { limitCallers, RateLimiter } from './rest/rate-limit';
 import { readRoute, resourceRoutes } from './rest/resource-routes';
+import { cdsHooksRoutes } from './rest/cds-hooks-routes';
 
 export interface AppDeps {
   services: ServerServices;
@@ -78,6 +79,7 @@ export function createApp(deps: AppDeps): RequestListener {
     throw methodOrRoute(req);
   });
   if (deps.authorizationServer) app.use(deps.authorizationServer);
+  app.use('/cds-services', cdsHooksRoutes(services, authenticate));
   app.use('/fhir', fhir);
   app.use((req: Request) => {
     throw errors.unknownRoute(req.path);
