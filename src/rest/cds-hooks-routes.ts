@@ -84,7 +84,7 @@ export function cdsHooksRoutes(services: ServerServices, authenticate: Authentic
       issued.push(made.issued);
       return made.card;
     });
-    await storeIssuedCards(services.engine.system, issued, clock());
+    await storeIssuedCards(services.engine.system, issued);
     res.json({ cards });
   });
 

@@ -74,7 +74,10 @@ export class CdsClientVerifier {
       if (e instanceof joseErrors.JOSEError) throw unauthorized(`${e.code}: ${e.message.slice(0, 120)}`);
       throw e;
     }
-    const expiresAt = new Date(Math.min((claims.exp ?? 0) * 1000, this.now().getTime() + MAX_LIFETIME_S * 1000) + 60_000).toISOString();
+    // Kept while the token could still be accepted; the SystemStore expires by the wall clock, so the
+    // token's remaining lifetime (on the server's clock) is counted from the wall clock's now.
+    const remainingMs = Math.min((claims.exp ?? 0) * 1000 - this.now().getTime(), MAX_LIFETIME_S * 1000);
+    const expiresAt = new Date(Date.now() + Math.max(0, remainingMs) + 60_000).toISOString();
     const fresh = await this.system.insert(JTI_COLLECTION, `${issuer.issuer}|${claims.jti}`.slice(0, 512), { at: this.now().toISOString() }, { expiresAt });
     if (!fresh) throw unauthorized('this jti was used before (replay)');
     return { issuer: issuer.issuer, ...(typeof claims.tenant === 'string' ? { tenant: claims.tenant } : {}) };

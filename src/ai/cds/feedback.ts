@@ -25,8 +25,9 @@ export interface StoredFeedback {
   receivedAt: string;
 }
 
-export async function storeIssuedCards(system: SystemStore, cards: IssuedCard[], now: Date): Promise<void> {
-  const expiresAt = new Date(now.getTime() + FEEDBACK_WINDOW_DAYS * 86_400_000).toISOString();
+export async function storeIssuedCards(system: SystemStore, cards: IssuedCard[]): Promise<void> {
+  // The SystemStore expires documents by the wall clock, so the window is counted on it too.
+  const expiresAt = new Date(Date.now() + FEEDBACK_WINDOW_DAYS * 86_400_000).toISOString();
   await Promise.all(cards.map((c) => system.insert(ISSUED_CARDS, c.uuid, c, { expiresAt })));
 }
 
