@@ -1,6 +1,7 @@
 // Reads what a score needs of one patient through the caller's door (ctx.data), so the access
 // policy decides what the score may see: search plans built by the search layer, paged by the
-// engines' cursors, and, for vital signs, only the latest Observation of each parameter.
+// engines' cursors, and, for vital signs, only the latest Observation of each code (one `latest`
+// statement in the database).
 import type { Condition, Encounter, Observation, Patient, Resource } from '@medplum/fhirtypes';
 import type { DataAccess } from '../../access/data-access';
 import { parseStoredJson } from '../../fhir/json';
@@ -16,10 +17,9 @@ export interface RecordReader {
   baseUrl: string;
 }
 
-/** Every match of a search (paged inside the engine), optionally only the first `limit`. */
-export async function searchResources<T extends Resource>(reader: RecordReader, type: string, query: Array<[string, string]>, limit = Infinity): Promise<T[]> {
+function planOf(reader: RecordReader, type: string, query: Array<[string, string]>) {
   const { search } = reader;
-  const parsed = parseSearchQuery(search.registry, query, {
+  return parseSearchQuery(search.registry, query, {
     resourceTypes: [type],
     lenient: false,
     defaultCount: search.defaultCount,
@@ -28,11 +28,20 @@ export async function searchResources<T extends Resource>(reader: RecordReader, 
     baseUrl: reader.baseUrl,
     terminology: search.terminology,
     systemLevel: false,
-  });
+  }).plan;
+}
+
+const hasAnyCode = (o: Observation, codes: string[]) =>
+  [...(o.code?.coding ?? []), ...(o.component ?? []).flatMap((c) => c.code?.coding ?? [])].some((c) => c.system === VITAL_SIGN_SYSTEM && codes.includes(c.code ?? ''));
+
+/** Every match of a search (paged inside the engine), optionally only the first `limit`. */
+export async function searchResources<T extends Resource>(reader: RecordReader, type: string, query: Array<[string, string]>, limit = Infinity): Promise<T[]> {
+  const { search } = reader;
+  const plan = planOf(reader, type, query);
   const out: T[] = [];
   let cursor: string | undefined;
   do {
-    const page = await reader.data.search({ ...parsed.plan, count: Math.min(limit, search.maxCount), total: 'none', include: [], revinclude: [], ...(cursor ? { cursor } : {}) });
+    const page = await reader.data.search({ ...plan, count: Math.min(limit, search.maxCount), total: 'none', include: [], revinclude: [], ...(cursor ? { cursor } : {}) });
     for (const v of page.matches) out.push(parseStoredJson(v.json!) as T);
     cursor = page.nextCursor;
   } while (cursor && out.length < limit);
@@ -51,17 +60,22 @@ export async function readPatientRecord(reader: RecordReader, patient: Patient, 
     record.encounters = all.filter((e) => !e.period?.start || Date.parse(e.period.start) <= asOf.getTime());
   }
   if (reads.vitals) {
-    for (const [sign, codes] of Object.entries(VITAL_SIGN_CODES) as Array<[VitalSign, string[]]>) {
-      const latest = await searchResources<Observation>(reader, 'Observation', [
-        ['patient', subject],
-        ['combo-code', codes.map((c) => `${VITAL_SIGN_SYSTEM}|${c}`).join(',')],
-        ['date', `le${until}`],
-        ['status', 'final,amended,corrected,preliminary'],
-        ['_sort', '-date'],
-      ], 1);
-      const o = latest[0];
-      const t = o && clinicalTime(o);
-      if (o && t && Date.parse(t) <= asOf.getTime()) record.vitals[sign] = o;
+    // One statement for every parameter: the latest Observation per code (components included,
+    // through combo-code) inside the database, then the latest per NEWS2 parameter here.
+    const codes = Object.values(VITAL_SIGN_CODES).flat();
+    const where = planOf(reader, 'Observation', [
+      ['patient', subject],
+      ['combo-code', codes.map((c) => `${VITAL_SIGN_SYSTEM}|${c}`).join(',')],
+      ['date', `le${until}`],
+      ['status', 'final,amended,corrected,preliminary'],
+    ]).where;
+    const found = await reader.data.latest({ resourceType: 'Observation', where, groupBy: 'combo-code', orderBy: 'date', max: 1 });
+    const observations = found.map((v) => parseStoredJson(v.json!) as Observation);
+    for (const [sign, signCodes] of Object.entries(VITAL_SIGN_CODES) as Array<[VitalSign, string[]]>) {
+      const latest = observations
+        .filter((o) => hasAnyCode(o, signCodes) && clinicalTime(o) !== undefined && Date.parse(clinicalTime(o)!) <= asOf.getTime())
+        .sort((a, b) => Date.parse(clinicalTime(b)!) - Date.parse(clinicalTime(a)!) || (b.id ?? '').localeCompare(a.id ?? ''))[0];
+      if (latest) record.vitals[sign] = latest;
     }
   }
   return record;
