@@ -13,8 +13,8 @@ jest.setTimeout(240_000);
 const RX = 'http://www.nlm.nih.gov/research/umls/rxnorm';
 const onWarfarinNow = (record: Resource[]) => record.some((r) => r.resourceType === 'MedicationRequest' && (r as MedicationRequest).status === 'active'
   && (r as MedicationRequest).medicationCodeableConcept?.coding?.some((c) => c.system === RX && c.code === '11289'));
-/** Generated in memory until two patients on warfarin are found (about 1 in 400 is; at most 3,000
- * are drawn), plus the first three others; only their own records are stored. */
+/** Generated in memory until a patient on warfarin is found (about 1 in 400 is; at most 3,000
+ * are drawn), plus the first two others; only their own records are stored. */
 function sample(): { patients: Resource[][]; all: Resource[] } {
   const withWarfarin: Resource[][] = [];
   const others: Resource[][] = [];
@@ -24,8 +24,8 @@ function sample(): { patients: Resource[][]; all: Resource[] } {
     drawn++;
     const record = item.patient.resources as Resource[];
     if (onWarfarinNow(record)) withWarfarin.push(record);
-    else if (others.length < 3) others.push(record);
-    if (withWarfarin.length === 2 || drawn === 3000) break;
+    else if (others.length < 2) others.push(record);
+    if (withWarfarin.length === 1 || drawn === 3000) break;
   }
   const patients = [...withWarfarin, ...others];
   return { patients, all: patients.flat() };
