@@ -63,6 +63,18 @@ describeEachEngine('CDS client JWT', (factory) => {
     expect(replay.headers['www-authenticate']).toMatch(/^Bearer/);
   });
 
+  it('reads this server\'s data when nothing is prefetched (the JWT is not taken for a FHIR token)', async () => {
+    for (const r of [
+      { resourceType: 'Patient', id: 'af', gender: 'male', birthDate: '1940-01-01' },
+      { resourceType: 'Condition', id: 'af-1', subject: { reference: 'Patient/af' }, code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code: 'I48.9' }] } },
+    ]) expect((await t.http.put(`/fhir/${r.resourceType}/${r.id}`).set('Content-Type', 'application/fhir+json').send(JSON.stringify(r))).status).toBe(201);
+    const res = await t.http.post('/cds-services/nimbus-patient-risk').set({ 'Content-Type': 'application/json', Authorization: `Bearer ${await jwt({ aud: `${ORIGIN}/cds-services/nimbus-patient-risk` })}` })
+      .send(JSON.stringify({ hook: 'patient-view', hookInstance: randomUUID(), context: { userId: 'Practitioner/1', patientId: 'af' } }));
+    expect(res.status).toBe(200);
+    // age 85 (2): anticoagulation recommended
+    expect(res.body.cards.map((c: { summary: string }) => c.summary)).toEqual(['Atrial fibrillation, CHA2DS2-VASc 2 (2.2 %/yr stroke), no anticoagulant: recommended']);
+  });
+
   it('guards discovery and feedback too, each with its own audience', async () => {
     expect((await t.http.get('/cds-services')).status).toBe(401);
     expect((await t.http.get('/cds-services').set('Authorization', `Bearer ${await jwt({ aud: `${ORIGIN}/cds-services` })}`)).status).toBe(200);

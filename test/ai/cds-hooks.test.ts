@@ -304,3 +304,41 @@ describeEachEngine('CDS Hooks reading the client\'s fhirServer', (factory) => {
     expect(res.body.description).toMatch(/fhirServer answered 401/);
   });
 });
+
+describeEachEngine('CDS Hooks reading this server under SMART authorization', (factory) => {
+  let t: TestServer;
+  let tokens: Record<'admin' | 'patPatient' | 'rxPatient', string>;
+  beforeAll(async () => {
+    const now = () => Date.parse(NOW);
+    const issuer = await makeIssuer({ now });
+    t = await makeTestServer({ engine: await factory.make(), clock: fixedClock(NOW), env: { NIMBUS_AUTH: 'smart', NIMBUS_BASE_URL: TEST_BASE }, overrides: { smartKeys: localKeySource(issuer.jwks) } });
+    tokens = {
+      admin: await issuer.token({ scope: 'system/*.*', client_id: 'ops' }),
+      patPatient: await issuer.token({ scope: 'patient/*.rs', patient: 'pat' }),
+      rxPatient: await issuer.token({ scope: 'patient/*.rs', patient: 'rx' }),
+    };
+    await store(t, [...PATIENT_VIEW_DATA, ...ORDER_DATA], { Authorization: `Bearer ${tokens.admin}` });
+  });
+  afterAll(() => t.close());
+
+  const view = (token?: string) => {
+    const req = t.http.post('/cds-services/nimbus-patient-risk').set('Content-Type', 'application/json');
+    if (token) req.set('Authorization', `Bearer ${token}`);
+    return req.send(JSON.stringify(hookCall('patient-view', { patientId: 'pat' })));
+  };
+
+  it('reads with the caller\'s own token, so the access policy decides what the cards see', async () => {
+    const own = await view(tokens.patPatient);
+    expect(own.status).toBe(200);
+    expect(own.body.cards).toHaveLength(3);
+    // Another patient's token sees nothing of pat: no card can come from pat's data.
+    const other = await view(tokens.rxPatient);
+    expect([other.status, other.body.cards]).toEqual([200, []]);
+  });
+
+  it('answers 412 without any authorization for this server\'s data', async () => {
+    const res = await view();
+    expect([res.status, res.body.error]).toEqual([412, 'data_unavailable']);
+    expect(res.body.description).toMatch(/send the prefetch/);
+  });
+});
