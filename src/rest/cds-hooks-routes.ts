@@ -7,17 +7,19 @@
 // unavailable), never an OperationOutcome or a stack trace.
 import type { IncomingMessage } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Resource } from '@medplum/fhirtypes';
 import { CdsClientVerifier } from '../ai/cds/client-jwt';
 import { makeCard, type IssuedCard } from '../ai/cds/cards';
 import { hookData, localSource, remoteSource, type FhirSource } from '../ai/cds/data-source';
 import { receiveFeedback, storeIssuedCards } from '../ai/cds/feedback';
-import { CdsError, parseHookRequest } from '../ai/cds/hook-request';
+import { CdsError, checkSentResources, parseHookRequest } from '../ai/cds/hook-request';
 import { loadDrugKnowledge } from '../ai/cds/knowledge';
 import { CDS_SERVICES, runService } from '../ai/cds/services';
 import { CHA2DS2_VASC_MODEL } from '../ai/risk/cha2ds2-vasc';
 import { NEWS2_MODEL } from '../ai/risk/news2';
 import type { ServerServices } from '../context/server-services';
 import { FhirError } from '../fhir/errors';
+import { hasErrors } from '../fhir/validator/validator';
 import { toFhirError } from './error-middleware';
 import { contextFor, type Authenticate } from './context';
 import { baseUrlOf } from './request';
@@ -29,6 +31,12 @@ export function cdsHooksRoutes(services: ServerServices, authenticate: Authentic
   const verifier = new CdsClientVerifier(config.cdsTrustedIssuers, services.engine.system, clock);
   const router = express.Router();
   const originOf = (req: Request) => baseUrlOf(req, config).replace(/\/fhir$/, '');
+  const validFhir = (resource: Resource): string | undefined => {
+    const issues = services.core.validator.validate(resource, resource.resourceType);
+    if (!hasErrors(issues)) return undefined;
+    const first = issues.find((i) => i.severity === 'error' || i.severity === 'fatal')!;
+    return `${first.expression?.[0] ? `${first.expression[0]}: ` : ''}${first.diagnostics}`.slice(0, 300);
+  };
 
   router.use((req, res, next) => {
     res.locals.mount = '/cds-services';
@@ -67,13 +75,14 @@ export function cdsHooksRoutes(services: ServerServices, authenticate: Authentic
     const service = CDS_SERVICES.find((s) => s.id === req.params.id);
     if (!service) throw new CdsError(404, 'unknown_service', `there is no CDS service '${String(req.params.id).slice(0, 64)}'; GET /cds-services lists them`);
     const request = parseHookRequest(req.body, service.hook);
+    checkSentResources(request, validFhir);
     const origin = originOf(req);
     let source: FhirSource | undefined;
     const sourceFor = (): FhirSource => {
       if (source) return source;
       if (request.fhirServer) {
         if (!request.fhirAuthorization) throw new CdsError(412, 'data_unavailable', 'fhirServer was given without fhirAuthorization: send the prefetch, or a token for that server');
-        source = remoteSource(request.fhirServer, request.fhirAuthorization.access_token);
+        source = remoteSource(request.fhirServer, request.fhirAuthorization.access_token, validFhir);
       } else source = localSourceFor(req, res, services, authenticate, verifier.enabled);
       return source;
     };

@@ -240,6 +240,9 @@ describeEachEngine('CDS Hooks', (factory) => {
       [hookCall('patient-view', { patientId: 'pat' }, { prefetch: { conditions: { resourceType: 'Bundle', entry: [{ resource: { id: 'x' } }] } } }), /prefetch\.conditions\.entry\[0\]\.resource is not a FHIR resource/],
       [hookCall('patient-view', { patientId: 'pat' }, { fhirAuthorization: { access_token: 'x', token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'svc' } }), /fhirServer is required/],
       [hookCall('patient-view', { patientId: 'pat' }, { fhirServer: 'file:///etc' }), /http\(s\) URL/],
+      [hookCall('patient-view', { patientId: 'pat' }, { prefetch: { conditions: { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: { resourceType: 'Condition', subject: { reference: 'Patient/pat' }, code: { coding: 'I48.9' } } }] } } }), /prefetch\.conditions\.entry\[0\]\.resource is not a valid FHIR Condition: .*coding/],
+      [hookCall('patient-view', { patientId: 'pat' }, { prefetch: { patient: { resourceType: 'Patient', birthDate: 'yesterday' } } }), /prefetch\.patient is not a valid FHIR Patient: .*birthDate/],
+      [hookCall('patient-view', { patientId: 'pat' }, { prefetch: { patient: { resourceType: 'Nonsense' } } }), /prefetch\.patient is not a valid FHIR Nonsense/],
     ];
     for (const [body, message] of cases) {
       const res = await post('/cds-services/nimbus-patient-risk', body);
@@ -247,6 +250,8 @@ describeEachEngine('CDS Hooks', (factory) => {
     }
     const drafts = await post('/cds-services/nimbus-medication-safety-sign', hookCall('order-sign', { patientId: 'rx', draftOrders: [{ resourceType: 'MedicationRequest' }] }));
     expect(drafts.body.description).toMatch(/draftOrders is required for order-sign: a FHIR Bundle/);
+    const invalidDraft = await post('/cds-services/nimbus-medication-safety-sign', hookCall('order-sign', { patientId: 'rx', draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'MedicationRequest', id: 'x', intent: 'order', subject: { reference: 'Patient/rx' }, medicationCodeableConcept: { text: 'x' } } }] } }));
+    expect([invalidDraft.status, invalidDraft.body.description]).toEqual([400, expect.stringMatching(/context\.draftOrders\.entry\[0\]\.resource is not a valid FHIR MedicationRequest: .*status/)]);
     const selections = await post('/cds-services/nimbus-medication-safety-select', hookCall('order-select', { patientId: 'rx', draftOrders: DRAFTS }));
     expect(selections.body.description).toMatch(/context\.selections is required/);
     const broken = await t.http.post('/cds-services/nimbus-patient-risk').set('Content-Type', 'application/json').send('{"hook": ');

@@ -6,7 +6,7 @@ import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { parseStoredJson } from '../../fhir/json';
 import { FhirError } from '../../fhir/errors';
 import { searchResources, type RecordReader } from '../risk/patient-record';
-import { CdsError, type HookRequest } from './hook-request';
+import { CdsError, type HookRequest, type ResourceCheck } from './hook-request';
 
 export interface FhirSource {
   /** For messages: where the data was read. */
@@ -48,8 +48,16 @@ export function localSource(reader: RecordReader): FhirSource {
   };
 }
 
-/** The client's FHIR server over HTTP, with its bearer token; follows `next` links up to the cap. */
-export function remoteSource(fhirServer: string, accessToken: string | undefined, fetchImpl: typeof fetch = fetch): FhirSource {
+/** The client's FHIR server over HTTP, with its bearer token; follows `next` links up to the cap.
+ * Its resources are checked like sent ones: a malformed one is the data source's fault (412). */
+export function remoteSource(fhirServer: string, accessToken: string | undefined, check: ResourceCheck, fetchImpl: typeof fetch = fetch): FhirSource {
+  const checked = (resources: Resource[], url: string) => {
+    for (const r of resources) {
+      const why = check(r);
+      if (why) throw new CdsError(412, 'data_unavailable', `fhirServer sent an invalid ${r.resourceType} for ${url.slice(0, 200)}: ${why}`);
+    }
+    return resources;
+  };
   const get = async (url: string): Promise<{ status: number; body?: Resource }> => {
     let res: Response;
     try {
@@ -73,13 +81,13 @@ export function remoteSource(fhirServer: string, accessToken: string | undefined
       const { id } = split(relativeUrl);
       const first = await get(`${fhirServer}/${relativeUrl}`);
       if (!first.body) return [];
-      if (id) return [first.body];
-      const out = resourcesOf(first.body);
+      if (id) return checked([first.body], relativeUrl);
+      const out = checked(resourcesOf(first.body), relativeUrl);
       let next = (first.body as Bundle).link?.find((l) => l.relation === 'next')?.url;
       while (next && out.length < MAX_RESOURCES && next.startsWith(fhirServer)) {
         const page = await get(next);
         if (!page.body) break;
-        out.push(...resourcesOf(page.body));
+        out.push(...checked(resourcesOf(page.body), relativeUrl));
         next = (page.body as Bundle).link?.find((l) => l.relation === 'next')?.url;
       }
       return out.slice(0, MAX_RESOURCES);

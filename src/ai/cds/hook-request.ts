@@ -97,3 +97,27 @@ export function parseHookRequest(body: unknown, expectedHook: string): HookReque
   }
   return { hook: expectedHook, hookInstance: body.hookInstance, ...(fhirServer ? { fhirServer } : {}), ...(fhirAuthorization ? { fhirAuthorization } : {}), context: body.context, prefetch };
 }
+
+/** Why a resource is not valid FHIR (the first error), or undefined when it is. */
+export type ResourceCheck = (resource: Resource) => string | undefined;
+
+/**
+ * Every resource the client sent — prefetch values, their Bundle entries and the draft orders —
+ * must be valid FHIR R4: the services read their elements by the R4 types, so a malformed one is
+ * the client's error (400), not a crash or a silently wrong card.
+ */
+export function checkSentResources(request: HookRequest, check: ResourceCheck): void {
+  const inspect = (resource: Resource, where: string) => {
+    const why = check(resource);
+    if (why) throw bad(`${where} is not a valid FHIR ${resource.resourceType}: ${why}`);
+  };
+  const each = (value: Resource, where: string) => {
+    if (value.resourceType === 'Bundle') {
+      for (const [i, e] of ((value as Bundle).entry ?? []).entries()) if (e.resource) inspect(e.resource, `${where}.entry[${i}].resource`);
+      return;
+    }
+    inspect(value, where);
+  };
+  for (const [key, value] of Object.entries(request.prefetch)) if (value) each(value, `prefetch.${key}`);
+  if (isFhirResource(request.context.draftOrders)) each(request.context.draftOrders, 'context.draftOrders');
+}
