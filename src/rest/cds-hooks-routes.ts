@@ -44,6 +44,9 @@ export function cdsHooksRoutes(services: ServerServices, authenticate: Authentic
   });
   if (verifier.enabled) {
     router.use(async (req, res, next) => {
+      // The knowledge table is reference data a clinician's browser opens from a card's source.url
+      // (spec: loaded "in a browser context"), which carries no CDS client JWT.
+      if (req.method === 'GET' && req.path === '/knowledge') return next();
       const endpoint = `${originOf(req)}/cds-services${req.path === '/' ? '' : req.path.replace(/\/$/, '')}`;
       // Feedback is addressed to its own URL; a client may also name the service it gives feedback on.
       const audiences = endpoint.endsWith('/feedback') ? [endpoint, endpoint.slice(0, -'/feedback'.length)] : [endpoint];
@@ -104,8 +107,10 @@ export function cdsHooksRoutes(services: ServerServices, authenticate: Authentic
     res.json({ received });
   });
 
-  router.use((req, _res, next: NextFunction) => {
-    next(new CdsError(req.method === 'GET' || req.method === 'POST' ? 404 : 405, 'not_found', `no CDS Hooks endpoint answers ${req.method} ${req.originalUrl.slice(0, 200)}`));
+  router.use((req, res, next: NextFunction) => {
+    if (req.method === 'GET' || req.method === 'POST') return next(new CdsError(404, 'not_found', `no CDS Hooks endpoint answers ${req.method} ${req.originalUrl.slice(0, 200)}`));
+    res.setHeader('Allow', 'GET, POST');
+    next(new CdsError(405, 'method_not_allowed', `CDS Hooks endpoints answer GET (discovery) and POST (services, feedback), not ${req.method}`));
   });
   router.use((e: unknown, req: Request, res: Response, _next: NextFunction) => {
     let answer: CdsError;

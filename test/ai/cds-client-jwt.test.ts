@@ -77,6 +77,8 @@ describeEachEngine('CDS client JWT', (factory) => {
 
   it('guards discovery and feedback too, each with its own audience', async () => {
     expect((await t.http.get('/cds-services')).status).toBe(401);
+    // The table cards cite is opened by a clinician's browser: no JWT needed.
+    expect((await t.http.get('/cds-services/knowledge')).status).toBe(200);
     expect((await t.http.get('/cds-services').set('Authorization', `Bearer ${await jwt({ aud: `${ORIGIN}/cds-services` })}`)).status).toBe(200);
     expect((await t.http.get('/cds-services').set('Authorization', `Bearer ${await jwt()}`)).status).toBe(401);
     const feedback = await t.http.post('/cds-services/nimbus-medication-safety-sign/feedback').set('Authorization', `Bearer ${await jwt({ aud: `${SERVICE}/feedback` })}`).send({ feedback: [] });

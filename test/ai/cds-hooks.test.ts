@@ -256,6 +256,8 @@ describeEachEngine('CDS Hooks', (factory) => {
     expect(selections.body.description).toMatch(/context\.selections is required/);
     const broken = await t.http.post('/cds-services/nimbus-patient-risk').set('Content-Type', 'application/json').send('{"hook": ');
     expect([broken.status, typeof broken.body.description]).toEqual([400, 'string']);
+    const put = await t.http.put('/cds-services/nimbus-patient-risk').send({});
+    expect([put.status, put.headers.allow, put.body.error]).toEqual([405, 'GET, POST', 'method_not_allowed']);
     const unknown = await post('/cds-services/no-such-service', hookCall('patient-view', { patientId: 'pat' }));
     expect([unknown.status, unknown.body.error]).toEqual([404, 'unknown_service']);
     const noAuth = await post('/cds-services/nimbus-patient-risk', hookCall('patient-view', { patientId: 'pat' }, { fhirServer: 'http://127.0.0.1:9/fhir' }));
