@@ -163,19 +163,23 @@ describeEachEngine('CDS Hooks', (factory) => {
     expect(stroke.indicator).toBe('warning');
   });
 
-  it('patient-view: uses the prefetch when sent (null means no data), and reads only the missing keys', async () => {
+  it('patient-view: uses the prefetch when sent (null means no data) and reads the keys not sent', async () => {
     const patient = PATIENT_VIEW_DATA[0];
-    const res = await post('/cds-services/nimbus-patient-risk', hookCall('patient-view', { patientId: 'pat' }, {
-      prefetch: {
-        patient,
-        conditions: { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: PATIENT_VIEW_DATA[1] }] },
-        vitals: null,
-        medications: { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: medication('pat-apixaban', 'pat', '1364430', 'active', 'apixaban') }] },
-      },
+    const conditions = { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: PATIENT_VIEW_DATA[1] }] };
+    // medications not sent: read from this server (metformin only, so no anticoagulant). Only AF among
+    // the prefetched Conditions: age 77 (2) + female (1) = 3; no vitals (null); no diabetes, so no HbA1c card.
+    const partial = await post('/cds-services/nimbus-patient-risk', hookCall('patient-view', { patientId: 'pat' }, { prefetch: { patient, conditions, vitals: null } }));
+    expect(partial.status).toBe(200);
+    expect(partial.body.cards.map((c: { summary: string }) => c.summary)).toEqual(['Atrial fibrillation, CHA2DS2-VASc 3 (3.2 %/yr stroke), no anticoagulant: recommended']);
+    // An anticoagulant in the prefetched medications: no stroke-prevention card.
+    const medications = { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: medication('pat-apixaban', 'pat', '1364430', 'active', 'apixaban') }] };
+    const anticoagulated = await post('/cds-services/nimbus-patient-risk', hookCall('patient-view', { patientId: 'pat' }, { prefetch: { patient, conditions, vitals: null, medications } }));
+    expect([anticoagulated.status, anticoagulated.body]).toEqual([200, { cards: [] }]);
+    // A client that failed to prefetch sends an OperationOutcome (2.0): the key is read instead.
+    const failed = await post('/cds-services/nimbus-patient-risk', hookCall('patient-view', { patientId: 'pat' }, {
+      prefetch: { patient, conditions, vitals: null, medications: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'timeout' }] } },
     }));
-    expect(res.status).toBe(200);
-    // No vitals (null), anticoagulated (prefetched apixaban), no diabetes among the prefetched Conditions.
-    expect(res.body).toEqual({ cards: [] });
+    expect(failed.body.cards).toHaveLength(1);
   });
 
   it('order-sign: interaction, allergy, duplicate therapy and unchecked drafts, each with a suggestion to remove the draft', async () => {
