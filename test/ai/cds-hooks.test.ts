@@ -256,6 +256,9 @@ describeEachEngine('CDS Hooks', (factory) => {
     expect(drafts.body.description).toMatch(/draftOrders is required for order-sign: a FHIR Bundle/);
     const invalidDraft = await post('/cds-services/nimbus-medication-safety-sign', hookCall('order-sign', { patientId: 'rx', draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'MedicationRequest', id: 'x', intent: 'order', subject: { reference: 'Patient/rx' }, medicationCodeableConcept: { text: 'x' } } }] } }));
     expect([invalidDraft.status, invalidDraft.body.description]).toEqual([400, expect.stringMatching(/context\.draftOrders\.entry\[0\]\.resource is not a valid FHIR MedicationRequest: .*status/)]);
+    const many = { resourceType: 'Bundle', type: 'collection', entry: Array.from({ length: 201 }, (_, i) => ({ resource: draft(`d${i}`, '5640', 'ibuprofen') })) };
+    const tooMany = await post('/cds-services/nimbus-medication-safety-sign', hookCall('order-sign', { patientId: 'rx', draftOrders: many }));
+    expect([tooMany.status, tooMany.body.description]).toEqual([400, expect.stringMatching(/more than 200 entries/)]);
     const selections = await post('/cds-services/nimbus-medication-safety-select', hookCall('order-select', { patientId: 'rx', draftOrders: DRAFTS }));
     expect(selections.body.description).toMatch(/context\.selections is required/);
     const broken = await t.http.post('/cds-services/nimbus-patient-risk').set('Content-Type', 'application/json').send('{"hook": ');

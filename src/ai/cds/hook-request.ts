@@ -28,6 +28,8 @@ export interface HookRequest {
   prefetch: Record<string, Resource | null>;
 }
 
+export const MAX_DRAFT_ORDERS = 200;
+
 const bad = (description: string) => new CdsError(400, 'invalid_request', description);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const nonEmptyString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
@@ -57,6 +59,8 @@ export function parseHookRequest(body: unknown, expectedHook: string): HookReque
   if (rules.draftOrders) {
     const drafts = body.context.draftOrders;
     if (!isFhirResource(drafts) || drafts.resourceType !== 'Bundle') throw bad(`context.draftOrders is required for ${expectedHook}: a FHIR Bundle of the draft orders`);
+    // Each draft is checked against every other order: a bound keeps one call's work bounded.
+    if (((drafts as Bundle).entry ?? []).length > MAX_DRAFT_ORDERS) throw bad(`context.draftOrders has more than ${MAX_DRAFT_ORDERS} entries; send the orders of one signing session`);
     for (const [i, e] of ((drafts as Bundle).entry ?? []).entries()) {
       if (!isObject(e) || !isFhirResource(e.resource)) throw bad(`context.draftOrders.entry[${i}].resource is not a FHIR resource`);
     }
