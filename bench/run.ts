@@ -14,6 +14,7 @@ import { describeMachine, formatMachine } from './machine';
 import { naRow, type Row } from './rows';
 import { searchRows } from './search';
 import { analyticsRows } from './analytics';
+import { aiRows } from './ai';
 import { startServer } from './server-process';
 import { formatTable } from './table';
 import { formatComparison } from './compare';
@@ -72,6 +73,7 @@ async function benchEngine(setup: EngineSetup, opts: BenchOptions, ds: Dataset):
     if (wanted('ceiling')) rows.push(...(await step('ceilings', () => ceilingRows(ctx, readPaths(ctx), read32))));
     rows.push(...(await step('search', () => searchRows(ctx))));
     if (wanted('analytics')) rows.push(...(await step('analytics', () => analyticsRows(ctx))));
+    if (wanted('ai')) rows.push(...(await step('ai', () => aiRows(ctx))));
     if (wanted('create.16')) rows.push(await step('create.16', () => create(ctx)));
     if (wanted('create.16.decimals')) rows.push(await step('create.16.decimals', () => createExactDecimals(ctx)));
     if (wanted('update.16')) rows.push(await step('update.16', () => update(ctx)));
@@ -114,7 +116,7 @@ async function step<T extends Row | Row[]>(id: string, fn: () => Promise<T>): Pr
   } catch (e) {
     const row = naRow(id, id, `failed: ${(e as Error).message.split('\n')[0].slice(0, 120)}`);
     row.note = row.note!.replace(/^n\/a \((.*)\)$/, '$1');
-    return (id === 'ceilings' || id === 'search' || id === 'read.token' || id === 'analytics' ? [row] : row) as T;
+    return (id === 'ceilings' || id === 'search' || id === 'read.token' || id === 'analytics' || id === 'ai' ? [row] : row) as T;
   }
 }
 

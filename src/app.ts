@@ -22,6 +22,7 @@ import { limitCallers, RateLimiter } from './rest/rate-limit';
 import { readRoute, resourceRoutes } from './rest/resource-routes';
 import { consoleRoutes } from './rest/console-routes';
 import { apiDocsRoutes } from './rest/api-docs-routes';
+import { cdsHooksRoutes } from './rest/cds-hooks-routes';
 
 export interface AppDeps {
   services: ServerServices;
@@ -81,6 +82,7 @@ export function createApp(deps: AppDeps): RequestListener {
   });
   app.use(apiDocsRoutes({ features, validator: services.core.validator, operations: services.operations, metadata: deps.metadata, config }));
   if (deps.authorizationServer) app.use(deps.authorizationServer);
+  app.use('/cds-services', cdsHooksRoutes(services, authenticate));
   app.use('/fhir', fhir);
   app.use(consoleRoutes(config, SOFTWARE.version));
   app.use((req: Request) => {

@@ -93,6 +93,14 @@ export interface Config {
   corsOrigins: string[];
   /** AuditEvent per access; undefined: on exactly when auth is on. */
   audit?: boolean;
+  /** CDS Hooks clients whose JWTs are accepted on /cds-services (empty: no JWT is asked for). */
+  cdsTrustedIssuers: CdsTrustedIssuer[];
+}
+
+/** A CDS client trusted by its JWT issuer (`iss`) and the JWKS URL its keys are published at. */
+export interface CdsTrustedIssuer {
+  issuer: string;
+  jwksUrl: string;
 }
 
 export class ConfigError extends Error {}
@@ -231,7 +239,16 @@ const SETTINGS: Setting<keyof Config>[] = [
   { key: 'trustProxy', env: 'NIMBUS_TRUST_PROXY', flag: 'trust-proxy', help: 'build URLs from X-Forwarded-Host/-Proto', parse: bool('NIMBUS_TRUST_PROXY') },
   { key: 'corsOrigins', env: 'NIMBUS_CORS_ORIGINS', flag: 'cors-origins', help: 'comma-separated browser origins allowed (CORS)', parse: parseOrigins },
   { key: 'audit', env: 'NIMBUS_AUDIT', flag: 'audit', help: 'AuditEvent per access (default: on when auth is on)', parse: bool('NIMBUS_AUDIT') },
+  { key: 'cdsTrustedIssuers', env: 'NIMBUS_CDS_TRUSTED_ISSUERS', flag: 'cds-trusted-issuers', help: 'CDS Hooks clients to trust: comma-separated issuer|jwks-url pairs', parse: parseCdsIssuers },
 ];
+
+function parseCdsIssuers(raw: string): CdsTrustedIssuer[] {
+  return raw.split(',').map((s) => s.trim()).filter(Boolean).map((entry) => {
+    const [issuer, jwksUrl, extra] = entry.split('|');
+    if (!issuer || !jwksUrl || extra !== undefined) throw new ConfigError(`NIMBUS_CDS_TRUSTED_ISSUERS entries are issuer|jwks-url, got '${entry}'`);
+    return { issuer, jwksUrl: httpUrl('NIMBUS_CDS_TRUSTED_ISSUERS', jwksUrl) };
+  });
+}
 
 /** Flags that need no value (`--allow-anonymous` means `--allow-anonymous=true`). */
 const SWITCHES = new Set(['allow-anonymous', 'trust-proxy', 'strict-profiles', 'allow-multiple-delete', 'audit']);
@@ -354,6 +371,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, args: string[] = [], cwd = pr
     authFhirUserClaim: 'fhirUser',
     trustProxy: false,
     corsOrigins: [],
+    cdsTrustedIssuers: [],
   };
   const flags = parseFlags(args, SWITCHES);
   const set = (s: Setting<keyof Config>, raw: string) => {

@@ -134,6 +134,8 @@ export const errors = {
   forbidden: (text: string) => err(403, 'FORBIDDEN', 'forbidden', `Not permitted: ${text}`),
   notSupported: (text: string) => err(400, 'NOT_SUPPORTED', 'not-supported', text),
   invalidParam: (name: string, why: string) => err(400, 'INVALID_PARAM', 'invalid', `Parameter '${name}': ${why}`),
+  /** A computation (e.g. a risk score) that the stored data cannot support: what is missing. */
+  insufficientData: (text: string) => err(422, 'INSUFFICIENT_DATA', 'required', text),
   unknownRoute: (path: string) => err(404, 'UNKNOWN_ROUTE', 'not-found', `No FHIR interaction answers ${path.slice(0, 200)}`),
   cancelled: () => err(499, 'CANCELLED', 'incomplete', 'The request was cancelled before it completed'),
   /** The server cannot serve the request now but will again (database down, disk full): 503 with

@@ -85,6 +85,8 @@ const FORBIDDEN: Record<string, string[]> = {
   audit: ['rest', 'operations', 'bundles', 'cli', 'app.ts', 'server.ts'],
   interactions: ['rest', 'operations', 'bundles', 'cli', 'app.ts', 'server.ts'],
   operations: ['rest', 'cli', 'app.ts', 'server.ts'],
+  // Clinical AI (scores, CDS Hooks knowledge) is domain computation under operations/ and rest/.
+  ai: ['rest', 'operations', 'bundles', 'cli', 'app.ts', 'server.ts'],
   bundles: ['rest', 'cli', 'app.ts', 'server.ts'],
   // The OpenAPI description is built from the CapabilityStatement and the operation registry; rest/ serves it.
   openapi: ['rest', 'cli', 'app.ts', 'server.ts'],

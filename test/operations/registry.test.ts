@@ -7,6 +7,9 @@ import { makeTestServer, type TestServer } from '../support/server';
 import { urlRepresentable } from '../../src/operations/parameters';
 
 const FHIR = 'application/fhir+json';
+// Every registered operation's example runs in one test; on FerretDB under load an example takes a
+// few seconds, so the list outgrows the default minute as operations are added.
+jest.setTimeout(300_000);
 
 describeEachEngine('every registered operation', (factory) => {
   let t: TestServer;
