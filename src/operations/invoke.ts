@@ -39,6 +39,9 @@ export async function invokeOperation(ctx: RequestContext, request: OperationReq
   }
   authorise(ctx, module, request);
   const params = parseParameters(ctx, module, request);
+  if (request.method === 'GET' && module.changesStateWith?.(params)) {
+    throw errors.methodNotAllowed('GET', `$${request.code}`, ['POST'], `$${request.code} with these parameters stores data: invoke it with POST`);
+  }
   const target: OperationTarget = { level: request.level, resourceType: request.resourceType, id: request.id };
   if (request.level === 'instance') target.current = await instanceTarget(ctx, module, request.resourceType!, request.id!);
   if (module.async === 'required' && !request.respondAsync) {

@@ -73,6 +73,10 @@ export interface OperationModule {
   /** Whether calling it changes stored data (R4 definitions mostly leave affectsState out): GET is
    * refused with 405 when it does. */
   affectsState: boolean;
+  /** For an operation that reads unless asked to store too (e.g. `$risk-assessment?persist=true`):
+   * whether this call changes stored data. Such a call is refused over GET (405) like an operation
+   * that always does; its writes go through the caller's door like any other. */
+  changesStateWith?(params: OperationParameters): boolean;
   /** What the caller needs beyond reaching the data it touches (checked before the handler runs):
    * `admin` for server administration ($reindex); default `write` when it affects state, else
    * `read`. Instance targets must also be visible to the caller (404 otherwise). */

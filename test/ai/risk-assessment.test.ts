@@ -101,6 +101,10 @@ describeEachEngine('$risk-assessment', (factory) => {
     const stored = await get(`/fhir/RiskAssessment/${r.id}`);
     expect(stored.status).toBe(200);
     expect(points(stored.body)).toBe(5);
+    // GET must not change data (R4 operations.html): storing needs POST.
+    const viaGet = await get('/fhir/Patient/ann/$risk-assessment?model=cha2ds2-vasc&persist=true');
+    expect(viaGet.status).toBe(405);
+    expect(JSON.stringify(viaGet.body)).toContain('POST');
   });
 
   it('scores Charlson and LACE from Conditions and Encounters', async () => {

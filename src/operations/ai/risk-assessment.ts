@@ -16,6 +16,7 @@ import type { OperationCall, OperationModule, OperationResult } from '../types';
 export const riskAssessmentOperation: OperationModule = {
   definition: nimbusOperationDefinition('risk-assessment'),
   affectsState: false,
+  changesStateWith: (params) => params.boolean('persist') === true,
   handler: run,
   example: {
     setup: [{ resourceType: 'Patient', id: 'risk-example', gender: 'female', birthDate: '1950-01-01' }],
