@@ -10,6 +10,7 @@ import { createApp, SOFTWARE } from './app';
 import { auditEnabled, type Config } from './config';
 import { AuditTrail } from './audit/audit-trail';
 import { storeAuditEvents } from './audit/audit-store';
+import { patientResolver } from './audit/audit-patients';
 import { createRequestContext, type RequestContext } from './context/request-context';
 import type { ServerServices } from './context/server-services';
 import { createWorkStats } from './context/work-stats';
@@ -133,6 +134,7 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
         logger,
         write: (events) =>
           systemContext().data.transaction((tx) => storeAuditEvents(tx, core, events)),
+        patientsOf: patientResolver(engine, search.compartments),
       })
     : undefined;
   if (audit) services.audit = audit;
