@@ -44,8 +44,9 @@ export function auditOnFinish(services: ServerServices, req: IncomingMessage, re
     if (self) patients.add(self);
     const interaction = described.interaction === 'batch' && isTransaction(req) ? 'transaction' : described.interaction;
     // What the access read or found, for its patients: the resource the URL names (an Observation
-    // read names its subject's Patient) and a search's matches.
-    const touched = [...described.resources, ...(TOUCHED.get(res) ?? [])];
+    // read names its subject's Patient) and a search's matches. A caller confined to its patients
+    // touches nothing outside their compartments: they are the access's patients already.
+    const touched = confinedToPatients(caller) ? [] : [...described.resources, ...(TOUCHED.get(res) ?? [])];
     audit.record({
       interaction,
       status: res.statusCode,
@@ -60,6 +61,16 @@ export function auditOnFinish(services: ServerServices, req: IncomingMessage, re
       requestId,
     });
   });
+}
+
+/** Whether the caller's scopes confine it to known patients (every resource scope a `patient/`
+ * one with a patient in context, or a patient user without `system/` scopes): the access policy
+ * (auth/smart-policy.ts) then keeps it inside those patients' compartments. */
+function confinedToPatients(caller: Caller): boolean {
+  const resourceScopes = (caller.scopes ?? []).filter((s) => /^(patient|user|system)\//.test(s));
+  if (!resourceScopes.length || caller.kind === 'anonymous') return false;
+  if (caller.patient && resourceScopes.every((s) => s.startsWith('patient/'))) return true;
+  return /(?:^|\/)Patient\/[A-Za-z0-9\-.]{1,64}$/.test(caller.fhirUser ?? '') && !resourceScopes.some((s) => s.startsWith('system/'));
 }
 
 interface Described {
