@@ -63,6 +63,8 @@ const SEED: Json[] = [
     ] }],
   },
   { resourceType: 'Schedule', id: 'clinic', actor: [{ reference: 'Practitioner/doc' }] },
+  // A Schedule of B's own (a home-care plan): B's data, hidden from A like any of B's.
+  { resourceType: 'Schedule', id: 'sched-b', actor: [{ reference: 'Patient/pb' }, { reference: 'Practitioner/doc' }] },
   slot('s-a', 9),
   slot('s-b', 10),
   slot('s-free', 11),
@@ -217,6 +219,13 @@ describeEachEngine('operations: patient A never sees or changes anything of pati
     expect(((find.body.entry ?? []) as Json[]).map((e) => e.resource.slot[0].reference)).toEqual(['Slot/s-a', 'Slot/s-free', 'Slot/s-free-2', 'Slot/s-hold']);
     // B's booked Slot is not proposed (its status is public; who holds it is not).
     expect(JSON.stringify(find.body)).not.toContain('Slot/s-b');
+
+    // Schedules: the practitioner's is readable (directory data), B's own is not; none is writable.
+    expect((await a.get('/fhir/Schedule/clinic')).status).toBe(200);
+    expect((await a.get('/fhir/Schedule/sched-b')).status).toBe(404);
+    expect((await admin.get('/fhir/Schedule/sched-b')).status).toBe(200);
+    expect(ids((await a.get('/fhir/Schedule')).body)).toEqual(['Schedule/clinic']);
+    expect((await a.put('/fhir/Schedule/clinic', { resourceType: 'Schedule', id: 'clinic', actor: [{ reference: 'Practitioner/doc' }], comment: 'x' })).status).toBe(403);
 
     // $book / $hold for B: refused, nothing held or booked.
     for (const op of ['$book', '$hold']) {
