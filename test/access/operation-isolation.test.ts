@@ -207,7 +207,20 @@ describeEachEngine('operations: patient A never sees or changes anything of pati
     // Patient/$export naming B exports nothing of B.
     const namingB = await exported(a, '/fhir/Patient/$export?_type=Patient,Observation&patient=Patient/pb');
     expect(namingB.body.refs.filter((r: string) => B.has(r))).toEqual([]);
-    // A patient user's export is confined to their own compartment too, and B's job is not theirs to poll.
+    // Another caller's export job and files are not A's to see: its status URL and files answer 404.
+    const kick = await admin.get('/fhir/Patient/$export?_type=Observation', { Prefer: 'respond-async' });
+    const statusUrl = String(kick.headers['content-location']).replace(/^https?:\/\/[^/]+/, '');
+    let poll = await admin.get(statusUrl);
+    for (let i = 0; i < 4000 && poll.status === 202; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      poll = await admin.get(statusUrl);
+    }
+    expect(poll.status).toBe(200);
+    expect((await a.get(statusUrl)).status).toBe(404);
+    for (const o of poll.body.output) expect((await a.get(String(o.url).replace(/^https?:\/\/[^/]+/, ''))).status).toBe(404);
+    expect((await t.http.delete(statusUrl).set({ Authorization: `Bearer ${tokens.patientA}` })).status).toBe(404);
+    expect((await admin.get(statusUrl)).status).toBe(200);
+    // A patient user's export is confined to their own compartment too.
     const user = await exported(as('patientUserA'), '/fhir/Patient/$export?_type=Observation');
     expect(user.body.refs.sort()).toEqual(['Observation/a1', 'Observation/a2']);
   });
@@ -239,6 +252,11 @@ describeEachEngine('operations: patient A never sees or changes anything of pati
     expect([cancelB.status, cancelB.body.issue?.[0]?.code]).toEqual([404, 'not-found']);
     const moveB = await a.post(`/fhir/Appointment/${appointmentB}/$reschedule`, { resourceType: 'Parameters', parameter: [{ name: 'slot', valueReference: { reference: 'Slot/s-free' } }] });
     expect([moveB.status, moveB.body.issue?.[0]?.code]).toEqual([404, 'not-found']);
+    // Nor a plain update of it, whatever Slot it names.
+    for (const s of ['s-b', 's-free']) {
+      const put = await a.put(`/fhir/Appointment/${appointmentB}`, { ...appointmentFor('pa', s), id: appointmentB, status: 'booked', start: '2999-01-01T10:00:00Z', end: '2999-01-01T10:30:00Z' });
+      expect([s, put.status]).toEqual([s, 404]);
+    }
     const stillB = await admin.get(`/fhir/Appointment/${appointmentB}`);
     expect([stillB.body.status, stillB.body.slot]).toEqual(['booked', [{ reference: 'Slot/s-b' }]]);
     expect((await admin.get('/fhir/Slot/s-b')).body.status).toBe('busy');
