@@ -83,6 +83,9 @@ export interface Config {
   authAudience: string;
   /** External mode: where the provider publishes its signing keys. */
   authJwksUrl: string;
+  /** smart mode: a file with the signing keys (JWKS or PEM private keys, first one signs) instead
+   * of keys generated and rotated in the database; '' for the database (src/auth/key-file.ts). */
+  authKeyFile: string;
   /** External mode: the claims carrying the SMART scopes, the patient in context and the user. */
   authScopeClaim: string;
   authPatientClaim: string;
@@ -233,6 +236,7 @@ const SETTINGS: Setting<keyof Config>[] = [
   { key: 'authIssuer', env: 'NIMBUS_AUTH_ISSUER', flag: 'auth-issuer', help: 'external mode: token issuer (iss) to trust', parse: (r) => nonEmpty('NIMBUS_AUTH_ISSUER', r) },
   { key: 'authAudience', env: 'NIMBUS_AUTH_AUDIENCE', flag: 'auth-audience', help: 'expected token audience (default: the base URL)', parse: (r) => nonEmpty('NIMBUS_AUTH_AUDIENCE', r) },
   { key: 'authJwksUrl', env: 'NIMBUS_AUTH_JWKS_URL', flag: 'auth-jwks-url', help: "external mode: the issuer's JWKS URL", parse: (r) => httpUrl('NIMBUS_AUTH_JWKS_URL', r) },
+  { key: 'authKeyFile', env: 'NIMBUS_AUTH_KEY_FILE', flag: 'auth-key-file', help: "smart mode: file with the signing keys (JWKS or PEM private keys; the first signs) instead of the database's", parse: (r) => path.resolve(nonEmpty('NIMBUS_AUTH_KEY_FILE', r)) },
   { key: 'authScopeClaim', env: 'NIMBUS_AUTH_SCOPE_CLAIM', flag: 'auth-scope-claim', help: 'external mode: claim with the SMART scopes', parse: (r) => nonEmpty('NIMBUS_AUTH_SCOPE_CLAIM', r) },
   { key: 'authPatientClaim', env: 'NIMBUS_AUTH_PATIENT_CLAIM', flag: 'auth-patient-claim', help: 'external mode: claim with the patient in context', parse: (r) => nonEmpty('NIMBUS_AUTH_PATIENT_CLAIM', r) },
   { key: 'authFhirUserClaim', env: 'NIMBUS_AUTH_FHIRUSER_CLAIM', flag: 'auth-fhiruser-claim', help: 'external mode: claim with the fhirUser', parse: (r) => nonEmpty('NIMBUS_AUTH_FHIRUSER_CLAIM', r) },
@@ -366,6 +370,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, args: string[] = [], cwd = pr
     authIssuer: '',
     authAudience: '',
     authJwksUrl: '',
+    authKeyFile: '',
     authScopeClaim: 'scope',
     authPatientClaim: 'patient',
     authFhirUserClaim: 'fhirUser',

@@ -7,9 +7,10 @@ import pino, { type Logger } from 'pino';
 import { ANONYMOUS, type Caller } from './access/caller';
 import { openPolicy } from './access/policy';
 import { createApp, SOFTWARE } from './app';
-import { auditEnabled, type Config } from './config';
+import { auditEnabled, ConfigError, type Config } from './config';
 import { AuditTrail } from './audit/audit-trail';
 import { storeAuditEvents } from './audit/audit-store';
+import { patientResolver } from './audit/audit-patients';
 import { createRequestContext, type RequestContext } from './context/request-context';
 import type { ServerServices } from './context/server-services';
 import { createWorkStats } from './context/work-stats';
@@ -40,7 +41,8 @@ import { resourceServerAuth } from './auth/resource-server';
 import { baseUrlOf } from './rest/request';
 import { loadedKeySource, type KeySource } from './auth/verify-token';
 import { localJwks } from './auth/keys';
-import { authorizationServices, type AuthorizationServices } from './auth/authorization-server';
+import { authorizationServices, signingKeys, type AuthorizationServices } from './auth/authorization-server';
+import { KeyFileError, KeyFileSigner } from './auth/key-file';
 import { capabilitySecurity } from './auth/discovery';
 import { oauthServer } from './rest/oauth-server';
 import type { PatientDirectory } from './rest/oauth-authorize-routes';
@@ -103,6 +105,10 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
     now: () => clock.now().getTime(),
   };
   const operations = new OperationRegistry([...standardOperations(), ...(overrides.operations ?? [])]);
+  // `smart` mode's signing keys: from NIMBUS_AUTH_KEY_FILE, else in the database every process shares.
+  const signer = config.auth === 'smart' ? signingKeys(engine.system, { keyFile: config.authKeyFile || undefined, now: () => clock.now().getTime() }) : undefined;
+  // A key file that cannot be used stops start-up with what to fix, not the first token request.
+  if (signer instanceof KeyFileSigner) await signer.currentKey().catch((e) => Promise.reject(e instanceof KeyFileError ? new ConfigError(e.message) : e));
   const auth = resourceServerAuth(config, {
     system: engine.system,
     compartments: search.compartments,
@@ -112,7 +118,7 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
     // smart mode: the authorization server's public keys, from the database every process shares
     // (reloaded when a token names a key rotated in by another process).
     baseUrlOf: (req) => baseUrlOf(req, config),
-    smartKeys: overrides.smartKeys ?? loadedKeySource(() => localJwks(engine.system), { now: () => clock.now().getTime() }),
+    smartKeys: overrides.smartKeys ?? loadedKeySource(() => (signer ? signer.jwks() : localJwks(engine.system)), { now: () => clock.now().getTime() }),
   });
   const policyFor = overrides.policyFor ?? auth.policyFor;
   const jobs = new DatabaseJobService({
@@ -133,6 +139,7 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
         logger,
         write: (events) =>
           systemContext().data.transaction((tx) => storeAuditEvents(tx, core, events)),
+        patientsOf: patientResolver(engine, search.compartments),
       })
     : undefined;
   if (audit) services.audit = audit;
@@ -148,7 +155,7 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
   const compartments = conformance.filter((c) => c.resource.resourceType === 'CompartmentDefinition' && c.resource.url).map((c) => c.resource.url!);
   // `smart` mode: this server is its own authorization server (keys, clients and grants in the
   // database's SystemStore, so every process over it agrees).
-  const authorization = config.auth === 'smart' ? authorizationServices(engine.system, { now: () => clock.now().getTime() }) : undefined;
+  const authorization = config.auth === 'smart' ? authorizationServices(engine.system, { now: () => clock.now().getTime(), signer }) : undefined;
   const app = createApp({
     services,
     features: [searchFeature(search), ...writeFeatures(config)],

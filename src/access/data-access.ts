@@ -204,8 +204,36 @@ export function transactionAccess(outside: DataAccess, tx: EngineTransaction): D
   };
 }
 
+const SERVER_VIEWS = new WeakMap<EngineTransaction, EngineTransaction>();
+
+/**
+ * The same transaction with the server's own rights, for invariants the server keeps on the
+ * caller's behalf and that span data the caller may not see: a Slot's status mirrors the
+ * Appointments that hold it (workflow/scheduling.ts), so a patient's booking must see that
+ * another patient's Appointment holds the Slot (409) and must mark the shared Slot busy. Only
+ * such bookkeeping uses it, after the caller's own write passed the door; what it reads never
+ * reaches the caller. A transaction that is not guarded is its own server view.
+ */
+export function serverView(tx: EngineTransaction): EngineTransaction {
+  return SERVER_VIEWS.get(tx) ?? tx;
+}
+
+/** 403 unless the caller may create this version (the type, and its content within reach): for
+ * operations that act for a resource before writing it ($hold holds Slots for an Appointment). */
+export function assertMayCreate(policy: AccessPolicy, version: VersionWrite): void {
+  if (policy.unrestricted) return;
+  const access = allowed(policy, version.resourceType, 'create');
+  if (access.where.length && !withinReach(access.where, version)) throw errors.forbidden(`this ${version.resourceType} would be outside what the caller may write`);
+}
+
 /** The reads and writes of a transaction, through the door. */
 function guardedTransaction(tx: EngineTransaction, policy: AccessPolicy, resourceTypes: readonly string[]): EngineTransaction {
+  const guarded = guardedTransactionOf(tx, policy, resourceTypes);
+  SERVER_VIEWS.set(guarded, tx);
+  return guarded;
+}
+
+function guardedTransactionOf(tx: EngineTransaction, policy: AccessPolicy, resourceTypes: readonly string[]): EngineTransaction {
   return {
     read: (type, id) => guardedRead(tx, policy, type, id),
     vread: async (type, id, versionId) => ((await guardedRead(tx, policy, type, id)) ? tx.vread(type, id, versionId) : undefined),

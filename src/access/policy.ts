@@ -28,6 +28,9 @@ export interface AccessPolicy {
   /** May run server administration ($reindex, $expunge) and read the audit trail. Unrestricted
    * policies may too. */
   readonly administrator?: boolean;
+  /** Acts as a backend service (SMART system/ scopes): may ask for the whole store at once, as a
+   * system-level Bulk Data export does. Unrestricted policies may too. */
+  readonly system?: boolean;
   access(resourceType: string, action: AccessAction): TypeAccess;
 }
 
@@ -39,6 +42,12 @@ export const openPolicy: AccessPolicy = {
   administrator: true,
   access: () => ALL,
 };
+
+/** Whether the policy may run system-level operations over the whole store (Bulk Data system
+ * export needs system/ scopes; a patient's or user's app exports at the Patient or Group level). */
+export function actsAsSystem(policy: AccessPolicy): boolean {
+  return policy.unrestricted || policy.system === true;
+}
 
 /** Whether the policy may administer the server. */
 export function isAdministrator(policy: AccessPolicy): boolean {

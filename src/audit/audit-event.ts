@@ -34,6 +34,10 @@ export interface AccessRecord {
   resources: string[];
   /** Patients the access concerns (the patient in context, a Patient named in the URL or query). */
   patients: string[];
+  /** Resources the access read or found (`Type/id`: the one named in the URL, a search's matches),
+   * whose patients the audit trail's writer adds to `patients` before the event is built
+   * (audit-patients.ts). */
+  touched?: string[];
   /** The search's query string (searches and history), without the leading `?`. */
   query?: string;
   /** The operation's name (`$meta`), for operations. */

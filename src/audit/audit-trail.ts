@@ -7,6 +7,7 @@ import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
 import { FhirError } from '../fhir/errors';
 import { auditEventOf, type AccessRecord } from './audit-event';
+import type { PatientResolver } from './audit-patients';
 
 /** Refused for what it is (4xx), not for the database being away: retrying cannot help. */
 function refused(e: unknown): boolean {
@@ -29,6 +30,9 @@ export interface AuditTrailOptions {
   batchSize?: number;
   /** Most records held while the database is slow or away. */
   maxQueued?: number;
+  /** The patients of the resources an access touched (absent: only the patients the request
+   * named are recorded). */
+  patientsOf?: PatientResolver;
 }
 
 export class AuditTrail implements AuditSink {
@@ -69,7 +73,7 @@ export class AuditTrail implements AuditSink {
     while (this.queue.length) {
       const batch = this.queue.slice(0, this.batchSize);
       try {
-        await this.options.write(batch.map(auditEventOf));
+        await this.options.write(await this.eventsOf(batch));
       } catch (e) {
         if (!refused(e)) {
           // Kept for the next tick (the database may be back by then).
@@ -84,11 +88,48 @@ export class AuditTrail implements AuditSink {
     }
   }
 
+  /** The batch's events, each with the patients of what its access touched (asked of the
+   * database here, in the background, never on the request's path). */
+  private async eventsOf(batch: AccessRecord[]): Promise<AuditEvent[]> {
+    const resolve = this.options.patientsOf;
+    const known = new Map<string, string[]>();
+    const events: AuditEvent[] = [];
+    for (const access of batch) {
+      const touched = [...new Set(access.touched ?? [])];
+      if (!touched.length) {
+        events.push(auditEventOf(access));
+        continue;
+      }
+      const patients = new Set(access.patients);
+      for (const ref of touched) if (ref.startsWith('Patient/')) patients.add(ref.slice('Patient/'.length));
+      const others = touched.filter((ref) => !ref.startsWith('Patient/')).sort();
+      if (resolve && others.length) {
+        const key = others.join(' ');
+        let found = known.get(key);
+        if (!found) {
+          try {
+            found = await resolve(others);
+          } catch (e) {
+            // The database being away is retried with the batch; a query it refuses (a bug) must
+            // not cost the event: it is recorded with the patients the request named.
+            if (!refused(e)) throw e;
+            this.options.logger.error({ err: e, requestId: access.requestId }, 'the patients of an audited access could not be resolved');
+            found = [];
+          }
+          known.set(key, found);
+        }
+        for (const p of found) patients.add(p);
+      }
+      events.push(auditEventOf({ ...access, patients: [...patients] }));
+    }
+    return events;
+  }
+
   /** False when the database failed meanwhile (the batch stays queued). */
   private async writeOneByOne(batch: AccessRecord[]): Promise<boolean> {
     for (const access of batch) {
       try {
-        await this.options.write([auditEventOf(access)]);
+        await this.options.write(await this.eventsOf([access]));
       } catch (e) {
         if (!refused(e)) return false;
         this.options.logger.error({ err: e, interaction: access.interaction, requestId: access.requestId }, 'an audit event was refused by validation and is lost');

@@ -5,7 +5,8 @@ import type { SystemStore } from '../storage/engine';
 import { ClientAuthenticator } from './client-auth';
 import { ClientStore } from './clients';
 import { GrantStore } from './grants';
-import { DEFAULT_KEY_POLICY, TokenSigner, type KeyPolicy } from './keys';
+import { DEFAULT_KEY_POLICY, TokenSigner, type KeyPolicy, type SigningKeys } from './keys';
+import { KeyFileSigner } from './key-file';
 import { TokenIssuer } from './tokens';
 import { UserStore } from './users';
 import { LoginThrottle } from './login-throttle';
@@ -15,18 +16,25 @@ export interface AuthorizationServices {
   clients: ClientStore;
   users: UserStore;
   grants: GrantStore;
-  signer: TokenSigner;
+  signer: SigningKeys;
   issuer: TokenIssuer;
   clientAuth: ClientAuthenticator;
   logins: LoginThrottle;
   now: () => number;
 }
 
-export function authorizationServices(system: SystemStore, options: { now?: () => number; keys?: KeyPolicy } = {}): AuthorizationServices {
+/** The signing keys of every process over one database: from the key file when one is named
+ * (NIMBUS_AUTH_KEY_FILE), else generated and rotated in the database. */
+export function signingKeys(system: SystemStore, options: { keyFile?: string; now?: () => number; keys?: KeyPolicy } = {}): SigningKeys {
+  if (options.keyFile) return new KeyFileSigner(options.keyFile, options.now);
+  return new TokenSigner(system, options.keys ?? DEFAULT_KEY_POLICY, options.now);
+}
+
+export function authorizationServices(system: SystemStore, options: { now?: () => number; keys?: KeyPolicy; signer?: SigningKeys } = {}): AuthorizationServices {
   const now = options.now ?? Date.now;
   const clients = new ClientStore(system);
   const grants = new GrantStore(system, now);
-  const signer = new TokenSigner(system, options.keys ?? DEFAULT_KEY_POLICY, now);
+  const signer = options.signer ?? signingKeys(system, { now, keys: options.keys });
   return {
     system,
     clients,

@@ -52,8 +52,19 @@ export interface SigningKey {
   activeUntil: number;
 }
 
+/** Where the authorization server's keys come from: the database (TokenSigner, below) or a key
+ * file an operator manages (key-file.ts, NIMBUS_AUTH_KEY_FILE). */
+export interface SigningKeys {
+  /** The key that signs new tokens now. */
+  currentKey(): Promise<SigningKey>;
+  /** A compact JWS of `payload` with the current key (`kid` in the header). */
+  sign(payload: JWTPayload, alg?: typeof ACCESS_TOKEN_ALG | typeof ID_TOKEN_ALG, typ?: string): Promise<string>;
+  /** The public keys that verify this server's tokens (the current key and those still honoured). */
+  jwks(): Promise<{ keys: JWK[] }>;
+}
+
 /** Signs with the key of the current period, creating it (race-safely) when it does not exist yet. */
-export class TokenSigner {
+export class TokenSigner implements SigningKeys {
   private current?: Promise<SigningKey>;
 
   constructor(
@@ -73,6 +84,10 @@ export class TokenSigner {
   async sign(payload: JWTPayload, alg: typeof ACCESS_TOKEN_ALG | typeof ID_TOKEN_ALG = ACCESS_TOKEN_ALG, typ?: string): Promise<string> {
     const { kid, key } = await this.currentKey();
     return new SignJWT(payload).setProtectedHeader({ alg, kid, ...(typ ? { typ } : {}) }).sign(key);
+  }
+
+  jwks(): Promise<{ keys: JWK[] }> {
+    return localJwks(this.system);
   }
 
   private async loadOrCreate(): Promise<SigningKey> {

@@ -78,6 +78,7 @@ export function smartPolicy(caller: Caller, deps: PolicyDeps): AccessPolicy {
   return {
     unrestricted: false,
     administrator,
+    system: scopes.some((s) => s.context === 'system'),
     access(type, action) {
       const key = `${action} ${type}`;
       let access = memo.get(key);
@@ -110,7 +111,7 @@ function conditionsOf(
   }
   if (patientUser && scope.context !== 'system') patients.add(patientUser);
   for (const patient of patients) {
-    const member = compartmentOf(type, patient, deps.compartments);
+    const member = compartmentOf(type, patient, deps.compartments, action);
     if (member === 'shared') {
       if (isWrite(action)) {
         reasons.push(`${type} is outside the patient's compartment: a patient-restricted caller may read it, not change it`);
@@ -137,7 +138,14 @@ function conditionsOf(
 
 /** "In Patient/id's compartment" for a type; 'shared' for a type that carries no patient data;
  * undefined when the type is neither. */
-function compartmentOf(type: string, patient: string, compartments: Compartments): Predicate | 'shared' | undefined {
+function compartmentOf(type: string, patient: string, compartments: Compartments, action: AccessAction): Predicate | 'shared' | undefined {
+  if (type === 'Schedule' && !isWrite(action)) {
+    // A Schedule is in the Patient compartment through its actor, but most are a practitioner's or
+    // a clinic's: directory data a patient needs to find and book Slots ($find). A patient-
+    // restricted caller reads their own and those with no Patient among the actors; changes
+    // stay confined to their own.
+    return { kind: 'or', any: [compartments.membership('Patient', patient, [type]), { kind: 'not', predicate: { kind: 'reference', param: 'actor', type: 'Patient' } }] };
+  }
   if (type === 'Patient') {
     // The patient's own record, and records that link to it (Patient.link, the compartment's param).
     return { kind: 'or', any: [{ kind: 'id', ids: [patient] }, compartments.membership('Patient', patient, ['Patient'])] };

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { decodeJwt, jwtVerify, createLocalJWKSet, type JWTPayload } from 'jose';
 import type { Grant, GrantStore } from './grants';
-import { ACCESS_TOKEN_ALG, ID_TOKEN_ALG, localJwks, type TokenSigner } from './keys';
+import { ACCESS_TOKEN_ALG, ID_TOKEN_ALG, type SigningKeys } from './keys';
 
 export const ACCESS_TOKEN_SECONDS = 3600;
 const OFFLINE_SECONDS = 90 * 86_400;
@@ -30,7 +30,7 @@ export function fhirUserUrl(aud: string, fhirUser: string | undefined): string |
 
 export class TokenIssuer {
   constructor(
-    private readonly signer: TokenSigner,
+    private readonly signer: SigningKeys,
     private readonly grants: GrantStore,
     private readonly now: () => number = Date.now,
   ) {}
@@ -82,7 +82,7 @@ export class TokenIssuer {
   async verifyOwn(token: string, issuer: string): Promise<JWTPayload | undefined> {
     try {
       decodeJwt(token);
-      const jwks = createLocalJWKSet(await localJwks(this.grants.system));
+      const jwks = createLocalJWKSet(await this.signer.jwks());
       const { payload } = await jwtVerify(token, jwks, { algorithms: [ACCESS_TOKEN_ALG], issuer, audience: issuer, currentDate: new Date(this.now()) });
       if (typeof payload.jti !== 'string' || (await this.grants.isRevoked(payload.jti))) return undefined;
       return payload;

@@ -4,7 +4,8 @@
 // `nimbus-fhir auth launch`: an EHR launch context for the `launch` parameter of /authorize.
 import { ClientStore } from '../auth/clients';
 import { GrantStore, type Grant } from '../auth/grants';
-import { DEFAULT_KEY_POLICY, TokenSigner } from '../auth/keys';
+import { DEFAULT_KEY_POLICY } from '../auth/keys';
+import { signingKeys } from '../auth/authorization-server';
 import { splitScopes, uncoveredScopes } from '../auth/scopes';
 import { TokenIssuer } from '../auth/tokens';
 import { UserStore } from '../auth/users';
@@ -57,7 +58,7 @@ export const authCommand: Command = {
         ...(user ? { fhirUser: user.fhirUser } : {}),
         ...(patient ? { patient } : user?.role === 'patient' ? { patient: user.fhirUser.slice('Patient/'.length) } : {}),
       };
-      const { token } = await new TokenIssuer(new TokenSigner(store.system), grants).accessToken(grant, ttlSeconds);
+      const { token } = await new TokenIssuer(signingKeys(store.system, { keyFile: config.authKeyFile || undefined }), grants).accessToken(grant, ttlSeconds);
       process.stdout.write(`${token}\n`);
       return 0;
     } finally {

@@ -8,6 +8,20 @@ import type { RestInteraction } from '../audit/audit-event';
 import type { ServerServices } from '../context/server-services';
 
 const HOOKED = new WeakSet<ServerResponse>();
+const TOUCHED = new WeakMap<ServerResponse, string[]>();
+/** Most found resources of one search whose patients the audit trail looks up. */
+const MAX_TOUCHED = 100;
+
+/** Notes resources an answer carries (a search's matches), so the access's AuditEvent names their
+ * patients. Costs an array push; the lookup happens in the audit trail's writer. */
+export function noteTouched(res: ServerResponse, found: Array<{ resourceType: string; id: string }>): void {
+  const list = TOUCHED.get(res) ?? [];
+  for (const v of found) {
+    if (list.length >= MAX_TOUCHED) break;
+    list.push(`${v.resourceType}/${v.id}`);
+  }
+  TOUCHED.set(res, list);
+}
 
 export function auditOnFinish(services: ServerServices, req: IncomingMessage, res: ServerResponse, caller: Caller, requestId: string): void {
   const audit = services.audit;
@@ -29,6 +43,10 @@ export function auditOnFinish(services: ServerServices, req: IncomingMessage, re
     const self = /(?:^|\/)Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(caller.fhirUser ?? '')?.[1];
     if (self) patients.add(self);
     const interaction = described.interaction === 'batch' && isTransaction(req) ? 'transaction' : described.interaction;
+    // What the access read or found, for its patients: the resource the URL names (an Observation
+    // read names its subject's Patient) and a search's matches. A caller confined to its patients
+    // touches nothing outside their compartments: they are the access's patients already.
+    const touched = confinedToPatients(caller) ? [] : [...described.resources, ...(TOUCHED.get(res) ?? [])];
     audit.record({
       interaction,
       status: res.statusCode,
@@ -36,12 +54,23 @@ export function auditOnFinish(services: ServerServices, req: IncomingMessage, re
       address: addressOf(req, services.config.trustProxy),
       resources,
       patients: [...patients],
+      ...(touched.length ? { touched } : {}),
       ...(described.query !== undefined ? { query: described.query } : {}),
       ...(described.operation ? { operation: described.operation } : {}),
       recorded: services.core.clock.now().toISOString(),
       requestId,
     });
   });
+}
+
+/** Whether the caller's scopes confine it to known patients (every resource scope a `patient/`
+ * one with a patient in context, or a patient user without `system/` scopes): the access policy
+ * (auth/smart-policy.ts) then keeps it inside those patients' compartments. */
+function confinedToPatients(caller: Caller): boolean {
+  const resourceScopes = (caller.scopes ?? []).filter((s) => /^(patient|user|system)\//.test(s));
+  if (!resourceScopes.length || caller.kind === 'anonymous') return false;
+  if (caller.patient && resourceScopes.every((s) => s.startsWith('patient/'))) return true;
+  return /(?:^|\/)Patient\/[A-Za-z0-9\-.]{1,64}$/.test(caller.fhirUser ?? '') && !resourceScopes.some((s) => s.startsWith('system/'));
 }
 
 interface Described {

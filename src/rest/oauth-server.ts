@@ -6,7 +6,6 @@ import express, { Router, type Request } from 'express';
 import type { AuthorizationServices } from '../auth/authorization-server';
 import { smartConfiguration } from '../auth/discovery';
 import { OAUTH_MOUNT } from '../auth/endpoints';
-import { localJwks } from '../auth/keys';
 import { authorizeRoutes, type PatientDirectory } from './oauth-authorize-routes';
 import { tokenRoutes } from './oauth-token-routes';
 import { baseUrlOf } from './request';
@@ -37,7 +36,7 @@ export function oauthServer(deps: OAuthServerDeps): Router {
     // server sees is signed by a key it can find.
     await auth.signer.currentKey();
     res.setHeader('Cache-Control', 'public, max-age=300');
-    res.json(await localJwks(auth.system));
+    res.json(await auth.signer.jwks());
   });
   oauth.use(authorizeRoutes({ auth, patients: deps.patients, fhirBase }));
   oauth.use(tokenRoutes({ auth, fhirBase }));

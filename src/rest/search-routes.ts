@@ -10,6 +10,8 @@ import { searchJson, type SearchServices } from '../search/service';
 import { parsePrefer, param } from './request';
 import { sendJson } from './http-format';
 import { contextOf } from './context';
+import { noteTouched } from './audit-hook';
+import type { EngineReader } from '../storage/engine';
 
 /** The raw query string in order, with repetitions (Express' parsed query loses both). */
 function queryPairs(req: Request): Array<[string, string]> {
@@ -34,7 +36,20 @@ export function searchFeature(services: SearchServices): Feature {
 
   const run = async (req: Request, res: Response, query: Array<[string, string]>, target: { resourceType?: string; compartment?: { type: string; id: string } }) => {
     const ctx = contextOf(res);
-    const bundle = await searchJson(ctx.services.search, ctx.data, {
+    // The door, noting what it found for the audit trail (its patients go in the AuditEvent).
+    const data = ctx.data;
+    const reader: EngineReader = ctx.services.audit
+      ? {
+          read: (type, id) => data.read(type, id),
+          vread: (type, id, v) => data.vread(type, id, v),
+          search: async (plan) => {
+            const result = await data.search(plan);
+            noteTouched(res, result.matches);
+            return result;
+          },
+        }
+      : data;
+    const bundle = await searchJson(ctx.services.search, reader, {
       ...target,
       query,
       lenient: parsePrefer(req).lenient,

@@ -14,6 +14,7 @@ import { errors, FhirError } from '../fhir/errors';
 import type { EngineTransaction, ResourceVersion, VersionWrite } from '../storage/engine';
 import type { Predicate } from '../search/plan';
 import { nextInstant, prepareVersion } from '../interactions/resource-write';
+import { serverView } from '../access/data-access';
 import type { Services } from '../interactions/services';
 import { writeServiceRequest, writeTask } from './task';
 
@@ -78,8 +79,23 @@ export async function writeWithRules(tx: EngineTransaction, services: Services, 
   return undefined;
 }
 
+/**
+ * The caller's Appointment write goes through the caller's door (`tx`); the bookkeeping around it
+ * — which other Appointments hold a Slot, and the Slot's status — runs with the server's rights
+ * (`serverView`): a patient must not double-book a Slot another patient's hidden Appointment
+ * holds, and a patient who may not write Slots still marks the one they book busy. Nothing read
+ * that way is answered to the caller (a conflict names the Slot, not the holder).
+ */
 async function writeAppointment(tx: EngineTransaction, services: Services, version: VersionWrite): Promise<void> {
+  const rules = serverView(tx);
   const before = parse<Appointment>(await tx.read('Appointment', version.id));
+  // An Appointment the caller cannot see answers as absent before any Slot is judged, so the
+  // answer never depends on which Slots a hidden Appointment holds. (Only a guarded transaction
+  // can hide one: an unrestricted caller's booking makes no extra read.)
+  if (!before && rules !== tx) {
+    const stored = await rules.read('Appointment', version.id);
+    if (stored && !stored.deleted) throw errors.notFound('Appointment', version.id);
+  }
   const after = parse<Appointment>(version);
   const held = slotIds(before);
   const wanted = slotIds(after);
@@ -87,14 +103,14 @@ async function writeAppointment(tx: EngineTransaction, services: Services, versi
   const claims: Array<{ current: ResourceVersion; slot: Slot }> = [];
   // Claims first (new slot taken before the old one is freed): any refusal leaves everything as it was.
   for (const id of wanted.filter((s) => !held.includes(s))) {
-    const current = await tx.read('Slot', id);
+    const current = await rules.read('Slot', id);
     const slot = parse<Slot>(current);
     if (!current || !slot) throw errors.conflict(`Slot/${id} does not exist; book a Slot found with Appointment/$find`);
     // A Slot that has ended is history: a plain write records it as given (imports of past
     // visits) without claiming it; $book and $reschedule refuse it before writing.
     if (Date.parse(slot.end) <= now) continue;
-    const others = await holders(tx, id, version.id);
-    if (others.length) throw slotProblem(id, `is already booked by Appointment/${others[0]}; choose another Slot`, 409);
+    const others = await holders(rules, id, version.id);
+    if (others.length) throw slotProblem(id, 'is already booked; choose another Slot', 409);
     const hold = slotHold(slot);
     if (slot.status === 'busy-tentative' && hold && hold.expires > now && hold.token !== (after && appointmentHoldToken(after))) {
       throw slotProblem(id, 'is held by someone else; choose another Slot or try again after the hold lapses', 409);
@@ -106,15 +122,15 @@ async function writeAppointment(tx: EngineTransaction, services: Services, versi
   for (const { current, slot } of claims) {
     const { extension, ...rest } = slot;
     const kept = (extension ?? []).filter((e) => e.url !== HOLD_EXTENSION);
-    await writeSlot(tx, services, current, { ...rest, ...(kept.length ? { extension: kept } : {}), status: 'busy' });
+    await writeSlot(rules, services, current, { ...rest, ...(kept.length ? { extension: kept } : {}), status: 'busy' });
   }
   // Then the Slots this Appointment no longer holds are freed (unless another holder remains).
   for (const id of held.filter((s) => !wanted.includes(s))) {
-    const current = await tx.read('Slot', id);
+    const current = await rules.read('Slot', id);
     const slot = parse<Slot>(current);
     if (!current || !slot || slot.status === 'free') continue;
-    if ((await holders(tx, id, version.id)).length) continue;
-    await writeSlot(tx, services, current, freed(slot));
+    if ((await holders(rules, id, version.id)).length) continue;
+    await writeSlot(rules, services, current, freed(slot));
   }
 }
 

@@ -58,7 +58,7 @@ describeEachEngine('analytics through the door', (factory) => {
       expect(part((await get(who, '/fhir/Observation/$population-stats?system=http://loinc.org&code=29463-7&statistic=count')).body)).toBe(seesB ? 5 : 2);
       const report = (await get(who, '/fhir/Measure/weighed/$evaluate-measure?periodStart=2025-01-01&periodEnd=2025-12-31')).body;
       expect(report.group[0].population.find((p: { code: { coding: Array<{ code: string }> } }) => p.code.coding[0].code === 'numerator').count).toBe(seesB ? 2 : 1);
-      const kick = await get(who, '/fhir/$export?_type=Observation').set('Prefer', 'respond-async');
+      const kick = await get(who, '/fhir/Patient/$export?_type=Observation').set('Prefer', 'respond-async');
       const status = kick.headers['content-location'].replace(/^https?:\/\/[^/]+/, '');
       let poll = await get(who, status);
       for (let i = 0; i < 2000 && poll.status === 202; i++) {

@@ -14,6 +14,7 @@ describeEachEngine('audit trail', (factory) => {
   let t: TestServer;
   let admin: string;
   let patientA: string;
+  let practitioner: string;
   const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
   const events = (b: Bundle) => (b.entry ?? []).map((e) => e.resource as AuditEvent);
 
@@ -22,9 +23,15 @@ describeEachEngine('audit trail', (factory) => {
     t = await makeTestServer({ engine: await factory.make(), env: { NIMBUS_AUTH: 'smart', NIMBUS_BASE_URL: TEST_BASE }, overrides: { smartKeys: localKeySource(issuer.jwks) } });
     admin = await issuer.token({ scope: 'system/*.*', client_id: 'ops' });
     patientA = await issuer.token({ scope: 'patient/*.cruds', patient: 'pa', fhirUser: 'Practitioner/doc', client_id: 'chart-app' });
+    // No patient in context: the patient of what it reads comes from the resources themselves.
+    practitioner = await issuer.token({ scope: 'user/*.rs', fhirUser: 'Practitioner/nurse', client_id: 'ward-app' });
     for (const r of [
       { resourceType: 'Patient', id: 'pa' },
+      { resourceType: 'Patient', id: 'pb' },
+      { resourceType: 'Practitioner', id: 'nurse' },
       { resourceType: 'Observation', id: 'obs-a', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/pa' } },
+      { resourceType: 'Observation', id: 'obs-b', status: 'final', code: { text: 'z' }, subject: { reference: 'Patient/pb' } },
+      { resourceType: 'Encounter', id: 'enc-b', status: 'finished', class: { code: 'AMB' }, subject: { reference: 'Patient/pb' } },
     ]) {
       expect((await t.http.put(`/fhir/${r.resourceType}/${r.id}`).set({ ...bearer(admin), 'Content-Type': FHIR }).send(JSON.stringify(r))).status).toBe(201);
     }
@@ -35,6 +42,11 @@ describeEachEngine('audit trail', (factory) => {
     const created = await t.http.post('/fhir/Observation').set({ ...bearer(patientA), 'Content-Type': FHIR }).send(JSON.stringify({ resourceType: 'Observation', status: 'final', code: { text: 'y' }, subject: { reference: 'Patient/pa' } }));
     expect(created.status).toBe(201);
     expect((await t.http.get('/fhir/Observation/obs-a').set('Authorization', 'Bearer not-a-token')).status).toBe(401);
+    expect((await t.http.get('/fhir/Observation/obs-b').set(bearer(practitioner))).status).toBe(200); // fast path
+    expect((await t.http.get('/fhir/Encounter/enc-b/_history/1').set(bearer(practitioner))).status).toBe(200);
+    expect((await t.http.get('/fhir/Observation?code:text=z').set(bearer(practitioner))).status).toBe(200);
+    expect((await t.http.get('/fhir/Observation?_sort=_id').set(bearer(practitioner))).status).toBe(200);
+    expect((await t.http.get('/fhir/Practitioner/nurse').set(bearer(practitioner))).status).toBe(200);
     await t.server.services.audit!.flush();
   });
   afterAll(() => t.close());
@@ -59,6 +71,24 @@ describeEachEngine('audit trail', (factory) => {
     const create = bySubtype('create')[0];
     expect(create.action).toBe('C');
     expect(create.entity?.some((e) => /^Observation\//.test(e.what?.reference ?? ''))).toBe(true);
+  });
+
+  it('names the patient of a non-Patient resource read or found without a patient in context', async () => {
+    const mine = events((await t.http.get('/fhir/AuditEvent?agent=Practitioner/nurse&_count=100').set(bearer(admin))).body);
+    const patientsOf = (e: AuditEvent) => (e.entity ?? []).filter((x) => x.role?.code === '1').map((x) => x.what?.reference).sort();
+    const of = (subtype: string, resource?: string) =>
+      mine.filter((e) => e.subtype?.[0]?.code === subtype && (!resource || e.entity?.some((x) => x.what?.reference === resource)));
+    // A read (on the fast path) and a vread: the Observation's subject, the Encounter's subject.
+    expect(of('read', 'Observation/obs-b').map(patientsOf)).toEqual([['Patient/pb']]);
+    expect(of('vread', 'Encounter/enc-b').map(patientsOf)).toEqual([['Patient/pb']]);
+    // Searches: the patients of what they found (one, then both).
+    const searches = of('search-type').map((e) => [Buffer.from(e.entity!.find((x) => x.role?.code === '24')!.query!, 'base64').toString(), patientsOf(e)]);
+    expect(searches).toEqual(expect.arrayContaining([['code:text=z', ['Patient/pb']], ['_sort=_id', ['Patient/pa', 'Patient/pb']]]));
+    // A resource outside every patient's compartment names no patient.
+    expect(of('read', 'Practitioner/nurse').map(patientsOf)).toEqual([[]]);
+    // And AuditEvent?patient= finds the practitioner's accesses to that patient's data.
+    const forB = events((await t.http.get('/fhir/AuditEvent?patient=pb&agent=Practitioner/nurse&_count=100').set(bearer(admin))).body);
+    expect(forB.map((e) => e.subtype?.[0]?.code).sort()).toEqual(['read', 'search-type', 'search-type', 'vread']);
   });
 
   it('stores only events the R4 validator accepts (they skip it on the way in)', async () => {

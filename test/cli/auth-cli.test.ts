@@ -13,6 +13,9 @@ import { tempDir } from '../support/engines';
 import { MAIN, startServerProcess, waitForExit, type ServerProcess } from '../support/process';
 import { Browser, pkcePair } from '../support/smart';
 
+// About fifteen CLI processes, each loading the server's code: over a minute on a busy 2-core machine.
+jest.setTimeout(180_000);
+
 /** A free loopback port, so the CLI and the server agree on the base URL without configuring it. */
 async function freePort(): Promise<number> {
   const server = net.createServer().listen(0, '127.0.0.1');

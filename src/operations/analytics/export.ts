@@ -4,6 +4,8 @@
 // 400s before anything is queued); the job writes one NDJSON part at a time
 // (analytics/export-writer.ts) and saves a resume point after each, so a job interrupted by a
 // crash resumes where it was. A failed or cancelled export removes its files.
+import { actsAsSystem } from '../../access/policy';
+import { errors } from '../../fhir/errors';
 import type { RequestContext } from '../../context/request-context';
 import { exportScope, type ExportRequest, type TypeScope } from '../../analytics/export-scope';
 import { writePart } from '../../analytics/export-writer';
@@ -39,6 +41,11 @@ export const exportOperation: OperationModule = {
   async: 'required',
   resumable: true,
   check: async (call, ctx) => {
+    // Bulk Data: the system level (everything of every patient) is for backend services; an app
+    // confined to patients or to a user exports at the Patient or Group level, through its door.
+    if (call.target.level === 'system' && !actsAsSystem(ctx.data.policy)) {
+      throw errors.forbidden('a system-level $export needs system/ scopes (a backend service); export a patient\'s records with Patient/$export or a Group\'s with Group/[id]/$export');
+    }
     await exportScope(ctx.data, ctx.services.search, ctx.baseUrl, requestOf(call));
   },
   handler: runExport,

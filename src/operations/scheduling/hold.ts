@@ -6,6 +6,8 @@ import type { Appointment, Slot } from '@medplum/fhirtypes';
 import type { RequestContext } from '../../context/request-context';
 import { errors } from '../../fhir/errors';
 import { updateIn } from '../../interactions/crud';
+import { nextInstant, prepareVersion } from '../../interactions/resource-write';
+import { assertMayCreate, serverView } from '../../access/data-access';
 import { HOLD_EXTENSION, slotHold, slotProblem } from '../../workflow/scheduling';
 import { nimbusOperationDefinition } from '../nimbus-definitions';
 import type { OperationCall, OperationModule } from '../types';
@@ -43,6 +45,10 @@ async function hold(call: OperationCall, ctx: RequestContext) {
   const now = core.clock.now().getTime();
   const token = randomUUID();
   const expires = new Date(now + holdSeconds(call, ctx) * 1000).toISOString();
+  // A hold is made for the Appointment it proposes: only a caller who may create that Appointment
+  // (a patient: for themselves) may hold Slots for it. The Slots are then marked with the server's
+  // rights (a patient may not write Slots, which are shared), as a booking marks them busy.
+  if (!ctx.data.policy.unrestricted) assertMayCreate(ctx.data.policy, prepareVersion(core, appointment, 'hold', 1, nextInstant(core)).version);
   await ctx.data.transaction(async (tx) => {
     // Every Slot is checked (under its lock) before any is written: all are held or none.
     const slots = await futureSlots(tx, ids, now);
@@ -57,7 +63,7 @@ async function hold(call: OperationCall, ctx: RequestContext) {
         status: 'busy-tentative',
         extension: [...others, { url: HOLD_EXTENSION, extension: [{ url: 'token', valueString: token }, { url: 'expires', valueInstant: expires }] }],
       };
-      await updateIn(tx, core, 'Slot', current.id, held);
+      await updateIn(serverView(tx), core, 'Slot', current.id, held);
     }
   });
   const proposal: Appointment = {
