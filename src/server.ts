@@ -102,6 +102,8 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
     maxCount: config.maxPageSize,
     now: () => clock.now().getTime(),
   };
+  core.search = search;
+  if (config.baseUrl) core.baseUrl = config.baseUrl;
   const operations = new OperationRegistry([...standardOperations(), ...(overrides.operations ?? [])]);
   const auth = resourceServerAuth(config, {
     system: engine.system,

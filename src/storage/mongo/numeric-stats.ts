@@ -22,7 +22,7 @@ interface Entry {
 
 export async function runNumericStats(ctx: SearchContext, query: NumericStatsQuery): Promise<NumericStats> {
   const filter = await matchFilter(ctx, [query.resourceType], query.where);
-  const projection: Document = { [`ix.${query.kind}`]: 1 };
+  const projection: Document = query.duration ? { 'ix.date': 1 } : { [`ix.${query.kind}`]: 1 };
   if (query.timeParam) projection['ix.date'] = 1;
   const cursor = ctx.db.collection(RESOURCES).find(filter, { projection, session: ctx.session, batchSize: 1000 });
   const values: number[] = [];
@@ -31,6 +31,12 @@ export async function runNumericStats(ctx: SearchContext, query: NumericStatsQue
   for await (const doc of cursor) {
     resources++;
     const ix = (doc.ix ?? {}) as Record<string, Entry[] | undefined>;
+    if (query.duration) {
+      const from = startOf(ix.date, query.duration.from);
+      const to = startOf(ix.date, query.duration.to);
+      if (from !== undefined && to !== undefined) values.push(to - from);
+      continue;
+    }
     let time: number | undefined;
     if (query.timeParam) {
       for (const d of ix.date ?? []) if (d.p === query.timeParam && (time === undefined || d.lo < time)) time = d.lo;
@@ -42,5 +48,12 @@ export async function runNumericStats(ctx: SearchContext, query: NumericStatsQue
       times.push(time === undefined ? undefined : time / DAY_MS);
     }
   }
-  return statsOfValues(values, query.timeParam ? times : undefined, query.percentiles, resources);
+  return statsOfValues(values, query.timeParam && !query.duration ? times : undefined, query.percentiles, resources);
+}
+
+/** The least start of one date parameter's entries (a duration's end point). */
+function startOf(entries: Entry[] | undefined, param: string): number | undefined {
+  let least: number | undefined;
+  for (const d of entries ?? []) if (d.p === param && typeof d.lo === 'number' && (least === undefined || d.lo < least)) least = d.lo;
+  return least;
 }

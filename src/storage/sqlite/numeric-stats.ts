@@ -16,6 +16,14 @@ const DAY_MS = 86_400_000;
 // the parameter per value (seconds on a 10k store); the key range of the one resource is the way in.
 function valuesCte(query: NumericStatsQuery, b: Builder): string {
   const types = [query.resourceType];
+  if (query.duration) {
+    // One value per resource: the start of one date parameter to the start of another, each read
+    // from the resource's own key range of idx_date.
+    const start = (param: string) => `(SELECT min(d.lo) FROM idx_date d WHERE d.k >= (r.rid << ${RID_SHIFT}) AND d.k < ((r.rid + 1) << ${RID_SHIFT}) AND +d.p IN ${b.paramIds(param, types)})`;
+    const to = start(query.duration.to);
+    const from = start(query.duration.from);
+    return `v AS (SELECT x, NULL AS t FROM (SELECT ${to} - ${from} AS x FROM resources r WHERE ${matchConditions(types, query.where, b).join(' AND ')}) WHERE x IS NOT NULL)`;
+  }
   const table = query.kind === 'quantity' ? 'idx_quantity' : 'idx_number';
   const rid = `(x.k >> ${RID_SHIFT})`;
   const time = query.timeParam
