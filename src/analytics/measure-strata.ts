@@ -53,11 +53,16 @@ function onPatient(s: CompiledStratifier, where: Predicate[]): Predicate[] {
   return s.via ? [{ kind: 'chain', param: s.via, targetTypes: ['Patient'], where }] : where;
 }
 
-export async function strataOf(data: DataAccess, basis: string, population: Predicate[], s: CompiledStratifier, periodEnd: Date): Promise<Stratum[]> {
-  if (s.kind === 'gender') return GENDERS.map((g) => ({ key: g, value: { coding: [{ system: 'http://hl7.org/fhir/administrative-gender', code: g }] }, where: onPatient(s, [{ kind: 'token', param: 'gender', code: g }]) }));
-  if (s.kind === 'age-band') return AGE_BANDS.map((b) => ({ key: b.label, value: { text: b.label }, where: onPatient(s, agePredicates(b, periodEnd)) }));
+/** The strata of `population` (the initial population); for token, reference and month
+ * stratifiers also the population's count per stratum, from the same aggregate. */
+export async function strataOf(data: DataAccess, basis: string, population: Predicate[], s: CompiledStratifier, periodEnd: Date): Promise<{ strata: Stratum[]; counts?: Map<string, number> }> {
+  if (s.kind === 'gender') return { strata: GENDERS.map((g) => ({ key: g, value: { coding: [{ system: 'http://hl7.org/fhir/administrative-gender', code: g }] }, where: onPatient(s, [{ kind: 'token', param: 'gender', code: g }]) })) };
+  if (s.kind === 'age-band') return { strata: AGE_BANDS.map((b) => ({ key: b.label, value: { text: b.label }, where: onPatient(s, agePredicates(b, periodEnd)) })) };
   const found = await data.aggregate({ resourceTypes: [basis], where: population, groupBy: groupBy(s)! });
-  return found.groups.map((g) => stratumOf(s, g.key)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return {
+    strata: found.groups.map((g) => stratumOf(s, g.key)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
+    counts: new Map(found.groups.map((g) => [groupKey(s, g.key), g.count])),
+  };
 }
 
 /** The number of resources of `population` in each stratum. */

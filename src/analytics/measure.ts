@@ -128,7 +128,14 @@ export async function evaluateMeasure(data: DataAccess, search: SearchServices, 
   const scope = scopePredicates(basis, request, search);
   const periodEnd = new Date(Date.parse(request.periodEnd.length === 10 ? `${request.periodEnd}T00:00:00Z` : request.periodEnd));
   const checkpoint = request.checkpoint ?? (() => undefined);
-  const count = async (where: Predicate[]) => (await data.search({ resourceTypes: [basis], where, sort: [], count: 0, total: 'accurate', include: [], revinclude: [] })).total ?? 0;
+  // Populations with the same predicates (a denominator of `Basis?` is the initial population)
+  // are counted once.
+  const counted = new Map<string, number>();
+  const count = async (where: Predicate[]) => {
+    const key = JSON.stringify(where);
+    if (!counted.has(key)) counted.set(key, (await data.search({ resourceTypes: [basis], where, sort: [], count: 0, total: 'accurate', include: [], revinclude: [] })).total ?? 0);
+    return counted.get(key)!;
+  };
   const contained: List[] = [];
   const reportGroups: MeasureReportGroup[] = [];
   for (const [gi, group] of compiled.groups.entries()) {
@@ -190,11 +197,14 @@ async function stratify(
   for (const [si, s] of group.stratifiers.entries()) {
     const definition = measure.group![gi].stratifier![si];
     checkpoint();
-    const strata = await strataOf(data, basis, plans.get('initial-population')!, s, periodEnd);
+    const { strata, counts: ipCounts } = await strataOf(data, basis, plans.get('initial-population')!, s, periodEnd);
     const byPopulation = new Map<PopulationCode, Map<string, number>>();
+    const byPlan = new Map<string, Map<string, number>>([...(ipCounts ? [[JSON.stringify(plans.get('initial-population')), ipCounts] as const] : [])]);
     for (const [code, where] of plans) {
       checkpoint();
-      byPopulation.set(code, await countsByStratum(data, basis, where, s, strata));
+      const key = JSON.stringify(where);
+      if (!byPlan.has(key)) byPlan.set(key, await countsByStratum(data, basis, where, s, strata));
+      byPopulation.set(code, byPlan.get(key)!);
     }
     const stratum = [];
     for (const st of strata) {

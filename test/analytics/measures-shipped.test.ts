@@ -8,8 +8,9 @@ import { describeEachEngine } from '../support/engines';
 import { makeTestServer, type TestServer } from '../support/server';
 import { generated, store } from './load';
 
-// FerretDB on a busy machine is slow for `_has` and chains.
-jest.setTimeout(900_000);
+// FerretDB (the MongoDB engine in CI) on a busy machine answers each query in seconds, and a
+// stratified report is dozens of queries: the suite allows it, and so does the request budget.
+jest.setTimeout(3_600_000);
 
 const FHIR = 'application/fhir+json';
 const POP = 'http://terminology.hl7.org/CodeSystem/measure-population';
@@ -21,7 +22,8 @@ const DAY = 24 * HOUR;
 const TOLERANCE = 9; // decimal digits for toBeCloseTo
 
 const data = generated(14, 21, 3);
-const resources = data.all;
+// The types the measures read (the care directory's Organizations, Schedules… are only referenced).
+const resources = data.all.filter((r) => ['Patient', 'Appointment', 'Slot', 'Encounter', 'Observation', 'Condition', 'Immunization'].includes(r.resourceType));
 const of = <T extends Resource>(type: string) => resources.filter((r) => r.resourceType === type) as T[];
 const patients = of<Patient>('Patient');
 const appointments = of<Appointment>('Appointment');
@@ -70,7 +72,7 @@ describeEachEngine('shipped measures', (factory) => {
     return res.body as MeasureReport;
   };
   beforeAll(async () => {
-    t = await makeTestServer({ engine: await factory.make() });
+    t = await makeTestServer({ engine: await factory.make(), env: { NIMBUS_REQUEST_TIMEOUT: '1800s' } });
     await store(t.server, resources);
   });
   afterAll(() => t.close());
