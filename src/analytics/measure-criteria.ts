@@ -25,6 +25,7 @@ export const POPULATION_SYSTEM = 'http://terminology.hl7.org/CodeSystem/measure-
 export const AGGREGATE_METHOD = 'http://hl7.org/fhir/us/cqfmeasures/StructureDefinition/cqfm-aggregateMethod';
 export const OBSERVATION_UNIT = 'http://nimbus-fhir.org/fhir/StructureDefinition/measure-observation-unit';
 export const OBSERVATION_PERCENTILE = 'http://nimbus-fhir.org/fhir/StructureDefinition/measure-observation-percentile';
+export const FOLLOWED_BY = 'http://nimbus-fhir.org/fhir/StructureDefinition/measure-population-followed-by';
 
 const PROPORTION = ['initial-population', 'denominator', 'denominator-exclusion', 'denominator-exception', 'numerator', 'numerator-exclusion'] as const;
 const CONTINUOUS = ['initial-population', 'measure-population', 'measure-population-exclusion', 'measure-observation'] as const;
@@ -105,7 +106,11 @@ export function compileMeasure(measure: Measure, options: CompileOptions): Compi
       const language = population.criteria?.language;
       if (options.storing && language !== 'application/x-fhir-query' && language !== 'text/fhirpath') continue;
       if (code === 'measure-observation') observation = compileObservation(population, `${where}.criteria`, basis, options);
-      else criteria.set(code as PopulationCode, compileQuery(language, population.criteria?.expression, `${where}.criteria`, basis, options));
+      else {
+        const selected = compileQuery(language, population.criteria?.expression, `${where}.criteria`, basis, options);
+        const followedBy = extension(population.extension, FOLLOWED_BY);
+        criteria.set(code as PopulationCode, followedBy ? [compileFollowedBy(followedBy, selected, `${where}.extension`, basis, options)] : selected);
+      }
     }
     const stratifiers = (group.stratifier ?? []).map((s, si) => compileStratifier(s.criteria?.language, s.criteria?.expression, s.id, `Measure.group[${gi}].stratifier[${si}].criteria`, basis, options));
     if (!options.storing) {
@@ -158,6 +163,26 @@ function compileObservation(population: MeasureGroupPopulation, where: string, b
   const percentile = extension(population.extension, OBSERVATION_PERCENTILE)?.valueDecimal;
   if (method === 'percentile' && !(percentile !== undefined && percentile > 0 && percentile < 100)) throw errors.badRequest(`${where}: aggregate method percentile needs ${OBSERVATION_PERCENTILE} with a valueDecimal in (0, 100)`);
   return { from, to, unit, method, ...(method === 'percentile' ? { percentile: percentile! / 100 } : {}) };
+}
+
+/**
+ * A population "followed by" another resource (a readmission): the extension names the shared
+ * reference (`per`, e.g. Encounter.subject), this resource's date (`from`, Encounter.period.end),
+ * the follow-up's date (`to`, Encounter.period.start) and the window (`within`, a Duration in
+ * min, h or d); the population's criteria select the follow-ups. The member's `from` must be
+ * followed by a follow-up's `to` strictly after it and within the window.
+ */
+function compileFollowedBy(ext: Extension, follows: Predicate[], where: string, basis: string, options: CompileOptions): Predicate {
+  const part = (url: string) => ext.extension?.find((e) => e.url === url);
+  const perPath = part('per')?.valueString ?? '';
+  const per = options.search.registry.paramForPath(basis, perPath);
+  if (per?.type !== 'reference') throw errors.badRequest(`${where}: ${FOLLOWED_BY} per '${perPath.slice(0, 80)}' is not a reference element of ${basis} indexed by a search parameter`);
+  const from = dateParam(part('from')?.valueString ?? '', `${where} (from)`, basis, options);
+  const to = dateParam(part('to')?.valueString ?? '', `${where} (to)`, basis, options);
+  const within = part('within')?.valueDuration;
+  const unit = DURATION_UNITS[within?.code ?? ''];
+  if (!within || !(typeof within.value === 'number' && within.value > 0) || !unit) throw errors.badRequest(`${where}: ${FOLLOWED_BY} within must be a positive Duration in ${Object.keys(DURATION_UNITS).join(', ')}`);
+  return { kind: 'followed', sourceType: basis, per: per.code, from, to, withinMs: within.value * unit.ms, where: follows };
 }
 
 /** A date element of the basis as the date search parameter indexing it (a Period's `.start` is the

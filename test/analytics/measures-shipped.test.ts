@@ -23,7 +23,29 @@ const TOLERANCE = 9; // decimal digits for toBeCloseTo
 
 const data = generated(14, 21, 3);
 // The types the measures read (the care directory's Organizations, Schedules… are only referenced).
-const resources = data.all.filter((r) => ['Patient', 'Appointment', 'Slot', 'Encounter', 'Observation', 'Condition', 'Immunization'].includes(r.resourceType));
+const generatedResources = data.all.filter((r) => ['Patient', 'Appointment', 'Slot', 'Encounter', 'Observation', 'Condition', 'Immunization'].includes(r.resourceType));
+// Inpatient stays of two patients, so the readmission measure has readmissions whatever the seed
+// gives: a readmission 15 days after discharge, one exactly 30 days after (counts), one 49 days
+// after (does not), and an emergency visit and another patient's admission in between (do not).
+const [p1, p2] = generatedResources.filter((r) => r.resourceType === 'Patient') as Patient[];
+const stay = (id: string, patient: Patient, start: string, end: string, code = 'IMP'): Encounter => ({
+  resourceType: 'Encounter',
+  id,
+  status: 'finished',
+  class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code },
+  subject: { reference: `Patient/${patient.id}` },
+  serviceProvider: { reference: code === 'IMP' ? 'Organization/test-hospital' : 'Organization/test-clinic' },
+  period: { start, end },
+});
+const stays: Encounter[] = [
+  stay('stay-a', p1, '2025-03-01T10:00:00Z', '2025-03-05T10:00:00Z'),
+  stay('stay-b', p1, '2025-03-20T08:00:00Z', '2025-03-22T08:00:00Z'),
+  stay('stay-c', p1, '2025-05-10T00:00:00Z', '2025-05-12T00:00:00Z'),
+  stay('visit-d', p1, '2025-05-15T09:00:00Z', '2025-05-15T13:00:00Z', 'EMER'),
+  stay('stay-e', p2, '2025-05-20T00:00:00Z', '2025-05-23T00:00:00Z'),
+  stay('stay-f', p1, '2025-06-11T00:00:00Z', '2025-06-13T00:00:00Z'),
+];
+const resources: Resource[] = [...generatedResources, ...stays];
 const of = <T extends Resource>(type: string) => resources.filter((r) => r.resourceType === type) as T[];
 const patients = of<Patient>('Patient');
 const appointments = of<Appointment>('Appointment');
@@ -218,6 +240,33 @@ describeEachEngine('shipped measures', (factory) => {
     const theirs = ip.filter((p) => p.generalPractitioner?.some((r) => r.reference === gp));
     const byPractitioner = await evaluate('influenza-immunization', `&practitioner=${gp}`);
     expect(groupCounts(byPractitioner.group![0])).toEqual({ 'initial-population': theirs.length, denominator: theirs.length, numerator: theirs.filter((p) => immunized.has(`Patient/${p.id}`)).length });
+  });
+
+  it('30-day readmission rate, by organization', async () => {
+    const inpatient = encounters.filter((e) => e.class.code === 'IMP');
+    const ip = inpatient.filter((e) => e.status === 'finished' && inPeriod(e.period?.end));
+    const readmitted = (e: Encounter) =>
+      inpatient.some((r) => r !== e && r.subject!.reference === e.subject!.reference && Date.parse(r.period!.start!) > Date.parse(e.period!.end!) && Date.parse(r.period!.start!) <= Date.parse(e.period!.end!) + 30 * DAY);
+    const num = ip.filter(readmitted);
+    expect(num.map((e) => e.id)).toEqual(expect.arrayContaining(['stay-a', 'stay-c']));
+    expect(num.map((e) => e.id)).not.toContain('stay-b');
+    const report = await evaluate('readmission-30-day');
+    const g = report.group![0];
+    expect(groupCounts(g)).toEqual({ 'initial-population': ip.length, denominator: ip.length, numerator: num.length });
+    expect(g.measureScore!.value).toBeCloseTo(num.length / ip.length, TOLERANCE);
+    const byOrganization = strata(g, 'organization');
+    const organizations = [...new Set(ip.map((e) => e.serviceProvider!.reference!))].sort();
+    expect([...byOrganization.keys()].sort()).toEqual(organizations);
+    for (const o of organizations) {
+      const n = ip.filter((e) => e.serviceProvider!.reference === o).length;
+      const m = num.filter((e) => e.serviceProvider!.reference === o).length;
+      expect(byOrganization.get(o)!.counts).toEqual({ 'initial-population': n, denominator: n, numerator: m });
+    }
+    // One patient's stays, as a subject-list.
+    const mine = await evaluate('readmission-30-day', `&subject=Patient/${p1.id}&reportType=subject-list`);
+    const numerator = mine.group![0].population!.find((p) => p.code!.coding![0].code === 'numerator')!;
+    const list = mine.contained!.find((c) => `#${c.id}` === numerator.subjectResults!.reference) as { entry?: Array<{ item: { reference: string } }> };
+    expect((list.entry ?? []).map((e) => e.item.reference).sort()).toEqual(num.filter((e) => e.subject!.reference === `Patient/${p1.id}`).map((e) => `Encounter/${e.id}`).sort());
   });
 
   it('checks criteria when a Measure is stored; refuses what it cannot evaluate with 400', async () => {
