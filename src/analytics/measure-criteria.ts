@@ -13,8 +13,9 @@
 //     itself on a Patient basis, else the patient the resource is about (its `patient` or
 //     `subject` reference).
 // Anything else (text/cql, other FHIRPath) answers 400 naming the criteria; it is never ignored.
-// `storing` (a Measure being written): only criteria in these languages are checked, so a Measure
-// written for another evaluator (CQL) can still be stored.
+// `storing` (a Measure being written): only the x-fhir-query criteria are checked, so a Measure
+// written for another evaluator (CQL, FHIRPath beyond the forms above) can still be stored; its
+// evaluation here answers 400.
 import type { Extension, Measure, MeasureGroupPopulation } from '@medplum/fhirtypes';
 import { errors } from '../fhir/errors';
 import type { Predicate } from '../search/plan';
@@ -104,7 +105,9 @@ export function compileMeasure(measure: Measure, options: CompileOptions): Compi
         throw errors.notSupported(`${where}: population '${code ?? '(no code)'}' is not one of ${allowed.join(', ')} (${scoring})`);
       }
       const language = population.criteria?.language;
-      if (options.storing && language !== 'application/x-fhir-query' && language !== 'text/fhirpath') continue;
+      // Stored: only search criteria are checked (FHIRPath this server does not evaluate may
+      // still be valid FHIRPath, for another evaluator).
+      if (options.storing && (language !== 'application/x-fhir-query' || code === 'measure-observation')) continue;
       if (code === 'measure-observation') observation = compileObservation(population, `${where}.criteria`, basis, options);
       else {
         const selected = compileQuery(language, population.criteria?.expression, `${where}.criteria`, basis, options);
@@ -112,7 +115,7 @@ export function compileMeasure(measure: Measure, options: CompileOptions): Compi
         criteria.set(code as PopulationCode, followedBy ? [compileFollowedBy(followedBy, selected, `${where}.extension`, basis, options)] : selected);
       }
     }
-    const stratifiers = (group.stratifier ?? []).map((s, si) => compileStratifier(s.criteria?.language, s.criteria?.expression, s.id, `Measure.group[${gi}].stratifier[${si}].criteria`, basis, options));
+    const stratifiers = (options.storing ? [] : group.stratifier ?? []).map((s, si) => compileStratifier(s.criteria?.language, s.criteria?.expression, s.id, `Measure.group[${gi}].stratifier[${si}].criteria`, basis, options));
     if (!options.storing) {
       if (!criteria.has('initial-population')) throw errors.badRequest(`Measure/${measure.id} group ${gi}: an initial-population is needed`);
       if (scoring === 'proportion' && !criteria.has('numerator')) throw errors.badRequest(`Measure/${measure.id} group ${gi}: a proportion measure needs a numerator`);

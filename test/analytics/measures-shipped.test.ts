@@ -278,18 +278,24 @@ describeEachEngine('shipped measures', (factory) => {
       [measure('bad-param', 'proportion', [pop('initial-population', 'Patient?nonsense=1'), pop('numerator', 'Patient?')]), 'Measure.group[0].population[0].criteria'],
       [measure('bad-type', 'proportion', [pop('initial-population', 'Patient?'), pop('numerator', 'Observation?code=x')]), 'Measure.group[0].population[1].criteria'],
       [measure('bad-variable', 'proportion', [pop('initial-population', 'Patient?birthdate=ge{{%when}}'), pop('numerator', 'Patient?')]), '%when'],
-      [measure('bad-observation', 'continuous-variable', [pop('initial-population', 'Patient?'), pop('measure-observation', 'Patient.name.count()', 'text/fhirpath')]), 'Measure.group[0].population[1].criteria'],
-      [measure('bad-stratifier', 'proportion', [pop('initial-population', 'Patient?'), pop('numerator', 'Patient?')], { stratifier: [{ criteria: { language: 'text/fhirpath', expression: 'Patient.name.given' } }] }), 'Measure.group[0].stratifier[0].criteria'],
     ] as Array<[Measure, string]>) {
       const res = await put(m);
       expect([m.id, res.status, res.body.issue?.[0]?.diagnostics]).toEqual([m.id, 400, expect.stringContaining(text)]);
       expect((await t.http.get(`/fhir/Measure/${m.id}`)).status).toBe(404);
     }
-    // CQL is stored (it may be for another evaluator) but evaluating it is refused, never ignored.
+    const { id: _id, ...unnamed } = measure('x', 'proportion', [pop('initial-population', 'Patient?'), pop('numerator', 'Patient?birthdate=notadate')]);
+    const created = await t.http.post('/fhir/Measure').set('Content-Type', FHIR).send(unnamed);
+    expect([created.status, created.body.issue?.[0]?.diagnostics]).toEqual([400, expect.stringContaining('Measure.group[0].population[1].criteria')]);
+    // CQL, and FHIRPath beyond the forms this server computes, are stored (they may be for another
+    // evaluator), but evaluating them here is refused, never ignored.
     const cql = measure('cql-cv', 'continuous-variable', [pop('initial-population', 'Initial Population', 'text/cql'), pop('measure-observation', 'Duration', 'text/cql')]);
-    expect((await put(cql)).status).toBeLessThan(300);
+    const observation = measure('fhirpath-observation', 'continuous-variable', [pop('initial-population', 'Patient?'), pop('measure-observation', 'Patient.name.count()', 'text/fhirpath')]);
+    const stratifier = measure('fhirpath-stratifier', 'proportion', [pop('initial-population', 'Patient?'), pop('numerator', 'Patient?')], { stratifier: [{ criteria: { language: 'text/fhirpath', expression: 'Patient.name.given' } }] });
+    for (const m of [cql, observation, stratifier]) expect((await put(m)).status).toBeLessThan(300);
     for (const [url, text] of [
       [`/fhir/Measure/cql-cv/$evaluate-measure?${PERIOD}`, 'text/cql is not supported'],
+      [`/fhir/Measure/fhirpath-observation/$evaluate-measure?${PERIOD}`, 'Measure.group[0].population[1].criteria'],
+      [`/fhir/Measure/fhirpath-stratifier/$evaluate-measure?${PERIOD}`, 'Measure.group[0].stratifier[0].criteria'],
       [`/fhir/Measure/slot-utilisation/$evaluate-measure?${PERIOD}&subject=Patient/x`, 'subject'],
       [`/fhir/Measure/appointment-no-show-rate/$evaluate-measure?${PERIOD}&practitioner=Organization/x`, 'practitioner'],
     ]) {
