@@ -269,6 +269,47 @@ describeEachEngine('shipped measures', (factory) => {
     expect((list.entry ?? []).map((e) => e.item.reference).sort()).toEqual(num.filter((e) => e.subject!.reference === `Patient/${p1.id}`).map((e) => `Encounter/${e.id}`).sort());
   });
 
+  it('a continuous-variable measure stratified by month and age band (test measure)', async () => {
+    const measure = {
+      resourceType: 'Measure',
+      id: 'stay-by-month',
+      status: 'active',
+      subjectCodeableConcept: { coding: [{ system: 'http://hl7.org/fhir/resource-types', code: 'Encounter' }] },
+      scoring: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/measure-scoring', code: 'continuous-variable' }] },
+      group: [{
+        population: [
+          { code: { coding: [{ system: POP, code: 'initial-population' }] }, criteria: { language: 'application/x-fhir-query', expression: 'Encounter?period-end=ge{{%periodStart}}&period-end=le{{%periodEnd}}' } },
+          { code: { coding: [{ system: POP, code: 'measure-population-exclusion' }] }, criteria: { language: 'application/x-fhir-query', expression: 'Encounter?class=http://terminology.hl7.org/CodeSystem/v3-ActCode|AMB' } },
+          {
+            extension: [{ url: 'http://nimbus-fhir.org/fhir/StructureDefinition/measure-observation-unit', valueCode: 'min' }, { url: 'http://hl7.org/fhir/us/cqfmeasures/StructureDefinition/cqfm-aggregateMethod', valueCode: 'maximum' }],
+            code: { coding: [{ system: POP, code: 'measure-observation' }] },
+            criteria: { language: 'text/fhirpath', expression: 'Encounter.period.end - Encounter.period.start' },
+          },
+        ],
+        stratifier: [{ id: 'month', criteria: { language: 'text/fhirpath', expression: 'Encounter.period' } }, { id: 'age', criteria: { language: 'text/fhirpath', expression: 'Patient.birthDate' } }],
+      }],
+    } as Measure;
+    expect((await t.http.put('/fhir/Measure/stay-by-month').set('Content-Type', FHIR).send(measure)).status).toBeLessThan(300);
+    const ip = encounters.filter((e) => inPeriod(e.period?.end));
+    const observed = ip.filter((e) => e.class.code !== 'AMB');
+    const minutes = (e: Encounter) => (Date.parse(e.period!.end!) - Date.parse(e.period!.start!)) / 60_000;
+    const report = await evaluate('stay-by-month');
+    const g = report.group![0];
+    expect(groupCounts(g)).toEqual({ 'initial-population': ip.length, 'measure-population': ip.length, 'measure-population-exclusion': ip.length - observed.length, 'measure-observation': observed.length });
+    expect(g.measureScore).toMatchObject({ value: Math.max(...observed.map(minutes)), code: 'min' });
+    const byMonth = strata(g, 'month');
+    expect([...byMonth.keys()].sort()).toEqual([...new Set(ip.map((e) => month(e.period!.start!)))].sort());
+    for (const [k, st] of byMonth) {
+      const members = observed.filter((e) => month(e.period!.start!) === k);
+      expect([k, st.counts['measure-observation'], st.score]).toEqual([k, members.length, members.length ? Math.max(...members.map(minutes)) : undefined]);
+    }
+    const byAge = strata(g, 'age');
+    for (const [label] of BANDS) {
+      const members = observed.filter((e) => band(patientOf(e.subject!.reference)) === label);
+      expect([label, byAge.get(label)!.counts['measure-observation']]).toEqual([label, members.length]);
+    }
+  });
+
   it('checks criteria when a Measure is stored; refuses what it cannot evaluate with 400', async () => {
     const pop = (code: string, expression: string, language = 'application/x-fhir-query') => ({ code: { coding: [{ system: POP, code }] }, criteria: { language, expression } });
     const measure = (id: string, scoring: string, population: object[], extra: object = {}): Measure =>
