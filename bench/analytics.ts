@@ -1,6 +1,8 @@
 // Analytics rows (issue 12): $everything and $lastn of one patient under load (p50 of the first
 // page / answer), and the population computations timed one call at a time ($population-stats of
-// one code, the shipped measure's population report, a whole-store $export in resources/s).
+// one code, each shipped measure's population report, a whole-store $export in resources/s).
+import fs from 'node:fs';
+import path from 'node:path';
 import { naRow, type Row } from './rows';
 import { readPaths, rotatingGet } from './crud';
 import { FHIR_JSON, load, loadRow, origin, probe, type WorkloadContext } from './workload';
@@ -32,11 +34,24 @@ export async function analyticsRows(ctx: WorkloadContext): Promise<Row[]> {
   if (ctx.wanted('analytics.population-stats')) {
     rows.push(await timed(ctx, 'analytics.population-stats', '$population-stats of body weight, every statistic, 16 strata (one call)', `${ctx.baseUrl}/Observation/$population-stats?${WEIGHT}&statistic=average,median,std-dev,4-lower,4-upper,regression`));
   }
-  if (ctx.wanted('analytics.measure')) {
-    rows.push(await timed(ctx, 'analytics.measure', 'shipped measure, population report (diabetes HbA1c > 9 %, one call)', `${ctx.baseUrl}/Measure/diabetes-hba1c-poor-control/$evaluate-measure?periodStart=2025-01-01&periodEnd=2025-12-31`));
+  // Every measure shipped in fhir-profiles/measures/, its population report (strata included) over
+  // the last full year of the generator's record window (which ends 2026-01-01).
+  for (const measure of shippedMeasures()) {
+    const id = `analytics.measure.${measure.id}`;
+    if (!ctx.wanted(id)) continue;
+    rows.push(await timed(ctx, id, `measure population report: ${measure.title} (one call)`, `${ctx.baseUrl}/Measure/${measure.id}/$evaluate-measure?periodStart=2025-01-01&periodEnd=2025-12-31`));
   }
   if (ctx.wanted('analytics.export')) rows.push(await exportRow(ctx));
   return rows;
+}
+
+function shippedMeasures(): Array<{ id: string; title: string }> {
+  const dir = path.resolve(__dirname, '..', '..', 'fhir-profiles', 'measures');
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { id: string; title: string });
 }
 
 /** The median of three calls (after one warm-up), in ms. */

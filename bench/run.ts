@@ -72,7 +72,7 @@ async function benchEngine(setup: EngineSetup, opts: BenchOptions, ds: Dataset):
     if (wanted('read.32')) rows.push((read32 = await step('read.32', () => readById(ctx, 32))));
     if (wanted('ceiling')) rows.push(...(await step('ceilings', () => ceilingRows(ctx, readPaths(ctx), read32))));
     rows.push(...(await step('search', () => searchRows(ctx))));
-    if (wanted('analytics')) rows.push(...(await step('analytics', () => analyticsRows(ctx))));
+    if (wanted('analytics') || opts.only.some((o) => o.startsWith('analytics.'))) rows.push(...(await step('analytics', () => analyticsRows(ctx))));
     if (wanted('ai')) rows.push(...(await step('ai', () => aiRows(ctx))));
     if (wanted('create.16')) rows.push(await step('create.16', () => create(ctx)));
     if (wanted('create.16.decimals')) rows.push(await step('create.16.decimals', () => createExactDecimals(ctx)));

@@ -104,6 +104,8 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
     maxCount: config.maxPageSize,
     now: () => clock.now().getTime(),
   };
+  core.search = search;
+  if (config.baseUrl) core.baseUrl = config.baseUrl;
   const operations = new OperationRegistry([...standardOperations(), ...(overrides.operations ?? [])]);
   // `smart` mode's signing keys: from NIMBUS_AUTH_KEY_FILE, else in the database every process shares.
   const signer = config.auth === 'smart' ? signingKeys(engine.system, { keyFile: config.authKeyFile || undefined, now: () => clock.now().getTime() }) : undefined;

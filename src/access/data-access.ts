@@ -402,9 +402,10 @@ function restrictPredicate(policy: AccessPolicy, p: Predicate): Predicate {
       // Conditions differ by target type: one chain per target, each with its own.
       return { kind: 'or', any: [...targets].map(([target, where]) => ({ ...p, targetTypes: [target], where: [...inner, ...where] })) };
     }
-    case 'has': {
+    case 'has':
+    case 'followed': {
       const access = policy.access(p.sourceType, 'search');
-      if (!access.allowed) return { kind: 'nothing', reason: `_has:${p.sourceType} looks into a type the caller may not read` };
+      if (!access.allowed) return { kind: 'nothing', reason: `${p.kind === 'has' ? `_has:${p.sourceType}` : `a follow-up ${p.sourceType}`} looks into a type the caller may not read` };
       return { ...p, where: [...p.where.map((x) => restrictPredicate(policy, x)), ...access.where] };
     }
     default:

@@ -19,13 +19,18 @@ function yearsBefore(today: Date, years: number): number {
   return Date.UTC(today.getUTCFullYear() - years, today.getUTCMonth(), today.getUTCDate());
 }
 
-export function stratumPredicate(gender: string, band: { from: number; to?: number }, today: Date): Predicate {
-  const where: Predicate[] = [{ kind: 'token', param: 'gender', code: gender }];
+/** The patient's age is within the band on `today`, as predicates on Patient.birthdate. */
+export function agePredicates(band: { from: number; to?: number }, today: Date): Predicate[] {
   const latest = yearsBefore(today, band.from);
-  where.push({ kind: 'range', valueKind: 'date', param: 'birthdate', prefix: 'le', low: latest, high: latest + DAY_MS });
+  const where: Predicate[] = [{ kind: 'range', valueKind: 'date', param: 'birthdate', prefix: 'le', low: latest, high: latest + DAY_MS }];
   if (band.to !== undefined) {
     const earliest = yearsBefore(today, band.to);
     where.push({ kind: 'range', valueKind: 'date', param: 'birthdate', prefix: 'gt', low: earliest, high: earliest + DAY_MS });
   }
+  return where;
+}
+
+export function stratumPredicate(gender: string, band: { from: number; to?: number }, today: Date): Predicate {
+  const where: Predicate[] = [{ kind: 'token', param: 'gender', code: gender }, ...agePredicates(band, today)];
   return { kind: 'chain', param: 'subject', targetTypes: ['Patient'], where };
 }

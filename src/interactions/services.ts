@@ -5,6 +5,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { ResourceValidator } from '../fhir/validation';
 import type { FhirDefinitions } from '../fhir/definitions';
 import type { IndexValues } from '../search/index-values';
+import type { SearchServices } from '../search/service';
 
 export interface Clock {
   /** The current instant; server-assigned meta.lastUpdated values come from here. */
@@ -25,4 +26,9 @@ export interface Services {
   indexer: (resource: Resource) => IndexValues;
   clock: Clock;
   newId: () => string;
+  /** Search services, for write rules that parse search criteria (Measure criteria); absent in
+   * tools that only index. */
+  search?: SearchServices;
+  /** The server's base URL when configured (criteria references are resolved against it). */
+  baseUrl?: string;
 }

@@ -32,6 +32,7 @@ export type Predicate =
   | CompositePredicate
   | ChainPredicate
   | HasPredicate
+  | FollowedPredicate
   | NearPredicate;
 
 /** All hold (used inside `or`/`not`, e.g. the words of `_content`; top level is `where`). */
@@ -182,6 +183,20 @@ export interface HasPredicate {
   kind: 'has';
   sourceType: string;
   param: string;
+  where: Predicate[];
+}
+
+/** Not from a search query (measures build it, e.g. a readmission): the resource's `from` date
+ * (its entries' least start) is followed, strictly after it and at most `withinMs` later, by the
+ * `to` date start of another current resource of `sourceType` satisfying all of `where` that shares
+ * a local target of the `per` reference parameter (the same patient). */
+export interface FollowedPredicate {
+  kind: 'followed';
+  sourceType: string;
+  per: string;
+  from: string;
+  to: string;
+  withinMs: number;
   where: Predicate[];
 }
 

@@ -97,6 +97,22 @@ export class SearchRegistry {
     return this.paramsFor(resourceType).get(code);
   }
 
+  /** The parameter of `resourceType` whose FHIRPath expression is (or has as one `|` alternative)
+   * exactly `path`, e.g. `Appointment.serviceType` → `service-type`: lets a FHIRPath element named
+   * by a client (measure stratifiers) be answered from the index. */
+  paramForPath(resourceType: string, path: string): SearchParam | undefined {
+    const bases = ['Resource', 'DomainResource', resourceType];
+    for (const base of bases) {
+      for (const sp of this.byBase.get(base)?.values() ?? []) {
+        const alternatives = (sp.expression ?? '').split('|').map((e) => e.trim());
+        if (alternatives.includes(path) || (base !== resourceType && alternatives.includes(path.replace(`${resourceType}.`, `${base}.`)))) {
+          return this.param(resourceType, sp.code);
+        }
+      }
+    }
+    return undefined;
+  }
+
   /** Number of SearchParameter definitions loaded (R4 has 1,378 incl. the special ones). */
   get size(): number {
     return this.byUrl.size;

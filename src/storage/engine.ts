@@ -268,6 +268,15 @@ export interface NumericStatsQuery {
   kind: 'number' | 'quantity';
   unit?: { system?: string | null; code: string };
   timeParam?: string;
+  /** Instead of `param`'s entries (then `param`, `kind` and `unit` are not used): one value per
+   * matched resource, the milliseconds from its `from` date to its `to` date, each the least `lo`
+   * (start) of that date parameter's entries on the resource; resources lacking either have no
+   * value. Measure observations such as a length of stay or a booking lead time. */
+  duration?: { from: string; to: string };
+  /** `param` is a composite of a token and a quantity (`component-code-value-quantity`): the values
+   * are the quantity components (`lo`; of `unit` when given) of the entries whose token component
+   * is this code — e.g. the systolic values of blood-pressure panels. */
+  component?: { system?: string | null; code: string };
   /** Exact percentiles wanted, each in [0, 1]: linear interpolation between the closest ranks
    * (R-7 / PERCENTILE.INC): h = (n − 1)·p, x[⌊h⌋] + (h − ⌊h⌋)(x[⌊h⌋ + 1] − x[⌊h⌋]). */
   percentiles: number[];

@@ -17,6 +17,7 @@ import { nextInstant, prepareVersion } from '../interactions/resource-write';
 import { serverView } from '../access/data-access';
 import type { Services } from '../interactions/services';
 import { writeServiceRequest, writeTask } from './task';
+import { checkMeasureWrite } from './measure-rules';
 
 /** Appointment statuses that hold their Slots. */
 export const HOLDING_STATUSES = ['booked', 'arrived', 'checked-in', 'fulfilled'] as const;
@@ -75,6 +76,7 @@ export async function writeWithRules(tx: EngineTransaction, services: Services, 
   if (version.resourceType === 'ServiceRequest') return writeServiceRequest(tx, services, version);
   if (version.resourceType === 'Appointment') return void (await writeAppointment(tx, services, version));
   if (version.resourceType === 'Slot') await checkSlotWrite(tx, version);
+  checkMeasureWrite(services, version);
   await tx.write(version);
   return undefined;
 }

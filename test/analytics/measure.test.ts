@@ -33,7 +33,8 @@ function counts(report: MeasureReport): Record<string, number> {
 describeEachEngine('$evaluate-measure', (factory) => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await makeTestServer({ engine: await factory.make() });
+    // Each `_has` count takes FerretDB tens of seconds on a loaded machine: beyond the default 60 s request budget.
+    t = await makeTestServer({ engine: await factory.make(), env: { NIMBUS_REQUEST_TIMEOUT: '1800s' } });
     await store(t.server, resources);
   });
   afterAll(() => t.close());
@@ -98,13 +99,13 @@ describeEachEngine('$evaluate-measure', (factory) => {
       [`/fhir/Measure/diabetes-hba1c-poor-control/$evaluate-measure?${period}&reportType=everyone`, 'reportType'],
       [`/fhir/Measure/diabetes-hba1c-poor-control/$evaluate-measure?${period}&reportType=subject`, 'subject'],
       [`/fhir/Measure/$evaluate-measure?${period}&measure=nothing-here`, 'measure'],
-      [`/fhir/Measure/diabetes-hba1c-poor-control/$evaluate-measure?${period}&practitioner=Practitioner/x`, 'practitioner'],
+      [`/fhir/Measure/diabetes-hba1c-poor-control/$evaluate-measure?${period}&practitioner=Patient/x`, 'practitioner'],
     ]) {
       const res = await t.http.get(url);
       expect([url, res.status, res.body.issue?.[0]?.diagnostics]).toEqual([url, 400, expect.stringContaining(text)]);
     }
+    // A criteria that does not parse is refused when the Measure is stored (measures-shipped.test.ts has more).
     const badQuery = testMeasure('bad-query', [population('initial-population', 'Patient?nonsense=1'), population('numerator', 'Patient?')]);
-    await t.http.put('/fhir/Measure/bad-query').set('Content-Type', FHIR).send(badQuery);
-    expect((await t.http.get(`/fhir/Measure/bad-query/$evaluate-measure?${period}`)).status).toBe(400);
+    expect((await t.http.put('/fhir/Measure/bad-query').set('Content-Type', FHIR).send(badQuery)).status).toBe(400);
   });
 });

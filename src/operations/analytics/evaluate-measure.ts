@@ -1,7 +1,7 @@
 // $evaluate-measure (R4 Measure-evaluate-measure) at the instance level (`Measure/[id]/…`) and the
 // type level (`Measure/$evaluate-measure?measure=…`: the Measure's id, `Measure/id` or canonical
-// URL). Proportion measures with x-fhir-query criteria, counted in the database
-// (analytics/measure.ts); reportType population, subject or subject-list.
+// URL). Proportion and continuous-variable measures, stratifiers, `subject` and `practitioner`,
+// computed in the database (analytics/measure.ts); reportType population, subject or subject-list.
 import type { Measure } from '@medplum/fhirtypes';
 import type { RequestContext } from '../../context/request-context';
 import { errors } from '../../fhir/errors';
@@ -48,13 +48,12 @@ async function run(call: OperationCall, ctx: RequestContext): Promise<OperationR
   const periodStart = params.string('periodStart')!;
   const periodEnd = params.string('periodEnd')!;
   if (dateRange(periodStart)![0] >= dateRange(periodEnd)![1]) throw errors.invalidParam('periodStart', `${periodStart} is after periodEnd ${periodEnd}`);
-  if (params.has('practitioner')) throw errors.notSupported("Parameter 'practitioner': reports per practitioner are not supported by this server");
   const subject = params.string('subject');
   const reportType = (params.string('reportType') ?? (subject ? 'subject' : 'population')) as (typeof REPORT_TYPES)[number];
   if (!REPORT_TYPES.includes(reportType)) throw errors.invalidParam('reportType', `'${reportType.slice(0, 40)}' is not one of ${REPORT_TYPES.join(', ')}`);
   if (reportType === 'subject' && !subject) throw errors.invalidParam('subject', 'is required for reportType subject');
   const measure = target.current ? (parseStoredJson(target.current.json!) as Measure) : await findMeasure(ctx, params.string('measure'));
-  const report = await evaluateMeasure(ctx.data, ctx.services.search, measure, { periodStart, periodEnd, reportType, subject, baseUrl: ctx.baseUrl, now: ctx.clock.now() });
+  const report = await evaluateMeasure(ctx.data, ctx.services.search, measure, { periodStart, periodEnd, reportType, subject, practitioner: params.string('practitioner'), baseUrl: ctx.baseUrl, now: ctx.clock.now(), checkpoint: () => call.job.throwIfCancelled() });
   return { out: { return: report } };
 }
 

@@ -3,7 +3,7 @@
 // (analytics/strata.ts). Every figure is one numericStats query in the database.
 import { OperationParameters } from '../parameters';
 import type { RequestContext } from '../../context/request-context';
-import { codeStats, observationOf, observationWhere, unitOf } from '../../analytics/stats';
+import { observationOf, sourcesOf, sourceStats } from '../../analytics/stats';
 import { AGE_BANDS, GENDERS, stratumPredicate } from '../../analytics/strata';
 import type { Predicate } from '../../search/plan';
 import { nimbusOperationDefinition } from '../nimbus-definitions';
@@ -31,23 +31,25 @@ async function populationStats(call: OperationCall, ctx: RequestContext): Promis
   // Every patient's: the subject is some Patient.
   const patients: Predicate = { kind: 'reference', param: 'subject', type: 'Patient' };
   for (const code of input.codes) {
-    const where = observationWhere(code, undefined, input.window, [patients]);
-    const unit = await unitOf(ctx.data, where);
-    statistics.push(observationOf({ code, unit, stats: await codeStats(ctx.data, where, input.statistics, unit) }, input.statistics, input.window));
+    // Where the values come from is decided over everyone, then applied to each stratum.
+    const sources = await sourcesOf(ctx.data, code, { window: input.window, extra: [patients] });
+    for (const source of sources) statistics.push(observationOf(await sourceStats(ctx.data, source, input.statistics, { window: input.window, extra: [patients] }), input.statistics, input.window));
     for (const gender of GENDERS) {
       for (const band of AGE_BANDS) {
-        call.job.throwIfCancelled();
-        const computed = await codeStats(ctx.data, [...where, stratumPredicate(gender, band, today)], input.statistics, unit);
-        if (!computed.resources) continue;
-        stratum.push(
-          new OperationParameters(
-            new Map<string, OutValue[]>([
-              ['gender', [gender]],
-              ['ageBand', [band.label]],
-              ['statistics', [observationOf({ code, unit, stats: computed }, input.statistics, input.window)]],
-            ]),
-          ),
-        );
+        for (const source of sources) {
+          call.job.throwIfCancelled();
+          const computed = await sourceStats(ctx.data, source, input.statistics, { window: input.window, extra: [patients, stratumPredicate(gender, band, today)] });
+          if (!computed.stats.resources) continue;
+          stratum.push(
+            new OperationParameters(
+              new Map<string, OutValue[]>([
+                ['gender', [gender]],
+                ['ageBand', [band.label]],
+                ['statistics', [observationOf(computed, input.statistics, input.window)]],
+              ]),
+            ),
+          );
+        }
       }
     }
   }

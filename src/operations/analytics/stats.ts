@@ -5,7 +5,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../../context/request-context';
 import { errors } from '../../fhir/errors';
 import { parseStoredJson } from '../../fhir/json';
-import { codeStats, observationOf, observationWhere, unitOf } from '../../analytics/stats';
+import { observationOf, observationWhere, sourcesOf, sourceStats } from '../../analytics/stats';
 import { r4OperationDefinition } from '../r4-definitions';
 import type { OperationCall, OperationModule, OperationResult } from '../types';
 import { statsInput } from './stats-input';
@@ -47,11 +47,12 @@ async function stats(call: OperationCall, ctx: RequestContext): Promise<Operatio
   const statistics = [];
   const source: Resource[] = [];
   for (const code of input.codes) {
-    const where = observationWhere(code, subject, input.window);
-    const unit = await unitOf(ctx.data, where);
-    const computed = await codeStats(ctx.data, where, input.statistics, unit);
-    statistics.push(observationOf({ code, unit, stats: computed }, input.statistics, input.window, `${subject.type}/${subject.id}`));
+    const scope = { subject, window: input.window };
+    for (const source of await sourcesOf(ctx.data, code, scope)) {
+      statistics.push(observationOf(await sourceStats(ctx.data, source, input.statistics, scope), input.statistics, input.window, `${subject.type}/${subject.id}`));
+    }
     if (include && source.length < limit) {
+      const where = observationWhere(code, subject, input.window);
       const found = await ctx.data.search({ resourceTypes: ['Observation'], where, sort: [{ param: 'date', descending: true }], count: limit - source.length, total: 'none', include: [], revinclude: [] });
       source.push(...found.matches.map((v) => parseStoredJson(v.json!) as Resource));
     }

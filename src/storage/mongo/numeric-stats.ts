@@ -20,9 +20,15 @@ interface Entry {
   c?: string;
 }
 
+interface CompositeEntry {
+  p: string;
+  c0?: { s?: string; c?: string };
+  c1?: { s?: string; c?: string; lo?: number };
+}
+
 export async function runNumericStats(ctx: SearchContext, query: NumericStatsQuery): Promise<NumericStats> {
   const filter = await matchFilter(ctx, [query.resourceType], query.where);
-  const projection: Document = { [`ix.${query.kind}`]: 1 };
+  const projection: Document = query.duration ? { 'ix.date': 1 } : query.component ? { 'ix.composite': 1 } : { [`ix.${query.kind}`]: 1 };
   if (query.timeParam) projection['ix.date'] = 1;
   const cursor = ctx.db.collection(RESOURCES).find(filter, { projection, session: ctx.session, batchSize: 1000 });
   const values: number[] = [];
@@ -31,6 +37,21 @@ export async function runNumericStats(ctx: SearchContext, query: NumericStatsQue
   for await (const doc of cursor) {
     resources++;
     const ix = (doc.ix ?? {}) as Record<string, Entry[] | undefined>;
+    if (query.duration) {
+      const from = startOf(ix.date, query.duration.from);
+      const to = startOf(ix.date, query.duration.to);
+      if (from !== undefined && to !== undefined) values.push(to - from);
+      continue;
+    }
+    if (query.component) {
+      for (const e of (ix.composite ?? []) as unknown as CompositeEntry[]) {
+        if (e.p !== query.param || e.c0?.c !== query.component.code || typeof e.c1?.lo !== 'number') continue;
+        if (query.component.system === null ? e.c0.s !== undefined : query.component.system !== undefined && e.c0.s !== query.component.system) continue;
+        if (query.unit && (e.c1.c !== query.unit.code || (query.unit.system === null ? e.c1.s !== undefined : query.unit.system !== undefined && e.c1.s !== query.unit.system))) continue;
+        values.push(e.c1.lo);
+      }
+      continue;
+    }
     let time: number | undefined;
     if (query.timeParam) {
       for (const d of ix.date ?? []) if (d.p === query.timeParam && (time === undefined || d.lo < time)) time = d.lo;
@@ -42,5 +63,12 @@ export async function runNumericStats(ctx: SearchContext, query: NumericStatsQue
       times.push(time === undefined ? undefined : time / DAY_MS);
     }
   }
-  return statsOfValues(values, query.timeParam ? times : undefined, query.percentiles, resources);
+  return statsOfValues(values, query.timeParam && !query.duration ? times : undefined, query.percentiles, resources);
+}
+
+/** The least start of one date parameter's entries (a duration's end point). */
+function startOf(entries: Entry[] | undefined, param: string): number | undefined {
+  let least: number | undefined;
+  for (const d of entries ?? []) if (d.p === param && typeof d.lo === 'number' && (least === undefined || d.lo < least)) least = d.lo;
+  return least;
 }

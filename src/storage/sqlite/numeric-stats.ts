@@ -16,8 +16,21 @@ const DAY_MS = 86_400_000;
 // the parameter per value (seconds on a 10k store); the key range of the one resource is the way in.
 function valuesCte(query: NumericStatsQuery, b: Builder): string {
   const types = [query.resourceType];
-  const table = query.kind === 'quantity' ? 'idx_quantity' : 'idx_number';
+  if (query.duration) {
+    // One value per resource: the start of one date parameter to the start of another, each read
+    // from the resource's own key range of idx_date. The matched rids are materialised first, so
+    // the two look-ups run once per match (not once per resource of the type, which an inlined
+    // `x IS NOT NULL` test made SQLite do).
+    // Bound parameters follow the text's order: the match conditions first.
+    const matched = matchConditions(types, query.where, b).join(' AND ');
+    const start = (param: string) => `(SELECT min(d.lo) FROM idx_date d WHERE d.k >= (m.rid << ${RID_SHIFT}) AND d.k < ((m.rid + 1) << ${RID_SHIFT}) AND +d.p IN ${b.paramIds(param, types)})`;
+    const to = start(query.duration.to);
+    const from = start(query.duration.from);
+    return `m AS MATERIALIZED (SELECT r.rid FROM resources r WHERE ${matched}), v AS (SELECT x, NULL AS t FROM (SELECT ${to} - ${from} AS x FROM m) WHERE x IS NOT NULL)`;
+  }
   const rid = `(x.k >> ${RID_SHIFT})`;
+  if (query.component) return componentValuesCte(query, query.component, b, rid);
+  const table = query.kind === 'quantity' ? 'idx_quantity' : 'idx_number';
   const time = query.timeParam
     ? `(SELECT min(d.lo) FROM idx_date d WHERE d.k >= (${rid} << ${RID_SHIFT}) AND d.k < ((${rid} + 1) << ${RID_SHIFT}) AND +d.p IN ${b.paramIds(query.timeParam, types)}) / ${DAY_MS}.0`
     : 'NULL';
@@ -29,6 +42,22 @@ function valuesCte(query: NumericStatsQuery, b: Builder): string {
   }
   where.push(`${rid} IN (SELECT r.rid FROM resources r WHERE ${matchConditions(types, query.where, b).join(' AND ')})`);
   return `v AS (SELECT x.lo AS x, ${time} AS t FROM ${table} x WHERE ${where.join(' AND ')})`;
+}
+
+/** Composite entries (jsonb c0 = token, c1 = quantity): the quantity of those whose token is the code. */
+function componentValuesCte(query: NumericStatsQuery, code: { system?: string | null; code: string }, b: Builder, rid: string): string {
+  const types = [query.resourceType];
+  const where = [`x.p IN ${b.paramIds(query.param, types)}`, `x.c0 ->> '$.c' = ${b.bind(code.code)}`];
+  if (code.system === null) where.push(`x.c0 ->> '$.s' IS NULL`);
+  else if (code.system !== undefined) where.push(`x.c0 ->> '$.s' = ${b.bind(code.system)}`);
+  if (query.unit) {
+    where.push(`x.c1 ->> '$.c' = ${b.bind(query.unit.code)}`);
+    if (query.unit.system === null) where.push(`x.c1 ->> '$.s' IS NULL`);
+    else if (query.unit.system !== undefined) where.push(`x.c1 ->> '$.s' = ${b.bind(query.unit.system)}`);
+  }
+  where.push(`x.c1 ->> '$.lo' IS NOT NULL`);
+  where.push(`${rid} IN (SELECT r.rid FROM resources r WHERE ${matchConditions(types, query.where, b).join(' AND ')})`);
+  return `v AS (SELECT x.c1 ->> '$.lo' AS x, NULL AS t FROM idx_composite x WHERE ${where.join(' AND ')})`;
 }
 
 export function runNumericStats(db: Database.Database, query: NumericStatsQuery): NumericStats {

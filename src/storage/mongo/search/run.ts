@@ -127,9 +127,52 @@ async function resolve(ctx: SearchContext, types: string[], p: Predicate): Promi
       }
       return { kind: 'keys', keys: [...keys] };
     }
+    case 'followed':
+      return { kind: 'keys', keys: await followedKeys(ctx, types, p) };
     default:
       return p;
   }
+}
+
+interface StoredDate {
+  p: string;
+  lo?: number;
+}
+
+function leastStart(doc: Document, param: string): number | undefined {
+  let least: number | undefined;
+  for (const d of ((doc.ix as { date?: StoredDate[] } | undefined)?.date ?? [])) if (d.p === param && typeof d.lo === 'number' && (least === undefined || d.lo < least)) least = d.lo;
+  return least;
+}
+
+/** `followed` without joins (FerretDB has no `$lookup`): the candidate follow-ups' `per` targets
+ * and `to` starts (projections only, sorted per target), then each resource of `types` with a
+ * `per` target and a `from` date, checked against its target's starts. */
+async function followedKeys(ctx: SearchContext, types: string[], p: Extract<Predicate, { kind: 'followed' }>): Promise<string[]> {
+  const starts = new Map<string, Array<{ at: number; key: string }>>();
+  for (const d of await subQuery(ctx, [p.sourceType], p.where, { t: 1, id: 1, 'ix.reference': 1, 'ix.date': 1 }, `the follow-up ${p.sourceType}`)) {
+    const at = leastStart(d, p.to);
+    if (at === undefined) continue;
+    for (const e of referenceEntries(d)) {
+      if (e.p !== p.per || !e.t || !e.i) continue;
+      const target = `${e.t}/${e.i}`;
+      starts.set(target, [...(starts.get(target) ?? []), { at, key: `${d.t as string}/${d.id as string}` }]);
+    }
+  }
+  const keys: string[] = [];
+  if (!starts.size) return keys;
+  const cursor = ctx.db
+    .collection<StoredVersion>(RESOURCES)
+    .find(compileSearch(types, [], await compileOptions(ctx, types)), { projection: { t: 1, id: 1, 'ix.reference': 1, 'ix.date': 1 }, ...queryOptions(ctx) });
+  for await (const d of cursor) {
+    const from = leastStart(d, p.from);
+    if (from === undefined) continue;
+    const key = `${d.t as string}/${d.id as string}`;
+    const followed = referenceEntries(d).some((e) => e.p === p.per && e.t && e.i && (starts.get(`${e.t}/${e.i}`) ?? []).some((c) => c.key !== key && c.at > from && c.at <= from + p.withinMs));
+    if (followed) keys.push(key);
+    if (keys.length > MAX_SUBQUERY_IDS) throw mongoErrors.tooCostly(`the follow-up ${p.sourceType}`, MAX_SUBQUERY_IDS);
+  }
+  return keys;
 }
 
 async function subQuery(ctx: SearchContext, types: string[], where: Predicate[], projection: Document, what: string): Promise<Document[]> {

@@ -109,6 +109,37 @@ export class Builder {
         // The join is a key range (not `= k >> 20`) so that SQLite can seek a referrer's rows.
         return `(${res}.type, ${res}.id) IN (SELECT ${x}.t, ${x}.i FROM idx_reference ${x} JOIN resources ${s} ON ${x}.k >= ${s}.rid << ${RID_SHIFT} AND ${x}.k < (${s}.rid + 1) << ${RID_SHIFT} WHERE ${where.join(' AND ')})`;
       }
+      case 'followed': {
+        // The resource's own `per` targets and `from` start (its key range), then another resource
+        // of sourceType sharing a target, whose `to` start lies in (from, from + within].
+        const xa = this.alias('x');
+        const fa = this.alias('f');
+        const xb = this.alias('x');
+        const s = this.alias('s');
+        const tb = this.alias('d');
+        const range = (alias: string, ridExpr: string) => `${alias}.k >= (${ridExpr}) << ${RID_SHIFT} AND ${alias}.k < ((${ridExpr}) + 1) << ${RID_SHIFT}`;
+        const where = [
+          `${xa}.p IN ${this.paramIds(p.per, types)}`,
+          `${xa}.t IS NOT NULL`,
+          `+${fa}.p IN ${this.paramIds(p.from, types)}`,
+          `${xb}.p IN ${this.paramIds(p.per, [p.sourceType])}`,
+          `${s}.type = ${this.bind(p.sourceType)}`,
+          `${s}.deleted = 0`,
+          `${s}.rid != ${rid(xa)}`,
+          ...p.where.map((w) => this.predicate(w, s, [p.sourceType])),
+          `+${tb}.p IN ${this.paramIds(p.to, [p.sourceType])}`,
+          `${tb}.lo > ${fa}.lo`,
+          `${tb}.lo <= ${fa}.lo + ${this.bind(p.withinMs)}`,
+        ];
+        return (
+          `${res}.rid IN (SELECT ${rid(xa)} FROM idx_reference ${xa} ` +
+          `JOIN idx_date ${fa} ON ${range(fa, rid(xa))} ` +
+          `JOIN idx_reference ${xb} ON ${xb}.t = ${xa}.t AND ${xb}.i = ${xa}.i ` +
+          `JOIN resources ${s} ON ${s}.rid = ${rid(xb)} ` +
+          `JOIN idx_date ${tb} ON ${range(tb, `${s}.rid`)} ` +
+          `WHERE ${where.join(' AND ')})`
+        );
+      }
       default: {
         if (this.correlated) return this.rowCheck(p, res, types);
         const leaf = this.leaf(p, types);
