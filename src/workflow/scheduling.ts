@@ -15,6 +15,7 @@ import type { EngineTransaction, ResourceVersion, VersionWrite } from '../storag
 import type { Predicate } from '../search/plan';
 import { nextInstant, prepareVersion } from '../interactions/resource-write';
 import type { Services } from '../interactions/services';
+import { checkQuestionnaireResponseWrite } from './questionnaire-response';
 
 /** Appointment statuses that hold their Slots. */
 export const HOLDING_STATUSES = ['booked', 'arrived', 'checked-in', 'fulfilled'] as const;
@@ -69,6 +70,7 @@ function freed(slot: Slot): Slot {
 export async function writeWithRules(tx: EngineTransaction, services: Services, version: VersionWrite): Promise<void> {
   if (version.resourceType === 'Appointment') return writeAppointment(tx, services, version);
   if (version.resourceType === 'Slot') await checkSlotWrite(tx, version);
+  if (version.resourceType === 'QuestionnaireResponse') await checkQuestionnaireResponseWrite(tx, services, version);
   await tx.write(version);
 }
 
