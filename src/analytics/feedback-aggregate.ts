@@ -62,18 +62,19 @@ export async function aggregateFeedback(data: DataAccess, search: SearchServices
     const h = await data.answerHistogram({ where: [...base, ...extra] });
     return { responses: h.responses, items: summariseItems(q, h, request.promoterItems) };
   };
+  const months = request.stratifyBy.includes('month') ? monthsOf(request.start, request.end) : [];
   const overall = await summarise([]);
   const strata: FeedbackStratum[] = [];
-  for (const kind of request.stratifyBy) {
-    for (const value of await strataOf(kind)) {
+  // No response at all: no stratum has one either.
+  for (const kind of overall.responses ? request.stratifyBy : []) {
+    for (const value of kind === 'month' ? months : await strataOf(kind)) {
       const s = await summarise(predicates('QuestionnaireResponse', stratumQuery(kind, value)));
       if (s.responses) strata.push({ kind, value, ...s });
     }
   }
   return { ...overall, strata };
 
-  async function strataOf(kind: StratumKind): Promise<string[]> {
-    if (kind === 'month') return monthsOf(request.start, request.end);
+  async function strataOf(kind: Exclude<StratumKind, 'month'>): Promise<string[]> {
     // The responses' own criteria, as seen from their Encounters (and those Encounters' Appointments).
     const has = responseQuery
       .split('&')
