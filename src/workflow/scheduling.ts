@@ -89,7 +89,11 @@ async function writeAppointment(tx: EngineTransaction, services: Services, versi
     // A Slot that has ended is history: a plain write records it as given (imports of past
     // visits) without claiming it; $book and $reschedule refuse it before writing.
     if (Date.parse(slot.end) <= now) continue;
-    const others = await holders(tx, id, version.id);
+    // A free Slot has no holder: every write that makes an Appointment hold a Slot makes the Slot
+    // busy in the same transaction, and a Slot with a holder cannot be written free (checkSlotWrite).
+    // So the search for holders — a round trip to SQLite's writer thread that the whole write queue
+    // waits for — is made only for a Slot that is not free, where it also names the holder.
+    const others = slot.status === 'free' ? [] : await holders(tx, id, version.id);
     if (others.length) throw slotProblem(id, `is already booked by Appointment/${others[0]}; choose another Slot`, 409);
     const hold = slotHold(slot);
     if (slot.status === 'busy-tentative' && hold && hold.expires > now && hold.token !== (after && appointmentHoldToken(after))) {
