@@ -24,7 +24,7 @@ export const questionnaireAggregateOperation: OperationModule = {
     level: 'instance',
     resourceType: 'Questionnaire',
     id: 'aggregate-example',
-    parameters: { resourceType: 'Parameters', parameter: [{ name: 'start', valueDate: '2025-01-01' }, { name: 'end', valueDate: '2025-12-31' }, { name: 'stratifyBy', valueCode: 'month' }] },
+    parameters: { resourceType: 'Parameters', parameter: [{ name: 'start', valueDate: '2025-01-01' }, { name: 'end', valueDate: '2025-12-31' }] },
   },
 };
 
