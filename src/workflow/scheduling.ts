@@ -89,11 +89,13 @@ async function writeAppointment(tx: EngineTransaction, services: Services, versi
     // A Slot that has ended is history: a plain write records it as given (imports of past
     // visits) without claiming it; $book and $reschedule refuse it before writing.
     if (Date.parse(slot.end) <= now) continue;
-    // A free Slot has no holder: every write that makes an Appointment hold a Slot makes the Slot
-    // busy in the same transaction, and a Slot with a holder cannot be written free (checkSlotWrite).
-    // So the search for holders — a round trip to SQLite's writer thread that the whole write queue
-    // waits for — is made only for a Slot that is not free, where it also names the holder.
-    const others = slot.status === 'free' ? [] : await holders(tx, id, version.id);
+    // With all-or-nothing transactions a free Slot has no holder: every write that makes an
+    // Appointment hold a Slot makes the Slot busy in the same transaction, and a Slot with a holder
+    // cannot be written free (checkSlotWrite). So there the search for holders — on SQLite a round
+    // trip to the writer thread that the whole write queue waits for — is made only for a Slot that
+    // is not free, where it also names the holder. Without transactions a crash between the
+    // Appointment's write and the Slot's can leave a held Slot free: the search is always made.
+    const others = slot.status === 'free' && services.atomicWrites ? [] : await holders(tx, id, version.id);
     if (others.length) throw slotProblem(id, `is already booked by Appointment/${others[0]}; choose another Slot`, 409);
     const hold = slotHold(slot);
     if (slot.status === 'busy-tentative' && hold && hold.expires > now && hold.token !== (after && appointmentHoldToken(after))) {
