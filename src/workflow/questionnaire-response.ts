@@ -55,6 +55,7 @@ function unknownQuestionnaire(ref: string): FhirError {
       code: 'not-found',
       diagnostics: `The Questionnaire ${ref.slice(0, 300)} is not known to this server: store the Questionnaire first (or name one it holds, by its canonical url), then send the response again`,
       expression: ['QuestionnaireResponse.questionnaire'],
+      messageId: 'QUESTIONNAIRE_UNKNOWN',
     },
   ]);
 }
