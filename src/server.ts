@@ -95,6 +95,7 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
     indexer: createIndexer(registry, { baseUrl: config.baseUrl || undefined }),
     clock,
     newId: overrides.newId ?? uuidIds,
+    atomicWrites: engine.atomicTransactions,
   };
   const search: SearchServices = {
     registry,

@@ -13,6 +13,8 @@ import type {
   LatestQuery,
   NumericStats,
   NumericStatsQuery,
+  AnswerHistogram,
+  AnswerHistogramQuery,
   EngineReader,
   EngineTransaction,
   ExpungeCondition,
@@ -49,6 +51,8 @@ export interface DataAccess extends EngineReader {
   typesInUse(): Promise<string[]>;
   /** Numeric statistics inside the database, over what the caller may see. */
   numericStats(query: NumericStatsQuery): Promise<NumericStats>;
+  /** QuestionnaireResponse answer counts inside the database, over what the caller may see. */
+  answerHistogram(query: AnswerHistogramQuery): Promise<AnswerHistogram>;
   /** A page of the current versions of a type the caller may see (long jobs, with a resumable cursor). */
   scanPage(query: ScanPageQuery): Promise<ScanPage>;
   /** New content for the current version in place (see Engine.rewriteCurrent), if the caller may
@@ -82,6 +86,7 @@ function openAccess(engine: Engine, policy: AccessPolicy): DataAccess {
       aggregate: (query) => engine.aggregate(query),
       latest: (query) => engine.latest(query),
       numericStats: (query) => engine.numericStats(query),
+      answerHistogram: (query) => engine.answerHistogram(query),
       typesInUse: () => engine.typesInUse(),
       scanPage: (query) => engine.scanPage(query),
       rewriteCurrent: (expected, next) => engine.rewriteCurrent(expected, next),
@@ -99,6 +104,7 @@ function budgetedOpenAccess(engine: Engine, policy: AccessPolicy, budget: WorkBu
     ...openAccess(engine, policy),
     search: (plan) => engine.search(plan, options),
     aggregate: (query) => engine.aggregate(query, options),
+    answerHistogram: (query) => engine.answerHistogram(query, options),
   };
 }
 
@@ -162,6 +168,11 @@ class GuardedAccess implements DataAccess {
     return this.engine.numericStats({ ...query, where: plan.where });
   }
 
+  answerHistogram(query: AnswerHistogramQuery): Promise<AnswerHistogram> {
+    const plan = restrictPlan(this.policy, this.resourceTypes, { resourceTypes: ['QuestionnaireResponse'], where: query.where, sort: [], count: 0, total: 'none', include: [], revinclude: [] });
+    return this.engine.answerHistogram({ where: plan.where }, this.options);
+  }
+
   async scanPage(query: ScanPageQuery): Promise<ScanPage> {
     allowed(this.policy, query.resourceType, 'read');
     const page = await this.engine.scanPage(query);
@@ -196,6 +207,7 @@ export function transactionAccess(outside: DataAccess, tx: EngineTransaction): D
     aggregate: (query) => outside.aggregate(query),
     latest: (query) => outside.latest(query),
     numericStats: (query) => outside.numericStats(query),
+    answerHistogram: (query) => outside.answerHistogram(query),
     typesInUse: () => outside.typesInUse(),
     scanPage: (query) => outside.scanPage(query),
     rewriteCurrent: (expected, next) => outside.rewriteCurrent(expected, next),

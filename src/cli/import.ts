@@ -60,14 +60,17 @@ export function inputFiles(source: string): string[] {
   };
   walk(source);
   // Bulk exports name their files by type (`Appointment.ndjson`…), and an Appointment write claims
-  // the Slots it references (workflow/scheduling.ts), so Schedules and Slots load first; otherwise
-  // the order stays alphabetical.
+  // the Slots it references (workflow/scheduling.ts), so Schedules and Slots load first; a
+  // QuestionnaireResponse is checked against the Questionnaire it names (workflow/
+  // questionnaire-response.ts), so Questionnaires load before the generator's patient Bundles too
+  // (its `shared.json` holds them and sorts after `patient-*.json`); otherwise the order stays
+  // alphabetical.
   const rank = (file: string) => LOAD_FIRST.findIndex((type) => path.basename(file).startsWith(`${type}.`) || path.basename(file).startsWith(`${type}-`));
   const first = (file: string) => { const r = rank(file); return r < 0 ? LOAD_FIRST.length : r; };
   return out.map((file, i) => ({ file, i })).sort((a, b) => first(a.file) - first(b.file) || a.i - b.i).map((x) => x.file);
 }
 
-const LOAD_FIRST = ['Schedule', 'Slot'];
+const LOAD_FIRST = ['Schedule', 'Slot', 'Questionnaire', 'shared'];
 
 interface Tracker {
   bytes: number;

@@ -31,4 +31,8 @@ export interface Services {
   search?: SearchServices;
   /** The server's base URL when configured (criteria references are resolved against it). */
   baseUrl?: string;
+  /** The engine's transactions are all-or-nothing (SQLite, MongoDB replica sets): no crash leaves
+   * half a write behind. Rules may then trust what one write keeps in step with another (a free
+   * Slot has no holder); without it (absent: assumed not) they check the source of truth. */
+  atomicWrites?: boolean;
 }

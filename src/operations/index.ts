@@ -20,6 +20,7 @@ import { bookOperation } from './scheduling/book';
 import { cancelOperation } from './scheduling/cancel';
 import { rescheduleOperation } from './scheduling/reschedule';
 import { riskAssessmentOperation } from './ai/risk-assessment';
+import { questionnaireAggregateOperation } from './feedback/aggregate';
 
 
 export function standardOperations(): OperationModule[] {
@@ -43,6 +44,7 @@ export function standardOperations(): OperationModule[] {
     cancelOperation,
     rescheduleOperation,
     riskAssessmentOperation,
+    questionnaireAggregateOperation,
     // New operations: one line each, grouped by area, so parallel branches merge cleanly.
   ];
 }

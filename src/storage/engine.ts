@@ -132,6 +132,8 @@ export interface Engine extends EngineReader {
   /** Numeric statistics inside the database over one number/quantity parameter's values (see
    * NumericStatsQuery). */
   numericStats(query: NumericStatsQuery): Promise<NumericStats>;
+  /** Answer counts of QuestionnaireResponses inside the database ($aggregate; see AnswerHistogramQuery). */
+  answerHistogram(query: AnswerHistogramQuery, options?: ReadOptions): Promise<AnswerHistogram>;
   /** Small JSON documents the server keeps for itself beside the FHIR data. */
   readonly system: SystemStore;
   /** For `nimbus-fhir check`: the IndexValues stored for these resources of one type (current
@@ -204,6 +206,25 @@ export interface ScanPage {
 // ---- aggregation -------------------------------------------------------------------------------
 // Later kinds of grouping (date buckets, number bands) and measures (numeric statistics,
 // percentiles, latest-N) extend these types; each engine compiles them in storage/*/aggregate.ts.
+
+/**
+ * The answers of the QuestionnaireResponses matching `where`, counted in the database: for each
+ * top-level item (linkId) that carries no text answer, how many answers of each value were given;
+ * for each item that carries a text answer (valueString), how many responses gave one. A repeated
+ * answer counts once per answer. Nested items (groups, answer.item) are not counted.
+ */
+export interface AnswerHistogramQuery {
+  where: Predicate[];
+}
+
+export interface AnswerHistogram {
+  /** Responses matched in all (answered or not). */
+  responses: number;
+  /** One value of a non-text item: `value` is the answer without nested items ({valueInteger: 4}). */
+  answers: Array<{ linkId: string; value: Record<string, unknown>; count: number }>;
+  /** Items answered with text: how many responses did. */
+  text: Array<{ linkId: string; count: number }>;
+}
 
 export interface AggregateQuery {
   resourceTypes: string[];

@@ -64,7 +64,7 @@ export interface ValidationIssue extends Issue {
   messageId: MessageId;
 }
 
-export function issue(id: MessageId, expression: string, diagnostics: string, severity?: IssueSeverity): ValidationIssue {
+export function issue(id: MessageId, expression: string | string[], diagnostics: string, severity?: IssueSeverity): ValidationIssue {
   const [defaultSeverity, code] = MESSAGE[id];
-  return { severity: severity ?? defaultSeverity, code, diagnostics, expression: [expression], messageId: id };
+  return { severity: severity ?? defaultSeverity, code, diagnostics, expression: Array.isArray(expression) ? expression : [expression], messageId: id };
 }

@@ -47,14 +47,29 @@ const ANSWER_TYPES: Record<string, string[]> = {
 
 const EXT = 'http://hl7.org/fhir/StructureDefinition/';
 
+/**
+ * The check run by every validation: against a contained Questionnaire or one of the conformance
+ * resources the validator knows. A Questionnaire stored by a client is found by the write rule in
+ * workflow/questionnaire-response.ts (it needs the database), which calls checkAgainstQuestionnaire.
+ */
 export function checkQuestionnaireResponse(w: Walker, qr: Record<string, unknown>, path: string, core: ValidatorCore): void {
   const ref = qr.questionnaire;
   if (typeof ref !== 'string') return;
   const q = resolveQuestionnaire(ref, qr, core);
   if (!q) {
-    w.add('QUESTIONNAIRE_UNKNOWN', `${path}.questionnaire`, `The Questionnaire ${ref} is not known to this server, so the answers were not checked against it`);
+    w.add('QUESTIONNAIRE_UNKNOWN', `${path}.questionnaire`, `The Questionnaire ${ref} is not among the conformance resources the validator knows, so the answers were not checked against it here`);
     return;
   }
+  checkAgainstQuestionnaire(w, qr, q, path, core);
+}
+
+/** Whether the validator itself resolves the Questionnaire (contained, fhir-profiles/, core). */
+export function validatorKnowsQuestionnaire(qr: Record<string, unknown>, core: ValidatorCore): boolean {
+  return typeof qr.questionnaire === 'string' && resolveQuestionnaire(qr.questionnaire, qr, core) !== undefined;
+}
+
+/** The answers of `qr` against the items of `q`; issues name the item's linkId in their expression. */
+export function checkAgainstQuestionnaire(w: Walker, qr: Record<string, unknown>, q: Record<string, unknown>, path: string, core: ValidatorCore): void {
   const answers = collectAnswers((qr.item as RItem[]) ?? []);
   const completed = qr.status === 'completed' || qr.status === 'amended';
   items(w, (q.item as QItem[]) ?? [], asArray<RItem>(qr.item), `${path}`, answers, completed, core);
@@ -65,6 +80,12 @@ function resolveQuestionnaire(ref: string, qr: Record<string, unknown>, core: Va
     return asArray<Record<string, unknown>>(qr.contained).find((c) => c.resourceType === 'Questionnaire' && c.id === ref.slice(1));
   }
   return core.registry.resolve('Questionnaire', ref) as Record<string, unknown> | undefined;
+}
+
+/** The indexed path, then a FHIRPath that finds the item by its linkId wherever it nests. */
+function linkIdExpression(at: string, linkId: unknown): string[] {
+  if (typeof linkId !== 'string') return [at];
+  return [at, `QuestionnaireResponse.repeat(item).where(linkId='${linkId.slice(0, 200).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}')`];
 }
 
 function asArray<T>(v: unknown): T[] {
@@ -87,7 +108,7 @@ function items(w: Walker, qItems: QItem[], rItems: RItem[], path: string, answer
     const at = `${path}.item[${i}]`;
     const q = typeof r?.linkId === 'string' ? byLinkId.get(r.linkId) : undefined;
     if (!q) {
-      w.add('QUESTIONNAIRE_LINKID', at, `LinkId '${String(r?.linkId)}' is not an item of the Questionnaire at this place`);
+      w.add('QUESTIONNAIRE_LINKID', linkIdExpression(at, r?.linkId), `LinkId '${String(r?.linkId)}' is not an item of the Questionnaire at this place`);
       return;
     }
     item(w, q, r, at, answers, completed, core);
@@ -97,34 +118,34 @@ function items(w: Walker, qItems: QItem[], rItems: RItem[], path: string, answer
     const given = rItems.filter((r) => r?.linkId === q.linkId);
     const answered = q.type === 'group' ? given.some((r) => asArray(r.item).length > 0) : given.some((r) => asArray(r.answer).length > 0);
     if (answered || q.type === 'display') continue;
-    w.add('QUESTIONNAIRE_REQUIRED', path, q.type === 'group' ? `No items found for the required group '${q.linkId}'` : `No answer found for the required item '${q.linkId}'`);
+    w.add('QUESTIONNAIRE_REQUIRED', linkIdExpression(path, q.linkId), q.type === 'group' ? `No items found for the required group '${q.linkId}'` : `No answer found for the required item '${q.linkId}'`);
   }
 }
 
 function item(w: Walker, q: QItem, r: RItem, at: string, answers: Map<string, Array<Record<string, unknown>>>, completed: boolean, core: ValidatorCore): void {
   const given = asArray<Record<string, unknown> & { item?: RItem[] }>(r.answer);
-  if (given.length && !enabled(q, answers)) w.add('QUESTIONNAIRE_DISABLED', at, `The item '${q.linkId}' is not enabled (enableWhen), so it must not have answers`);
+  if (given.length && !enabled(q, answers)) w.add('QUESTIONNAIRE_DISABLED', linkIdExpression(at, q.linkId), `The item '${q.linkId}' is not enabled (enableWhen), so it must not have answers`);
   if (q.type === 'display') {
-    if (given.length || asArray(r.item).length) w.add('QUESTIONNAIRE_ANSWER_TYPE', at, `The item '${q.linkId}' is of type display and cannot have answers`);
+    if (given.length || asArray(r.item).length) w.add('QUESTIONNAIRE_ANSWER_TYPE', linkIdExpression(at, q.linkId), `The item '${q.linkId}' is of type display and cannot have answers`);
     return;
   }
   if (q.type === 'group' || q.type === 'question') {
-    if (given.length) w.add('QUESTIONNAIRE_ANSWER_TYPE', at, `The item '${q.linkId}' is of type ${q.type} and cannot have answers`);
+    if (given.length) w.add('QUESTIONNAIRE_ANSWER_TYPE', linkIdExpression(at, q.linkId), `The item '${q.linkId}' is of type ${q.type} and cannot have answers`);
     items(w, q.item ?? [], asArray(r.item), at, answers, completed, core);
     return;
   }
-  if (!q.repeats && given.length > 1) w.add('QUESTIONNAIRE_REPEATS', at, `The item '${q.linkId}' does not repeat but has ${given.length} answers`);
+  if (!q.repeats && given.length > 1) w.add('QUESTIONNAIRE_REPEATS', linkIdExpression(at, q.linkId), `The item '${q.linkId}' does not repeat but has ${given.length} answers`);
   // Extensions of the core extension set that bound the number of answers and exclusive options.
   const minOccurs = extValue(q, `${EXT}questionnaire-minOccurs`);
   const maxOccurs = extValue(q, `${EXT}questionnaire-maxOccurs`);
-  if (typeof maxOccurs === 'number' && given.length > maxOccurs) w.add('QUESTIONNAIRE_REPEATS', at, `The item '${q.linkId}' allows at most ${maxOccurs} answers but has ${given.length}`);
+  if (typeof maxOccurs === 'number' && given.length > maxOccurs) w.add('QUESTIONNAIRE_REPEATS', linkIdExpression(at, q.linkId), `The item '${q.linkId}' allows at most ${maxOccurs} answers but has ${given.length}`);
   if (typeof minOccurs === 'number' && given.length < minOccurs && given.length + asArray(r.item).length >= 0) {
-    w.add('QUESTIONNAIRE_REPEATS', at, `The item '${q.linkId}' needs at least ${minOccurs} answers but has ${given.length}`);
+    w.add('QUESTIONNAIRE_REPEATS', linkIdExpression(at, q.linkId), `The item '${q.linkId}' needs at least ${minOccurs} answers but has ${given.length}`);
   }
   const exclusive = (q.answerOption ?? []).filter((o) => asArray<{ url: string; valueBoolean?: boolean }>(o.extension).some((e) => e.url === `${EXT}questionnaire-optionExclusive` && e.valueBoolean === true));
   if (exclusive.length && given.length > 1) {
     for (const a of given) {
-      if (exclusive.some((o) => o.valueCoding && matchesAnswer(a.valueCoding, o.valueCoding))) w.add('QUESTIONNAIRE_OPTION', at, `An exclusive option of '${q.linkId}' was selected together with other answers`);
+      if (exclusive.some((o) => o.valueCoding && matchesAnswer(a.valueCoding, o.valueCoding))) w.add('QUESTIONNAIRE_OPTION', linkIdExpression(at, q.linkId), `An exclusive option of '${q.linkId}' was selected together with other answers`);
     }
   }
   given.forEach((a, j) => {
@@ -140,7 +161,7 @@ function answer(w: Walker, q: QItem, a: Record<string, unknown>, at: string, cor
   if (!key) return;
   const allowed = ANSWER_TYPES[q.type];
   if (allowed && !allowed.includes(key)) {
-    w.add('QUESTIONNAIRE_ANSWER_TYPE', at, `The answer to '${q.linkId}' must be ${allowed.map((k) => k.slice(5)).join(' or ')}, not ${key.slice(5)}`);
+    w.add('QUESTIONNAIRE_ANSWER_TYPE', linkIdExpression(at, q.linkId), `The answer to '${q.linkId}' must be ${allowed.map((k) => k.slice(5)).join(' or ')}, not ${key.slice(5)}`);
     return;
   }
   const value = a[key];
@@ -151,28 +172,28 @@ function answer(w: Walker, q: QItem, a: Record<string, unknown>, at: string, cor
       if (key === 'valueCoding') return (ov as { code?: unknown }).code === (value as { code?: unknown }).code && ((ov as { system?: unknown }).system ?? null) === ((value as { system?: unknown }).system ?? null);
       return deepEqual(ov, value);
     });
-    if (!ok) w.add('QUESTIONNAIRE_OPTION', at, `The answer to '${q.linkId}' is not one of its answer options`);
+    if (!ok) w.add('QUESTIONNAIRE_OPTION', linkIdExpression(at, q.linkId), `The answer to '${q.linkId}' is not one of its answer options`);
   }
   if (q.answerValueSet && key === 'valueCoding') {
     const c = value as { system?: unknown; code?: unknown };
     const r = typeof c.code === 'string' ? core.terminology.inValueSet(q.answerValueSet, typeof c.system === 'string' ? c.system : undefined, c.code) : undefined;
-    if (r === false) w.add('QUESTIONNAIRE_OPTION', at, `The answer to '${q.linkId}' is not in its value set ${q.answerValueSet}`);
+    if (r === false) w.add('QUESTIONNAIRE_OPTION', linkIdExpression(at, q.linkId), `The answer to '${q.linkId}' is not in its value set ${q.answerValueSet}`);
   }
   for (const ext of q.extension ?? []) {
     const bound = Object.entries(ext).find(([k]) => k.startsWith('value'))?.[1];
-    if (ext.url === `${EXT}minValue` && compareForBound(value, bound) < 0) w.add('QUESTIONNAIRE_RANGE', at, `The answer to '${q.linkId}' is below the minimum ${JSON.stringify(bound)}`);
-    if (ext.url === `${EXT}maxValue` && compareForBound(value, bound) > 0) w.add('QUESTIONNAIRE_RANGE', at, `The answer to '${q.linkId}' is above the maximum ${JSON.stringify(bound)}`);
+    if (ext.url === `${EXT}minValue` && compareForBound(value, bound) < 0) w.add('QUESTIONNAIRE_RANGE', linkIdExpression(at, q.linkId), `The answer to '${q.linkId}' is below the minimum ${JSON.stringify(bound)}`);
+    if (ext.url === `${EXT}maxValue` && compareForBound(value, bound) > 0) w.add('QUESTIONNAIRE_RANGE', linkIdExpression(at, q.linkId), `The answer to '${q.linkId}' is above the maximum ${JSON.stringify(bound)}`);
     if (ext.url === `${EXT}maxDecimalPlaces` && typeof value === 'number' && typeof bound === 'number' && decimals(value) > bound) {
-      w.add('QUESTIONNAIRE_RANGE', at, `The answer to '${q.linkId}' has more than ${bound} decimal places`);
+      w.add('QUESTIONNAIRE_RANGE', linkIdExpression(at, q.linkId), `The answer to '${q.linkId}' has more than ${bound} decimal places`);
     }
     if (ext.url === `${EXT}maxSize` && key === 'valueAttachment' && typeof bound === 'number') {
       const size = (value as { size?: unknown; data?: unknown }).size ?? attachmentBytes(value);
-      if (typeof size === 'number' && size > bound) w.add('QUESTIONNAIRE_RANGE', at, `The attachment answering '${q.linkId}' is larger than ${bound} bytes`);
+      if (typeof size === 'number' && size > bound) w.add('QUESTIONNAIRE_RANGE', linkIdExpression(at, q.linkId), `The attachment answering '${q.linkId}' is larger than ${bound} bytes`);
     }
     if (ext.url === `${EXT}mimeType` && key === 'valueAttachment' && typeof bound === 'string') {
       const allowedTypes = (q.extension ?? []).filter((e) => e.url === `${EXT}mimeType`).map((e) => e.valueCode);
       const ct = (value as { contentType?: unknown }).contentType;
-      if (typeof ct === 'string' && !allowedTypes.includes(ct) && bound === allowedTypes[0]) w.add('QUESTIONNAIRE_OPTION', at, `The attachment type ${ct} is not allowed for '${q.linkId}' (${allowedTypes.join(', ')})`);
+      if (typeof ct === 'string' && !allowedTypes.includes(ct) && bound === allowedTypes[0]) w.add('QUESTIONNAIRE_OPTION', linkIdExpression(at, q.linkId), `The attachment type ${ct} is not allowed for '${q.linkId}' (${allowedTypes.join(', ')})`);
     }
   }
   const regex = extValue(q, `${EXT}regex`);
@@ -183,17 +204,17 @@ function answer(w: Walker, q: QItem, a: Record<string, unknown>, at: string, cor
     } catch {
       re = undefined;
     }
-    if (re && !re.test(value)) w.add('QUESTIONNAIRE_RANGE', at, `The answer to '${q.linkId}' does not have the expected format (${regex})`);
+    if (re && !re.test(value)) w.add('QUESTIONNAIRE_RANGE', linkIdExpression(at, q.linkId), `The answer to '${q.linkId}' does not have the expected format (${regex})`);
   }
   if (key === 'valueQuantity') quantity(w, q, value as { value?: unknown; system?: unknown; code?: unknown }, at);
   if (key === 'valueReference') {
     const allowedTypes = (q.extension ?? []).filter((e) => e.url === `${EXT}questionnaire-referenceResource`).map((e) => e.valueCode);
     const ref = (value as { reference?: unknown }).reference;
     const m = typeof ref === 'string' ? /(?:^|\/)([A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(\/_history\/[^/]+)?$/.exec(ref) : null;
-    if (typeof ref === 'string' && (!m || !core.isConcreteResourceType(m[1]))) w.add('QUESTIONNAIRE_OPTION', at, `The reference answering '${q.linkId}' is not a reference to an R4 resource`);
-    else if (m && allowedTypes.length && !allowedTypes.includes(m[1])) w.add('QUESTIONNAIRE_OPTION', at, `A ${m[1]} is not an allowed answer to '${q.linkId}' (${allowedTypes.join(', ')})`);
+    if (typeof ref === 'string' && (!m || !core.isConcreteResourceType(m[1]))) w.add('QUESTIONNAIRE_OPTION', linkIdExpression(at, q.linkId), `The reference answering '${q.linkId}' is not a reference to an R4 resource`);
+    else if (m && allowedTypes.length && !allowedTypes.includes(m[1])) w.add('QUESTIONNAIRE_OPTION', linkIdExpression(at, q.linkId), `A ${m[1]} is not an allowed answer to '${q.linkId}' (${allowedTypes.join(', ')})`);
   }
-  if (q.maxLength !== undefined && typeof value === 'string' && value.length > q.maxLength) w.add('QUESTIONNAIRE_RANGE', at, `The answer to '${q.linkId}' is longer than ${q.maxLength} characters`);
+  if (q.maxLength !== undefined && typeof value === 'string' && value.length > q.maxLength) w.add('QUESTIONNAIRE_RANGE', linkIdExpression(at, q.linkId), `The answer to '${q.linkId}' is longer than ${q.maxLength} characters`);
 }
 
 function extValue(q: QItem, url: string): unknown {
@@ -206,15 +227,15 @@ const SDC = 'http://hl7.org/fhir/uv/sdc/StructureDefinition/';
 /** Units from questionnaire-unitOption, and min/max quantities compared when their units agree. */
 function quantity(w: Walker, q: QItem, value: { value?: unknown; system?: unknown; code?: unknown }, at: string): void {
   const units = (q.extension ?? []).filter((e) => e.url === `${EXT}questionnaire-unitOption`).map((e) => e.valueCoding as { system?: unknown; code?: unknown });
-  if (units.length && !units.some((u) => u.system === value.system && u.code === value.code)) w.add('QUESTIONNAIRE_OPTION', at, `The unit of the answer to '${q.linkId}' is not one of its unit options`);
+  if (units.length && !units.some((u) => u.system === value.system && u.code === value.code)) w.add('QUESTIONNAIRE_OPTION', linkIdExpression(at, q.linkId), `The unit of the answer to '${q.linkId}' is not one of its unit options`);
   for (const [url, sign] of [[`${SDC}sdc-questionnaire-minQuantity`, -1], [`${SDC}sdc-questionnaire-maxQuantity`, 1]] as const) {
     const bound = extValue(q, url) as { value?: unknown; system?: unknown; code?: unknown } | undefined;
     if (!bound) continue;
     if (value.system !== 'http://unitsofmeasure.org' || bound.system !== value.system || bound.code !== value.code || typeof value.value !== 'number' || typeof bound.value !== 'number') {
-      w.add('QUESTIONNAIRE_RANGE', at, `The answer to '${q.linkId}' cannot be compared with its ${sign < 0 ? 'minimum' : 'maximum'}: the units differ or are not UCUM codes`);
+      w.add('QUESTIONNAIRE_RANGE', linkIdExpression(at, q.linkId), `The answer to '${q.linkId}' cannot be compared with its ${sign < 0 ? 'minimum' : 'maximum'}: the units differ or are not UCUM codes`);
       continue;
     }
-    if (Math.sign(value.value - bound.value) === sign) w.add('QUESTIONNAIRE_RANGE', at, `The answer to '${q.linkId}' is ${sign < 0 ? 'below its minimum' : 'above its maximum'}`);
+    if (Math.sign(value.value - bound.value) === sign) w.add('QUESTIONNAIRE_RANGE', linkIdExpression(at, q.linkId), `The answer to '${q.linkId}' is ${sign < 0 ? 'below its minimum' : 'above its maximum'}`);
   }
 }
 

@@ -43,12 +43,12 @@ export class Walker {
   private counts = { error: 0, other: 0 };
 
   /** Records an issue; errors and other issues are capped separately, so warnings never hide an error. */
-  add(id: MessageId, expression: string, text: string, severity?: IssueSeverity): void {
+  add(id: MessageId, expression: string | string[], text: string, severity?: IssueSeverity): void {
     const i = issue(id, expression, text, severity);
     const kind = i.severity === 'error' || i.severity === 'fatal' ? 'error' : 'other';
     const n = ++this.counts[kind];
     if (n <= MAX_ISSUES) this.issues.push(i);
-    else if (n === MAX_ISSUES + 1) this.issues.push(issue('TOO_MANY_ISSUES', expression, `More than ${MAX_ISSUES} ${kind === 'error' ? 'errors' : 'warnings'}; the rest are not reported`));
+    else if (n === MAX_ISSUES + 1) this.issues.push(issue('TOO_MANY_ISSUES', Array.isArray(expression) ? expression[0] : expression, `More than ${MAX_ISSUES} ${kind === 'error' ? 'errors' : 'warnings'}; the rest are not reported`));
   }
 
   /** Walks a resource (top level, contained, or in a Bundle) against a structure of its type. */

@@ -46,11 +46,22 @@ async function find(call: OperationCall, ctx: RequestContext) {
   ];
   for (const code of p.all<string>('service-type')) query.push(['service-type', code]);
   for (const code of p.all<string>('specialty')) query.push(['specialty', code]);
+  const actors: string[] = [];
   for (const [name, type] of [['practitioner', 'Practitioner'], ['location', 'Location']] as const) {
     const ref = p.string(name);
     if (ref === undefined) continue;
     if (!REF(type).test(ref)) throw errors.badRequest(`${name} must be ${type}/[id]`, [name]);
-    query.push([`schedule.actor:${type}`, ref.split('/')[1]]);
+    actors.push(ref);
+  }
+  if (actors.length) {
+    // The actor's Schedules first (few), then their Slots by `schedule`: a reference lookup that
+    // drives the Slot query. Through the chain `schedule.actor=…` SQLite walked every Slot of the
+    // month in start order and tested the chain on each (a month over 50 schedules: 500 ms → see
+    // docs/scheduling.md). Many Schedules (beyond a page): the chain, as before.
+    const schedules = await actorSchedules(ctx, actors, now);
+    if (schedules === undefined) for (const ref of actors) query.push([`schedule.actor:${ref.split('/')[0]}`, ref.split('/')[1]]);
+    else if (!schedules.length) return { out: { return: { resourceType: 'Bundle', type: 'searchset', total: 0, entry: [] } as Bundle } };
+    else query.push(['schedule', schedules.map((id) => `Schedule/${id}`).join(',')]);
   }
   const near = p.string('near');
   // Slot → Schedule → Location.near: the same `near` search as Location?near=, through two chains.
@@ -89,4 +100,22 @@ async function find(call: OperationCall, ctx: RequestContext) {
   }
   const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset', total: proposals.length, entry: proposals.map((resource) => ({ resource, search: { mode: 'match' } })) };
   return { out: { return: bundle } };
+}
+
+const MAX_SCHEDULES = 100;
+
+/** Ids of the Schedules whose actors include every one of `actors` (undefined: more than a page). */
+async function actorSchedules(ctx: RequestContext, actors: string[], now: number): Promise<string[] | undefined> {
+  const search = ctx.services.search;
+  const parsed = parseSearchQuery(search.registry, [...actors.map((a): [string, string] => ['actor', a]), ['_count', String(MAX_SCHEDULES + 1)], ['_elements', 'id']], {
+    resourceTypes: ['Schedule'],
+    defaultCount: search.defaultCount,
+    maxCount: MAX_SCHEDULES + 1,
+    now,
+    baseUrl: ctx.baseUrl,
+    terminology: search.terminology,
+  });
+  const found = await ctx.data.search({ ...parsed.plan, total: 'none' });
+  if (found.matches.length > MAX_SCHEDULES || found.nextCursor) return undefined;
+  return found.matches.map((m) => m.id);
 }

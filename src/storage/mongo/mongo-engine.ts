@@ -6,6 +6,8 @@ import type {
   LatestQuery,
   NumericStats,
   NumericStatsQuery,
+  AnswerHistogram,
+  AnswerHistogramQuery,
   AggregateQuery,
   AggregateResult,
   Engine,
@@ -27,6 +29,7 @@ import { checkRewrite } from '../system-documents';
 import { runAggregate } from './aggregate';
 import { runLatest } from './latest';
 import { runNumericStats } from './numeric-stats';
+import { runAnswerHistogram } from './answer-histogram';
 import { DocumentFileStore } from './file-store';
 import { rewriteCurrent } from './rewrite';
 import { expungeResource } from './expunge';
@@ -208,6 +211,10 @@ export class MongoEngine implements Engine {
 
   numericStats(query: NumericStatsQuery): Promise<NumericStats> {
     return runNumericStats({ db: this.conn.db, capabilities: this.capabilities }, query);
+  }
+
+  answerHistogram(query: AnswerHistogramQuery, options?: ReadOptions): Promise<AnswerHistogram> {
+    return runAnswerHistogram({ db: this.conn.db, capabilities: this.capabilities, budget: options?.budget }, query);
   }
 
   async ping(): Promise<void> {

@@ -11,6 +11,8 @@ import type {
   LatestQuery,
   NumericStats,
   NumericStatsQuery,
+  AnswerHistogram,
+  AnswerHistogramQuery,
   AggregateQuery,
   AggregateResult,
   Engine,
@@ -39,6 +41,7 @@ import { SqliteSystemStore } from './system-store';
 import { runAggregate } from './aggregate';
 import { runLatest } from './latest';
 import { runNumericStats } from './numeric-stats';
+import { runAnswerHistogram } from './answer-histogram';
 import { SqliteFileStore } from './file-store';
 import { checkRewrite } from '../system-documents';
 import { ProcessLock } from './process-lock';
@@ -156,6 +159,11 @@ export class SqliteEngine implements Engine {
 
   async numericStats(query: NumericStatsQuery): Promise<NumericStats> {
     return withQueryLimits(() => runNumericStats(this.reader, query));
+  }
+
+  async answerHistogram(query: AnswerHistogramQuery, options?: ReadOptions): Promise<AnswerHistogram> {
+    options?.budget?.check();
+    return withQueryLimits(() => runAnswerHistogram(this.reader, query));
   }
 
   /** Pages in rid order: a resource keeps its rid across updates, so a job walking the pages
