@@ -19,6 +19,7 @@ import { holdOperation } from './scheduling/hold';
 import { bookOperation } from './scheduling/book';
 import { cancelOperation } from './scheduling/cancel';
 import { rescheduleOperation } from './scheduling/reschedule';
+import { matchOperation } from './ai/match';
 
 
 export function standardOperations(): OperationModule[] {
@@ -41,6 +42,7 @@ export function standardOperations(): OperationModule[] {
     bookOperation,
     cancelOperation,
     rescheduleOperation,
+    matchOperation,
     // New operations: one line each, grouped by area, so parallel branches merge cleanly.
   ];
 }

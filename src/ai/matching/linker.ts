@@ -1,0 +1,66 @@
+// The record linker: candidates that share a blocking key with a Patient, read through the
+// caller's door to the data (so the access policy applies), compared field by field and scored
+// with the Fellegi–Sunter model, best first.
+import type { Patient } from '@medplum/fhirtypes';
+import type { EngineReader, ResourceVersion } from '../../storage/engine';
+import type { SearchPlan } from '../../search/plan';
+import { MATCH_KEY_CODE } from '../../search/derived';
+import { blockingKeysOf } from './blocking-keys';
+import { compare, type Comparison } from './compare';
+import { matchFeatures, type MatchFeatures } from './features';
+import { scorePair, type MatchModel, type PairScore } from './model';
+
+/** Candidates read per query at most: a block larger than this means the keys are too coarse for
+ * the store (documented; the answer then says how many were considered). */
+export const MAX_CANDIDATES = 500;
+
+export interface Candidate {
+  version: ResourceVersion;
+  patient: Patient;
+  features: MatchFeatures;
+}
+
+export interface ScoredCandidate extends Candidate, PairScore {
+  comparison: Comparison;
+}
+
+export function candidatePlan(keys: string[], count = MAX_CANDIDATES): SearchPlan {
+  return {
+    resourceTypes: ['Patient'],
+    where: [{ kind: 'or', any: keys.map((code) => ({ kind: 'token', param: MATCH_KEY_CODE, code })) }],
+    sort: [],
+    count,
+    total: 'none',
+    include: [],
+    revinclude: [],
+  };
+}
+
+/** The stored patients sharing at least one blocking key with `features` (never the same id). */
+export async function findCandidates(data: EngineReader, features: MatchFeatures): Promise<Candidate[]> {
+  const keys = blockingKeysOf(features);
+  if (!keys.length) return [];
+  const result = await data.search(candidatePlan(keys));
+  const out: Candidate[] = [];
+  for (const version of result.matches) {
+    if (!version.json) continue;
+    const patient = JSON.parse(version.json) as Patient;
+    out.push({ version, patient, features: matchFeatures(patient) });
+  }
+  return out;
+}
+
+/** Scores candidates against the query, best first (ties: higher weight, then id for stability). */
+export function rankCandidates(model: MatchModel, query: MatchFeatures, candidates: Candidate[]): ScoredCandidate[] {
+  return candidates
+    .map((c) => {
+      const comparison = compare(query, c.features);
+      return { ...c, comparison, ...scorePair(model, comparison) };
+    })
+    .sort((a, b) => b.probability - a.probability || b.weight - a.weight || (a.version.id < b.version.id ? -1 : 1));
+}
+
+export async function matchPatient(data: EngineReader, model: MatchModel, patient: Patient): Promise<ScoredCandidate[]> {
+  const features = matchFeatures(patient);
+  return rankCandidates(model, features, await findCandidates(data, features));
+}
