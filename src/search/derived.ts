@@ -8,6 +8,8 @@ import type { Accessor } from './expression';
 
 export const MATCH_KEY_URL = 'http://nimbus-fhir.org/fhir/SearchParameter/Patient-match-key';
 export const MATCH_KEY_CODE = 'match-key';
+/** The keys' token system: a search naming it can use the engines' value-list plans. */
+export const MATCH_KEY_SYSTEM = 'http://nimbus-fhir.org/fhir/CodeSystem/match-key';
 
 export interface DerivedSearchParameter {
   resourceType: 'SearchParameter';
@@ -42,7 +44,7 @@ export function derivedAccessor(url: string): Accessor | undefined {
   return (focus) =>
     focus.flatMap((tv) =>
       tv.type === 'Patient' && tv.value && typeof tv.value === 'object'
-        ? patientBlockingKeys(tv.value as Patient).map((key) => ({ type: 'code', value: key, context: 'code' }))
+        ? patientBlockingKeys(tv.value as Patient).map((code) => ({ type: 'Coding', value: { system: MATCH_KEY_SYSTEM, code }, context: 'Coding' }))
         : [],
     );
 }

@@ -4,7 +4,7 @@
 import type { Patient } from '@medplum/fhirtypes';
 import type { EngineReader, ResourceVersion } from '../../storage/engine';
 import type { SearchPlan } from '../../search/plan';
-import { MATCH_KEY_CODE } from '../../search/derived';
+import { MATCH_KEY_CODE, MATCH_KEY_SYSTEM } from '../../search/derived';
 import { blockingKeysOf } from './blocking-keys';
 import { compare, type Comparison } from './compare';
 import { matchFeatures, type MatchFeatures } from './features';
@@ -27,7 +27,7 @@ export interface ScoredCandidate extends Candidate, PairScore {
 export function candidatePlan(keys: string[], count = MAX_CANDIDATES): SearchPlan {
   return {
     resourceTypes: ['Patient'],
-    where: [{ kind: 'or', any: keys.map((code) => ({ kind: 'token', param: MATCH_KEY_CODE, code })) }],
+    where: [{ kind: 'or', any: keys.map((code) => ({ kind: 'token', param: MATCH_KEY_CODE, system: MATCH_KEY_SYSTEM, code })) }],
     sort: [],
     count,
     total: 'none',
