@@ -2,7 +2,7 @@
 // (resumable cursor, one page in memory), blocks each against the store like $match, and reports
 // each pair once (from its lower id) when its grade is at least `minGrade`.
 import type { Patient } from '@medplum/fhirtypes';
-import { findCandidates, rankCandidates, type ScoredCandidate } from './linker';
+import { findCandidatesOfMany, rankCandidates, type ScoredCandidate } from './linker';
 import type { PatientPages } from './estimate';
 import { matchFeatures } from './features';
 import { THRESHOLDS, type MatchGrade, type MatchModel } from './model';
@@ -25,13 +25,15 @@ export async function findDuplicatePairs(data: PatientPages, model: MatchModel, 
   let pairs = 0;
   do {
     const page = await data.scanPage({ resourceType: 'Patient', after, limit: options.pageSize ?? 500 });
-    for (const version of page.versions) {
-      if (!version.json) continue;
+    const versions = page.versions.filter((v) => v.json);
+    const patientsOfPage = versions.map((v) => JSON.parse(v.json!) as Patient);
+    const features = patientsOfPage.map(matchFeatures);
+    const candidates = await findCandidatesOfMany(data, features);
+    for (const [i, version] of versions.entries()) {
       patients++;
-      const patient = JSON.parse(version.json) as Patient;
-      const features = matchFeatures(patient);
-      const later = (await findCandidates(data, features)).filter((c) => c.version.id > version.id);
-      for (const b of rankCandidates(model, features, later)) {
+      const later = candidates[i].filter((c) => c.version.id > version.id);
+      const patient = patientsOfPage[i];
+      for (const b of rankCandidates(model, features[i], later)) {
         if (b.probability < floor) continue;
         pairs++;
         await onPair({ a: { id: version.id, patient }, b });

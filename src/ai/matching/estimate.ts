@@ -7,7 +7,7 @@ import type { ScanPage, ScanPageQuery, EngineReader } from '../../storage/engine
 import { compare, patternKey } from './compare';
 import { estimateByEm } from './em';
 import { matchFeatures } from './features';
-import { findCandidates } from './linker';
+import { findCandidatesOfMany } from './linker';
 import { PRIOR_MODEL, type MatchModel } from './model';
 
 export interface PatientPages extends EngineReader {
@@ -24,7 +24,7 @@ export interface EstimateOptions {
 }
 
 /** Fewer candidate pairs than this: EM has too little to go on; the prior model is used. */
-export const MIN_PAIRS_FOR_EM = 200;
+export const MIN_PAIRS_FOR_EM = 100;
 
 export async function estimateModel(data: PatientPages, options: EstimateOptions = {}): Promise<MatchModel> {
   const sample = options.samplePatients ?? 1500;
@@ -36,15 +36,16 @@ export async function estimateModel(data: PatientPages, options: EstimateOptions
   do {
     options.checkpoint?.();
     const page = await data.scanPage({ resourceType: 'Patient', after, limit: Math.min(pageSize, sample - patients) });
-    for (const version of page.versions) {
-      if (!version.json) continue;
-      const features = matchFeatures(JSON.parse(version.json) as Patient);
+    const versions = page.versions.filter((v) => v.json);
+    const features = versions.map((v) => matchFeatures(JSON.parse(v.json!) as Patient));
+    const candidates = await findCandidatesOfMany(data, features);
+    for (const [i, version] of versions.entries()) {
       patients++;
-      for (const candidate of await findCandidates(data, features)) {
+      for (const candidate of candidates[i]) {
         // Each unordered pair once when both ends are sampled; pairs with an identical identifier
         // are certain by rule and would only teach EM that identifiers agree.
         if (candidate.version.id <= version.id) continue;
-        const comparison = compare(features, candidate.features);
+        const comparison = compare(features[i], candidate.features);
         if (comparison.sameIdentifier) continue;
         const key = patternKey(comparison.vector);
         patterns.set(key, (patterns.get(key) ?? 0) + 1);

@@ -50,6 +50,36 @@ export async function findCandidates(data: EngineReader, features: MatchFeatures
   return out;
 }
 
+/** Rows per search round trip when candidates of many patients are read together. */
+const BATCH_PAGE = 1000;
+
+/**
+ * Candidates of many patients at once (a page of a store walk): one search for the union of their
+ * keys, paged, then each candidate handed to the queries it shares a key with — a round trip per
+ * page of patients instead of one per patient. Candidates are not capped here: a walk must see
+ * every pair its blocks hold.
+ */
+export async function findCandidatesOfMany(data: EngineReader, queries: MatchFeatures[]): Promise<Candidate[][]> {
+  const keysOf = queries.map((q) => blockingKeysOf(q));
+  const byKey = new Map<string, number[]>();
+  keysOf.forEach((keys, i) => keys.forEach((k) => byKey.set(k, [...(byKey.get(k) ?? []), i])));
+  const out: Candidate[][] = queries.map(() => []);
+  if (!byKey.size) return out;
+  let cursor: string | undefined;
+  do {
+    const result = await data.search({ ...candidatePlan([...byKey.keys()], BATCH_PAGE), cursor });
+    for (const version of result.matches) {
+      if (!version.json) continue;
+      const patient = JSON.parse(version.json) as Patient;
+      const candidate = { version, patient, features: matchFeatures(patient) };
+      const to = new Set(blockingKeysOf(candidate.features).flatMap((k) => byKey.get(k) ?? []));
+      for (const i of to) out[i].push(candidate);
+    }
+    cursor = result.nextCursor;
+  } while (cursor);
+  return out;
+}
+
 /** Scores candidates against the query, best first (ties: higher weight, then id for stability). */
 export function rankCandidates(model: MatchModel, query: MatchFeatures, candidates: Candidate[]): ScoredCandidate[] {
   return candidates
