@@ -151,6 +151,8 @@ export async function matchingBench(options: MatchingBenchOptions): Promise<stri
     '',
     `## Record matching (Patient/$match): ${set.patients.length} Patients from ${options.patients} people, ${set.truth.length} true duplicate pairs (seed ${options.seed})`,
     '',
+    `Load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (1/5/15 min, ${os.cpus().length} CPUs)`,
+    '',
     '| engine | precision | recall | F1 | TP | FP | FN | TN | $match p50 | $match p95 | EM pairs | load | estimate | walk |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
