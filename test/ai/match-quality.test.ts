@@ -19,7 +19,7 @@ jest.setTimeout(300_000);
  * and searches this data about a hundred times slower than SQLite on the shared CI machine; the
  * linker's code is the same on both, what differs per engine is index maintenance and candidate
  * search, which the smaller set still exercises end to end. */
-const PEOPLE = { sqlite: 1200, mongodb: 400 } as const;
+const PEOPLE = { sqlite: 1200, mongodb: 600 } as const;
 
 describeEachEngine('record matching quality', (factory) => {
   const set = generatedPatients(PEOPLE[factory.name], 11);

@@ -13,21 +13,24 @@ export interface EmOptions {
 
 const FLOOR = 1e-4;
 
-/** Fewer (expected) pairs than this carrying a field in one class: too little to estimate it from,
- * so the field keeps its starting values in that class (e.g. identifiers that duplicates in the
- * store never share). */
-const MIN_EVIDENCE = 5;
+/**
+ * Pseudo-pairs of the prior added to each class in every M-step (a Dirichlet prior, so EM finds the
+ * maximum a posteriori estimate). Without it a level never seen among the store's duplicates (a
+ * changed phone number, a typo in a given name) gets m ≈ 0 and a weight that vetoes any match; with
+ * it such a level keeps a plausible weight, and a field the duplicates never share (identifiers
+ * across sites) simply stays at its prior.
+ */
+export const PRIOR_PSEUDO_PAIRS = 10;
 
-function normalise(counts: number[], fallback: number[]): number[] {
+function normalise(counts: number[]): number[] {
   const total = counts.reduce((a, b) => a + b, 0);
-  if (total < MIN_EVIDENCE) return [...fallback];
   return counts.map((c) => Math.min(1 - FLOOR, Math.max(FLOOR, c / total)));
 }
 
 /**
- * Estimates λ, m and u from pattern counts, starting from `start`. A field whose estimate says that
- * agreement is likelier among different people than among the same person (a sign that EM found
- * another latent split, e.g. "same family" rather than "same person") keeps its starting values.
+ * Estimates λ, m and u from pattern counts, starting from (and smoothed towards) `start`. If the
+ * "match" class ends up agreeing less than the other on most fields, EM has found another latent
+ * split (label switching): the estimate is refused and `start` returned.
  */
 export function estimateByEm(patterns: Map<string, number>, start: MatchModel, options: EmOptions = {}): MatchModel & { converged: boolean } {
   const maxIterations = options.maxIterations ?? 200;
@@ -41,8 +44,8 @@ export function estimateByEm(patterns: Map<string, number>, start: MatchModel, o
   let converged = false;
   while (iterations < maxIterations) {
     iterations++;
-    const mCounts = Object.fromEntries(FIELD_NAMES.map((f) => [f, FIELDS[f].map(() => 0)])) as Record<Field, number[]>;
-    const uCounts = structuredClone(mCounts);
+    const mCounts = Object.fromEntries(FIELD_NAMES.map((f) => [f, start.m[f].map((p) => p * PRIOR_PSEUDO_PAIRS)])) as Record<Field, number[]>;
+    const uCounts = Object.fromEntries(FIELD_NAMES.map((f) => [f, start.u[f].map((p) => p * PRIOR_PSEUDO_PAIRS)])) as Record<Field, number[]>;
     let matchMass = 0;
     for (const { v, n } of rows) {
       let pm = lambda;
@@ -63,8 +66,8 @@ export function estimateByEm(patterns: Map<string, number>, start: MatchModel, o
       }
     }
     const nextLambda = Math.min(0.5, Math.max(FLOOR, matchMass / total));
-    const nextM = Object.fromEntries(FIELD_NAMES.map((f) => [f, normalise(mCounts[f], m[f])])) as Record<Field, number[]>;
-    const nextU = Object.fromEntries(FIELD_NAMES.map((f) => [f, normalise(uCounts[f], u[f])])) as Record<Field, number[]>;
+    const nextM = Object.fromEntries(FIELD_NAMES.map((f) => [f, normalise(mCounts[f])])) as Record<Field, number[]>;
+    const nextU = Object.fromEntries(FIELD_NAMES.map((f) => [f, normalise(uCounts[f])])) as Record<Field, number[]>;
     let delta = Math.abs(nextLambda - lambda);
     for (const f of FIELD_NAMES) for (let i = 0; i < FIELDS[f].length; i++) delta = Math.max(delta, Math.abs(nextM[f][i] - m[f][i]), Math.abs(nextU[f][i] - u[f][i]));
     lambda = nextLambda;
@@ -75,11 +78,10 @@ export function estimateByEm(patterns: Map<string, number>, start: MatchModel, o
       break;
     }
   }
-  for (const f of FIELD_NAMES) {
-    if (m[f][0] < u[f][0]) {
-      m[f] = [...start.m[f]];
-      u[f] = [...start.u[f]];
-    }
-  }
+  // Fields whose first level is full agreement (all but identifier, whose levels are kinds of
+  // disagreement); blocking makes some agree often among non-matches too, so a majority decides.
+  const agreeing = FIELD_NAMES.filter((f) => f !== 'identifier');
+  const switched = agreeing.filter((f) => m[f][0] < u[f][0]).length > agreeing.length / 2;
+  if (switched) return { ...structuredClone(start), source: 'prior', pairs: total, iterations, converged: false };
   return { source: 'em', lambda, m, u, pairs: total, iterations, converged };
 }

@@ -85,7 +85,12 @@ export function scorePair(model: MatchModel, comparison: Comparison): PairScore 
   for (const f of FIELD_NAMES) {
     const level = comparison.vector[f];
     if (level < 0) continue;
-    weight += Math.log2(clamp(model.m[f][level]) / clamp(model.u[f][level]));
+    let w = Math.log2(clamp(model.m[f][level]) / clamp(model.u[f][level]));
+    // Conflicting identifiers of one system are never evidence FOR a match, whatever the counts say
+    // (estimated among pairs that share a system, a record-number conflict can look "match-like"
+    // only because unrelated pairs mostly conflict on national ids instead).
+    if (f === 'identifier' && level > 0) w = Math.min(0, w);
+    weight += w;
   }
   if (comparison.sameIdentifier) return { probability: 1, weight, grade: 'certain' };
   const priorOdds = model.lambda / (1 - model.lambda);
