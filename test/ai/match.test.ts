@@ -142,6 +142,10 @@ describeEachEngine('Patient/$match', (factory) => {
       expect(res.body.resourceType).toBe('OperationOutcome');
       expect(JSON.stringify(res.body)).toMatch(why);
     }
+    // Malformed shapes in the posted Patient are matched on what is usable, never a 500.
+    const odd = await match(matchBody({ resourceType: 'Patient', name: 'Katherine' as never, identifier: [null as never, { system: SSN, value: '999-12-3456', type: { coding: 'MR' as never } }], address: [{ line: 'x' as never }], telecom: [{ system: 'phone', value: 5 as never }] }));
+    expect(odd.status).toBe(200);
+    expect(grades(odd.body as Bundle)[0]).toEqual(['katherine', 'certain', 1]);
     // A Patient cannot travel in a URL: GET is refused with the way to call it.
     const get = await t.http.get('/fhir/Patient/$match');
     expect(get.status).toBe(405);

@@ -55,7 +55,9 @@ function matchIdentifier(i: Identifier): MatchIdentifier | undefined {
   if (typeof i?.system !== 'string' || typeof i.value !== 'string') return undefined;
   const value = normaliseIdentifierValue(i.value);
   if (!value) return undefined;
-  const record = i.type?.coding?.some((c) => c?.code === 'MR') ?? false;
+  // The query of $match is any Patient-shaped JSON (R4 asks for no validation): check shapes.
+  const coding: unknown = i.type?.coding;
+  const record = Array.isArray(coding) && coding.some((c) => (c as { code?: unknown } | null)?.code === 'MR');
   return { system: i.system, value, person: !record };
 }
 
