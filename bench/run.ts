@@ -21,6 +21,7 @@ import { formatComparison } from './compare';
 import { applyTargets } from './targets';
 import { validationRows } from './validation';
 import { tokenReadRows } from './token-read';
+import { matchingBench } from './matching';
 import type { WorkloadContext } from './workload';
 
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
@@ -140,6 +141,13 @@ async function main(): Promise<number> {
   }
   if (opts.only.length && opts.only.every((o) => o.startsWith('validate'))) {
     process.stdout.write([`# Nimbus FHIR bench — validation only`, '', formatMachine(machine), ...validation].join('\n') + '\n');
+    return 0;
+  }
+  // Record matching runs in this process at the issue's size (10,000 people; `node
+  // dist/bench/matching.js --patients N` for others); `--only matching` runs just that.
+  if (wantedBy(opts)('matching')) validation.push(...(await matchingBench({ patients: 10000, seed: opts.seed, engines: opts.engines, queries: 300, log })));
+  if (opts.only.length && opts.only.every((o) => o.startsWith('validate') || o.startsWith('matching'))) {
+    process.stdout.write([`# Nimbus FHIR bench — ${opts.only.join(', ')} only`, '', formatMachine(machine), ...validation].join('\n') + '\n');
     return 0;
   }
   const ds = await ensureDataset(workDir, opts.size.patients, opts.seed, log);

@@ -7,6 +7,7 @@ import { backupCommand, checkCommand, restoreCommand } from './data-safety';
 import { clientsCommand } from './clients';
 import { usersCommand } from './users';
 import { authCommand } from './auth';
+import { matchCommand } from './match';
 
 export interface Command {
   summary: string;
@@ -25,4 +26,5 @@ export const COMMANDS: Record<string, Command> = {
   clients: clientsCommand,
   users: usersCommand,
   auth: authCommand,
+  match: matchCommand,
 };

