@@ -19,6 +19,8 @@ import { holdOperation } from './scheduling/hold';
 import { bookOperation } from './scheduling/book';
 import { cancelOperation } from './scheduling/cancel';
 import { rescheduleOperation } from './scheduling/reschedule';
+import { trainOperation } from './ai/train';
+import { predictOperation } from './ai/predict';
 
 
 export function standardOperations(): OperationModule[] {
@@ -41,6 +43,8 @@ export function standardOperations(): OperationModule[] {
     bookOperation,
     cancelOperation,
     rescheduleOperation,
+    trainOperation,
+    predictOperation,
     // New operations: one line each, grouped by area, so parallel branches merge cleanly.
   ];
 }
