@@ -122,9 +122,11 @@ describeEachEngine('$train and $predict (no-show)', (factory) => {
     expect([target.status, target.body.issue[0].diagnostics]).toEqual([400, expect.stringMatching(/use one of: no-show/)]);
     expect((await post('/fhir/$train', [{ name: 'target', valueCode: 'no-show' }, { name: 'holdout', valueDecimal: 0.9 }], { Prefer: 'respond-async' })).status).toBe(400);
     expect((await post('/fhir/$train', [{ name: 'target', valueCode: 'no-show' }])).status).toBe(400);
+    const backwards = await post('/fhir/$train', [{ name: 'target', valueCode: 'no-show' }, { name: 'start', valueDate: '2025-01-01' }, { name: 'end', valueDate: '2024' }], { Prefer: 'respond-async' });
+    expect([backwards.status, backwards.body.issue[0].diagnostics]).toEqual([400, expect.stringMatching(/'end': must not be before start/)]);
     // Too little data (a training period of one month): the job fails with the reason, no Library.
     const before = (await t.http.get('/fhir/Library?_summary=count')).body.total;
-    const small = await job([{ name: 'target', valueCode: 'no-show' }, { name: 'start', valueDate: '2024-03-01' }, { name: 'end', valueDate: '2024-03-31' }]);
+    const small = await job([{ name: 'target', valueCode: 'no-show' }, { name: 'start', valueDate: '2024-03-01' }, { name: 'end', valueDate: '2024-03' }]);
     expect([small.status, small.body.issue[0].diagnostics]).toEqual([422, expect.stringMatching(/too little data .*training cases \(need 200\)/)]);
     expect((await t.http.get('/fhir/Library?_summary=count')).body.total).toBe(before);
   });

@@ -46,7 +46,7 @@ async function findModel(ctx: RequestContext, model: string): Promise<Library> {
   const named = await search(ctx, 'Library', [['name:exact', model], ['_sort', '-date'], ['_count', '1']]);
   const newest = named[0]?.json;
   if (newest) return JSON.parse(newest) as Library;
-  throw new FhirError(404, 'UNKNOWN_MODEL', [{ severity: 'error', code: 'not-found', diagnostics: `Parameter 'model': no Library with id or name '${model.slice(0, 64)}'; train one with $train, or list them with GET Library?subject=${MODEL_SYSTEM}|no-show`, expression: ['model'] }]);
+  throw new FhirError(404, 'UNKNOWN_MODEL', [{ severity: 'error', code: 'not-found', diagnostics: `Parameter 'model': no Library with id or name '${model.slice(0, 64)}'; train one with $train, or list the trained ones with GET Library?name=no-show-model`, expression: ['model'] }]);
 }
 
 function unprocessable(text: string): FhirError {

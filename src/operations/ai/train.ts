@@ -36,9 +36,17 @@ function options(call: Pick<OperationCall, 'params'>) {
   const start = p.string('start');
   const end = p.string('end');
   const from = start ? Date.parse(start) : -Infinity;
-  const to = end ? Date.parse(end) + 86_400_000 : Infinity;
+  const to = end ? afterDate(end) : Infinity;
   if (from >= to) throw errors.invalidParam('end', 'must not be before start');
   return { target, holdout, lambda, seed, from, to };
+}
+
+/** The first instant after a date of any precision (2024, 2024-03, 2024-03-31). */
+function afterDate(date: string): number {
+  const [y, m, d] = date.split('-').map(Number);
+  if (m === undefined) return Date.UTC(y + 1, 0, 1);
+  if (d === undefined) return Date.UTC(y, m, 1);
+  return Date.UTC(y, m - 1, d + 1);
 }
 
 async function train(call: OperationCall, ctx: RequestContext): Promise<OperationResult> {
