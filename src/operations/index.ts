@@ -22,6 +22,8 @@ import { rescheduleOperation } from './scheduling/reschedule';
 import { riskAssessmentOperation } from './ai/risk-assessment';
 import { questionnaireAggregateOperation } from './feedback/aggregate';
 import { matchOperation } from './ai/match';
+import { trainOperation } from './ai/train';
+import { predictOperation } from './ai/predict';
 
 
 export function standardOperations(): OperationModule[] {
@@ -47,6 +49,8 @@ export function standardOperations(): OperationModule[] {
     riskAssessmentOperation,
     questionnaireAggregateOperation,
     matchOperation,
+    trainOperation,
+    predictOperation,
     // New operations: one line each, grouped by area, so parallel branches merge cleanly.
   ];
 }
