@@ -18,6 +18,7 @@ import { loadConformanceResources, type ConformanceResource } from './fhir/profi
 import { ResourceValidator } from './fhir/validation';
 import { ConformanceRegistry } from './fhir/validator/registry';
 import { TerminologyService } from './terminology/service';
+import { StoredConformance } from './terminology/stored-conformance';
 import { searchCriteriaMatcher } from './interactions/conditional';
 import { installConformanceResources } from './interactions/install-profiles';
 import { systemClock, uuidIds, type Clock, type Services } from './interactions/services';
@@ -87,6 +88,11 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
   const registry = createSearchRegistry({ profilesDir: config.profilesDir });
   const engine = overrides.engine ?? (await openEngine(config, (message) => logger.info(message)));
   const clock = overrides.clock ?? systemClock;
+  // CodeSystems, ValueSets and ConceptMaps stored by clients join the registry (from the database
+  // now, and after every write of one, in every process).
+  const storedConformance = new StoredConformance(engine, conformanceRegistry, { onError: (e) => logger.warn({ err: e }, 'reloading stored conformance resources failed') });
+  storedConformance.watch();
+  await storedConformance.sync();
   const core: Services = {
     definitions,
     validator,
@@ -125,7 +131,7 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
     clock,
     logger,
   });
-  const services: ServerServices = { engine, core, search, matcher: searchCriteriaMatcher(search), operations, jobs, config, logger, stats: createWorkStats(), policyFor };
+  const services: ServerServices = { engine, core, search, matcher: searchCriteriaMatcher(search), operations, jobs, config, logger, stats: createWorkStats(), policyFor, conformance: storedConformance };
   // The trail writes with the server's own full access: clients can never write AuditEvents
   // (their policies refuse it), the server must.
   const audit = auditEnabled(config)
@@ -165,7 +171,9 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
   });
   jobs.start();
   audit?.start();
+  storedConformance.start();
   const close = async () => {
+    storedConformance.stop();
     await jobs.stop();
     await audit?.close();
     await engine.close();

@@ -19,6 +19,11 @@ import { holdOperation } from './scheduling/hold';
 import { bookOperation } from './scheduling/book';
 import { cancelOperation } from './scheduling/cancel';
 import { rescheduleOperation } from './scheduling/reschedule';
+import { lookupOperation } from './terminology/lookup';
+import { codeSystemValidateCodeOperation, valueSetValidateCodeOperation } from './terminology/validate-code';
+import { subsumesOperation } from './terminology/subsumes';
+import { expandOperation } from './terminology/expand';
+import { translateOperation } from './terminology/translate';
 
 
 export function standardOperations(): OperationModule[] {
@@ -41,6 +46,12 @@ export function standardOperations(): OperationModule[] {
     bookOperation,
     cancelOperation,
     rescheduleOperation,
+    lookupOperation,
+    codeSystemValidateCodeOperation,
+    subsumesOperation,
+    expandOperation,
+    valueSetValidateCodeOperation,
+    translateOperation,
     // New operations: one line each, grouped by area, so parallel branches merge cleanly.
   ];
 }
