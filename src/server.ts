@@ -32,6 +32,8 @@ import { searchFeature } from './rest/search-routes';
 import { Compartments } from './search/compartments';
 import { createIndexer } from './search/indexer';
 import { createSearchRegistry } from './search/registry';
+import { RuntimeSearchParameters } from './search/runtime-parameters';
+import { OperationParameters } from './operations/parameters';
 import type { SearchServices } from './search/service';
 import { BundledTerminology } from './search/terminology';
 import type { Engine } from './storage/engine';
@@ -131,6 +133,20 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
     clock,
     logger,
   });
+  // SearchParameters stored by clients: searchable at once in every process, with a background
+  // $reindex (started by the process that stored one) for the resources stored before.
+  const runtimeParameters = new RuntimeSearchParameters(engine, registry, {
+    startReindex: async (types) => {
+      const answer = await jobs.submit(systemContext(), operations.find('reindex', 'system'), { level: 'system' }, new OperationParameters(new Map([['_type', [types.join(',')]]])));
+      return String(answer.headers['Content-Location']).split('/').pop()!;
+    },
+    // A job that is gone (expired, cancelled) indexes nothing more.
+    jobFinished: async (id) => (await jobs.status(systemContext(), id).catch(() => ({ status: 404 }))).status !== 202,
+    onError: (e) => logger.warn({ err: e }, 'runtime search parameters'),
+  });
+  runtimeParameters.watch();
+  await runtimeParameters.sync();
+  search.runtimeParameters = runtimeParameters;
   const services: ServerServices = { engine, core, search, matcher: searchCriteriaMatcher(search), operations, jobs, config, logger, stats: createWorkStats(), policyFor, conformance: storedConformance };
   // The trail writes with the server's own full access: clients can never write AuditEvents
   // (their policies refuse it), the server must.
@@ -172,8 +188,10 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
   jobs.start();
   audit?.start();
   storedConformance.start();
+  runtimeParameters.start();
   const close = async () => {
     storedConformance.stop();
+    runtimeParameters.stop();
     await jobs.stop();
     await audit?.close();
     await engine.close();
