@@ -141,10 +141,14 @@ export class RuntimeSearchParameters {
   }
 
   private async afterCommit(written: Array<SearchParameterResource | undefined>): Promise<void> {
+    const before = this.applied?.definitions ?? [];
     await this.cache.invalidate();
     await this.sync();
     for (const sp of written) {
       if (!sp || sp.status !== 'active' || !sp.url) continue;
+      // Rewritten without a change to what it indexes (e.g. a new description): nothing to redo.
+      const was = before.find((d) => d.url === sp.url);
+      if (was && was.expression === sp.expression && was.type === sp.type && JSON.stringify(was.base) === JSON.stringify(sp.base)) continue;
       // A stored copy of a built-in parameter indexes nothing new.
       const builtIn = this.registry.builtInDefinition(sp.url);
       if (builtIn && builtIn.expression === sp.expression) continue;
