@@ -18,7 +18,7 @@ import { loadConformanceResources, type ConformanceResource } from './fhir/profi
 import { ResourceValidator } from './fhir/validation';
 import { ConformanceRegistry } from './fhir/validator/registry';
 import { TerminologyService } from './terminology/service';
-import { StoredConformance } from './terminology/stored-conformance';
+import { StoredConformance } from './interactions/stored-conformance';
 import { searchCriteriaMatcher } from './interactions/conditional';
 import { installConformanceResources } from './interactions/install-profiles';
 import { systemClock, uuidIds, type Clock, type Services } from './interactions/services';

@@ -12,7 +12,7 @@ import type { SearchServices } from '../search/service';
 import type { OperationRegistry } from '../operations/registry';
 import type { JobService } from '../operations/jobs';
 import type { WorkStats } from './work-stats';
-import type { StoredConformance } from '../terminology/stored-conformance';
+import type { StoredConformance } from '../interactions/stored-conformance';
 
 export interface ServerServices {
   /** The storage engine. Only the request context factory (to build each caller's DataAccess),
