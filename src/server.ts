@@ -19,6 +19,7 @@ import { loadConformanceResources, type ConformanceResource } from './fhir/profi
 import { ResourceValidator } from './fhir/validation';
 import { ConformanceRegistry } from './fhir/validator/registry';
 import { TerminologyService } from './terminology/service';
+import { StoredConformance } from './interactions/stored-conformance';
 import { searchCriteriaMatcher } from './interactions/conditional';
 import { installConformanceResources } from './interactions/install-profiles';
 import { systemClock, uuidIds, type Clock, type Services } from './interactions/services';
@@ -32,6 +33,8 @@ import { searchFeature } from './rest/search-routes';
 import { Compartments } from './search/compartments';
 import { createIndexer } from './search/indexer';
 import { createSearchRegistry } from './search/registry';
+import { RuntimeSearchParameters } from './search/runtime-parameters';
+import { OperationParameters } from './operations/parameters';
 import type { SearchServices } from './search/service';
 import { BundledTerminology } from './search/terminology';
 import type { Engine } from './storage/engine';
@@ -89,6 +92,11 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
   const registry = createSearchRegistry({ profilesDir: config.profilesDir });
   const engine = overrides.engine ?? (await openEngine(config, (message) => logger.info(message)));
   const clock = overrides.clock ?? systemClock;
+  // CodeSystems, ValueSets and ConceptMaps stored by clients join the registry (from the database
+  // now, and after every write of one, in every process).
+  const storedConformance = new StoredConformance(engine, conformanceRegistry, { onError: (e) => logger.warn({ err: e }, 'reloading stored conformance resources failed') });
+  storedConformance.watch();
+  await storedConformance.sync();
   const core: Services = {
     definitions,
     validator,
@@ -134,7 +142,21 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
     clock,
     logger,
   });
-  const services: ServerServices = { engine, core, search, matcher: searchCriteriaMatcher(search), operations, jobs, config, logger, stats: createWorkStats(), policyFor };
+  // SearchParameters stored by clients: searchable at once in every process, with a background
+  // $reindex (started by the process that stored one) for the resources stored before.
+  const runtimeParameters = new RuntimeSearchParameters(engine, registry, {
+    startReindex: async (types) => {
+      const answer = await jobs.submit(systemContext(), operations.find('reindex', 'system'), { level: 'system' }, new OperationParameters(new Map([['_type', [types.join(',')]]])));
+      return String(answer.headers['Content-Location']).split('/').pop()!;
+    },
+    // A job that is gone (expired, cancelled) indexes nothing more.
+    jobFinished: async (id) => (await jobs.status(systemContext(), id).catch(() => ({ status: 404 }))).status !== 202,
+    onError: (e) => logger.warn({ err: e }, 'runtime search parameters'),
+  });
+  runtimeParameters.watch();
+  await runtimeParameters.sync();
+  search.runtimeParameters = runtimeParameters;
+  const services: ServerServices = { engine, core, search, matcher: searchCriteriaMatcher(search), operations, jobs, config, logger, stats: createWorkStats(), policyFor, conformance: storedConformance };
   // The trail writes with the server's own full access: clients can never write AuditEvents
   // (their policies refuse it), the server must.
   const audit = auditEnabled(config)
@@ -175,7 +197,11 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
   });
   jobs.start();
   audit?.start();
+  storedConformance.start();
+  runtimeParameters.start();
   const close = async () => {
+    storedConformance.stop();
+    runtimeParameters.stop();
     await jobs.stop();
     await audit?.close();
     await engine.close();

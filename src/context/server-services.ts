@@ -12,6 +12,7 @@ import type { SearchServices } from '../search/service';
 import type { OperationRegistry } from '../operations/registry';
 import type { JobService } from '../operations/jobs';
 import type { WorkStats } from './work-stats';
+import type { StoredConformance } from '../interactions/stored-conformance';
 
 export interface ServerServices {
   /** The storage engine. Only the request context factory (to build each caller's DataAccess),
@@ -30,6 +31,9 @@ export interface ServerServices {
   audit?: AuditSink;
   /** Counters of stopped, skipped and refused work, for /metrics. */
   stats: WorkStats;
+  /** CodeSystems, ValueSets and ConceptMaps stored by clients, kept in the conformance registry
+   * (absent in servers assembled without a database watch). */
+  conformance?: StoredConformance;
   /** The access policy of a caller (open for anonymous callers until authorization exists). */
   policyFor(caller: Caller): AccessPolicy;
 }

@@ -24,6 +24,11 @@ import { questionnaireAggregateOperation } from './feedback/aggregate';
 import { matchOperation } from './ai/match';
 import { trainOperation } from './ai/train';
 import { predictOperation } from './ai/predict';
+import { lookupOperation } from './terminology/lookup';
+import { codeSystemValidateCodeOperation, valueSetValidateCodeOperation } from './terminology/validate-code';
+import { subsumesOperation } from './terminology/subsumes';
+import { expandOperation } from './terminology/expand';
+import { translateOperation } from './terminology/translate';
 
 
 export function standardOperations(): OperationModule[] {
@@ -51,6 +56,12 @@ export function standardOperations(): OperationModule[] {
     matchOperation,
     trainOperation,
     predictOperation,
+    lookupOperation,
+    codeSystemValidateCodeOperation,
+    subsumesOperation,
+    expandOperation,
+    valueSetValidateCodeOperation,
+    translateOperation,
     // New operations: one line each, grouped by area, so parallel branches merge cleanly.
   ];
 }

@@ -49,6 +49,8 @@ export class JobRunner {
   }
 
   start(): void {
+    // A stopped runner may be started again (tests hold jobs back this way).
+    this.stopped = false;
     this.startedAt = Date.now();
     this.timer = setInterval(() => this.kick(), this.options.settings.jobPollMs);
     this.timer.unref();

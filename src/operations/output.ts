@@ -62,6 +62,12 @@ function parameterOf(def: OperationDefinitionParameter, value: OutValue, isResou
   }
   if (isResource(def)) return { name, resource: value as Resource };
   const type = def.type ?? 'string';
+  // An out-parameter of any type (R4 writes `Element`, e.g. $lookup's property.value): the handler
+  // gives the typed value as `{ valueCode: … }`.
+  if (type === 'Element' && typeof value === 'object' && value !== null) {
+    const typed = Object.entries(value).filter(([k]) => k.startsWith('value'));
+    if (typed.length === 1) return { name, [typed[0][0]]: typed[0][1] } as ParametersParameter;
+  }
   const key = `value${type[0].toUpperCase()}${type.slice(1)}`;
   if (isPrimitiveType(type) && typeof value === 'object') throw new UndeclaredOutputError(`'${name}' must be a ${type}, not an object`);
   return { name, [key]: value } as ParametersParameter;

@@ -302,5 +302,7 @@ export function parametersFromBareResource(
 
 /** Whether every in-parameter can travel in a URL (the operation may then be invoked with GET). */
 export function urlRepresentable(definition: OperationDefinition): boolean {
-  return inParameters(definition.parameter ?? []).every((d) => !d.part?.length && (isPrimitiveType(d.type) || d.type === 'Coding' || d.type === 'Reference' || !(d.min ?? 0)));
+  // An optional parameter with parts (e.g. $translate's `dependency`) cannot be given in a URL,
+  // but does not stop the operation being called by GET without it (R4 operations.html).
+  return inParameters(definition.parameter ?? []).every((d) => !(d.min ?? 0) || (!d.part?.length && (isPrimitiveType(d.type) || d.type === 'Coding' || d.type === 'Reference')));
 }

@@ -9,26 +9,30 @@ import type { OperationLevel, OperationModule } from './types';
 export const NIMBUS_CANONICAL_BASE = 'http://nimbus-fhir.org/fhir';
 
 export class OperationRegistry {
-  private readonly byCode = new Map<string, OperationModule>();
+  /** Modules by code. One code may name operations on different resource types (R4 has
+   * CodeSystem/$validate-code and ValueSet/$validate-code); they may not overlap. */
+  private readonly byCode = new Map<string, OperationModule[]>();
 
   constructor(modules: OperationModule[]) {
     for (const m of modules) {
       const code = m.definition.code;
       if (!code || !m.definition.url || !m.definition.id) throw new Error(`an operation needs a code, url and id in its definition (${code ?? '?'})`);
-      if (this.byCode.has(code)) throw new Error(`two operations are registered as $${code}`);
-      this.byCode.set(code, withAffectsState(m));
+      const same = this.byCode.get(code) ?? [];
+      if (same.some((other) => overlaps(other.definition, m.definition))) throw new Error(`two operations are registered as $${code}`);
+      this.byCode.set(code, [...same, withAffectsState(m)]);
     }
   }
 
   get modules(): OperationModule[] {
-    return [...this.byCode.values()];
+    return [...this.byCode.values()].flat();
   }
 
   /** The module for `$code` at this level and type: 404 for an unknown operation, 400 for a level
    * or type its definition does not allow. */
   find(code: string, level: OperationLevel, resourceType?: string): OperationModule {
-    const m = this.byCode.get(code);
-    if (!m) throw errors.unknownOperation(code);
+    const candidates = this.byCode.get(code);
+    if (!candidates) throw errors.unknownOperation(code);
+    const m = (level !== 'system' && candidates.find((c) => appliesTo(c.definition, resourceType!))) || candidates[0];
     const d = m.definition;
     if (!d[level]) throw errors.operationLevel(code, level, levelsOf(d));
     if (level !== 'system' && !appliesTo(d, resourceType!)) throw errors.operationLevel(code, `${resourceType} ${level}`, (d.resource ?? []).join(', ') || 'none');
@@ -51,6 +55,13 @@ export class OperationRegistry {
 
 function appliesTo(d: OperationDefinition, type: string): boolean {
   return ((d.resource ?? []) as string[]).some((r) => r === type || r === 'Resource' || (r === 'DomainResource' && type !== 'Bundle' && type !== 'Binary' && type !== 'Parameters'));
+}
+
+/** Two definitions of one code clash when both are system-level or share a resource type. */
+function overlaps(a: OperationDefinition, b: OperationDefinition): boolean {
+  if (a.system && b.system) return true;
+  const types = (a.resource ?? []) as string[];
+  return ((b.resource ?? []) as string[]).some((t) => types.includes(t) || t === 'Resource' || types.includes('Resource'));
 }
 
 function levelsOf(d: OperationDefinition): string {

@@ -17,6 +17,8 @@ export interface SearchsetOptions {
   /** Path of the search below the base: `Observation`, `Patient/123/Observation`, or '' (system). */
   path: string;
   model: ElementModel;
+  /** Warnings about the answer itself (e.g. a parameter whose reindex is still running). */
+  warnings?: string[];
 }
 
 function queryString(params: Array<[string, string]>): string {
@@ -56,6 +58,10 @@ function searchsetParts(parsed: ParsedSearch, result: SearchResult, options: Sea
   const entries: EntryPart[] = [...result.matches.map((v) => entry(v, 'match')), ...result.included.map((v) => entry(v, 'include'))];
   if (parsed.ignored.length) {
     const outcome = operationOutcome(parsed.ignored.map((p) => ({ ...problemIssue(p, 'warning'), diagnostics: `Ignored: ${p.text}` })));
+    entries.push({ resource: () => outcome, text: () => JSON.stringify(outcome), mode: 'outcome' });
+  }
+  if (options.warnings?.length) {
+    const outcome = operationOutcome(options.warnings.map((diagnostics) => ({ severity: 'warning', code: 'incomplete', diagnostics })));
     entries.push({ resource: () => outcome, text: () => JSON.stringify(outcome), mode: 'outcome' });
   }
   const head: Bundle = {

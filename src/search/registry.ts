@@ -11,13 +11,14 @@ import { derivedAccessor, DERIVED_SEARCH_PARAMETERS } from './derived';
 
 export type SearchParamType = 'number' | 'date' | 'string' | 'token' | 'reference' | 'composite' | 'quantity' | 'uri' | 'special';
 
-interface SearchParameterResource {
+export interface SearchParameterResource {
   resourceType: 'SearchParameter';
   url: string;
   code: string;
   base: string[];
   type: SearchParamType;
   expression?: string;
+  status?: string;
   target?: string[];
   component?: Array<{ definition: string; expression: string }>;
 }
@@ -63,8 +64,20 @@ export class SearchRegistry {
   private readonly byUrl = new Map<string, SearchParameterResource>();
   private readonly resolved = new Map<string, Map<string, SearchParam>>();
 
+  /** The definitions the server started with (R4 and fhir-profiles/). */
+  private readonly builtIn: SearchParameterResource[];
+  private runtimeUrls = new Set<string>();
+
   constructor(definitions: SearchParameterResource[], model: ElementModel) {
     this.model = model;
+    this.builtIn = definitions;
+    this.load(definitions);
+  }
+
+  private load(definitions: SearchParameterResource[]): void {
+    this.byBase.clear();
+    this.byUrl.clear();
+    this.resolved.clear();
     for (const sp of definitions) {
       this.byUrl.set(sp.url, sp);
       for (const base of sp.base) {
@@ -73,6 +86,23 @@ export class SearchRegistry {
         map.set(sp.code, sp);
       }
     }
+  }
+
+  /** Replaces the SearchParameters added at run time (stored by clients, status active): they join
+   * the built-in ones (a stored one with the code of a built-in one on the same base wins). */
+  setRuntime(definitions: SearchParameterResource[]): void {
+    this.runtimeUrls = new Set(definitions.map((d) => d.url));
+    this.load([...this.builtIn, ...definitions]);
+  }
+
+  /** Whether a parameter came from a stored SearchParameter rather than the built-in set. */
+  isRuntime(url: string): boolean {
+    return this.runtimeUrls.has(url);
+  }
+
+  /** The built-in definition with this url, if any (a stored copy of it needs no reindex). */
+  builtInDefinition(url: string): SearchParameterResource | undefined {
+    return this.builtIn.find((d) => d.url === url);
   }
 
   get resourceTypes(): ReadonlySet<string> {

@@ -7,6 +7,7 @@ import type { Compartments } from './compartments';
 import { parseSearchQuery } from './parse-query';
 import { searchsetText } from './bundle';
 import { errors } from '../fhir/errors';
+import type { RuntimeSearchParameters } from './runtime-parameters';
 
 /** Stored data is searched through a reader the caller passes in (the request's DataAccess, or a
  * transaction), never through an engine held here. */
@@ -17,6 +18,8 @@ export interface SearchServices {
   defaultCount: number;
   maxCount: number;
   now: () => number;
+  /** SearchParameters added at run time (absent in servers assembled without a database watch). */
+  runtimeParameters?: RuntimeSearchParameters;
 }
 
 export interface SearchRequest {
@@ -37,6 +40,7 @@ export async function searchJson(services: SearchServices, reader: EngineReader,
 
 async function run(services: SearchServices, reader: EngineReader, request: SearchRequest) {
   const { registry } = services;
+  await services.runtimeParameters?.sync();
   let resourceTypes: string[] = [];
   if (request.resourceType && request.resourceType !== '*') {
     if (!registry.resourceTypes.has(request.resourceType)) throw errors.unknownType(request.resourceType);
@@ -44,7 +48,7 @@ async function run(services: SearchServices, reader: EngineReader, request: Sear
   } else if (request.compartment) {
     resourceTypes = services.compartments.memberTypes(request.compartment.type);
   }
-  const parsed = parseSearchQuery(registry, request.query, {
+  const parse = () => parseSearchQuery(registry, request.query, {
     resourceTypes,
     lenient: request.lenient,
     defaultCount: services.defaultCount,
@@ -54,6 +58,14 @@ async function run(services: SearchServices, reader: EngineReader, request: Sear
     terminology: services.terminology,
     systemLevel: !request.resourceType && !request.compartment,
   });
+  let parsed;
+  try {
+    parsed = parse();
+  } catch (e) {
+    // An unknown parameter may be one another process added a moment ago: ask once, then retry.
+    if (!(await services.runtimeParameters?.refresh())) throw e;
+    parsed = parse();
+  }
   let path = request.resourceType ?? '';
   if (request.compartment) {
     const { type, id } = request.compartment;
@@ -61,5 +73,7 @@ async function run(services: SearchServices, reader: EngineReader, request: Sear
     path = `${type}/${id}/${request.resourceType ?? '*'}`;
   }
   const result = await reader.search(parsed.plan);
-  return { parsed, result, options: { baseUrl: request.baseUrl, path, model: registry.model } };
+  const codes = parsed.applied.map(([name]) => name.split(/[:.]/)[0]);
+  const warnings = services.runtimeParameters ? await services.runtimeParameters.pendingWarnings(parsed.plan.resourceTypes, codes) : [];
+  return { parsed, result, options: { baseUrl: request.baseUrl, path, model: registry.model, warnings } };
 }

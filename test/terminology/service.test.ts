@@ -3,7 +3,7 @@
 // hierarchy, compose include/exclude with is-a / descendent-of / = / regex), $translate.
 import { FhirError } from '../../src/fhir/errors';
 import { ConformanceRegistry } from '../../src/fhir/validator/registry';
-import { TerminologyService } from '../../src/terminology/service';
+import { MAX_EXPANSION, TerminologyService } from '../../src/terminology/service';
 import { coreSource } from '../fhir/validator/support';
 
 const CS = 'http://example.org/fhir/CodeSystem/body-site';
@@ -122,5 +122,33 @@ describe('terminology service', () => {
     expect(svc.validateCode({ system: CS, code: 'tail' }).result).toBe(false);
     registry.add({ ...codeSystem, concept: [...codeSystem.concept, { code: 'tail', display: 'Tail' }] });
     expect(svc.validateCode({ system: CS, code: 'tail' }).result).toBe(true);
+  });
+});
+
+describe('a large code system (a user-loaded release)', () => {
+  const SIZE = 60000;
+  const registry = new ConformanceRegistry(coreSource);
+  const concepts = Array.from({ length: SIZE }, (_, n) => ({ code: `${n}-${n % 10}`, display: `Finding ${n}`, property: [{ code: 'parent', valueCode: n < 10 ? 'root' : `${Math.floor(n / 10)}-${Math.floor(n / 10) % 10}` }] }));
+  registry.add({ resourceType: 'CodeSystem', url: 'http://example.org/big', status: 'active', content: 'complete', concept: [{ code: 'root', display: 'Root' }, ...concepts] });
+  const t = new TerminologyService(registry);
+
+  it('answers $lookup and $subsumes from the index', () => {
+    expect(t.lookup({ system: 'http://example.org/big', code: '54321-1' }).display).toBe('Finding 54321');
+    expect(t.subsumes({ system: 'http://example.org/big', codeA: '5-5', codeB: '54321-1' })).toBe('subsumes');
+  });
+
+  it(`refuses an expansion over ${MAX_EXPANSION} codes unless paged, and filters and is-a work within it`, () => {
+    expect(() => t.expand({ url: 'http://example.org/big' })).toThrow(/count and offset/);
+    const page = t.expand({ url: 'http://example.org/big', count: 10, offset: 50000 });
+    expect(page.expansion).toMatchObject({ total: SIZE + 1, offset: 50000 });
+    const filtered = t.expand({ url: 'http://example.org/big', filter: 'finding 5432' });
+    // Each word must occur: 5432, 54320-54329, 15432, 25432, 35432, 45432, 55432.
+    expect((filtered.expansion as { total: number }).total).toBe(16);
+    const below = t.expand({
+      valueSet: { resourceType: 'ValueSet', compose: { include: [{ system: 'http://example.org/big', filter: [{ property: 'concept', op: 'is-a', value: '5-5' }] }] } },
+      count: 1,
+    });
+    // 5 → 50..59 → 500..599 → 5000..5999 → 50000..59999
+    expect((below.expansion as { total: number }).total).toBe(1 + 10 + 100 + 1000 + 10000);
   });
 });

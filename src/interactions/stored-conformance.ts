@@ -1,0 +1,137 @@
+// CodeSystems, ValueSets and ConceptMaps stored by clients (POST/PUT, transactions, `import`) join
+// the conformance registry, so $lookup, $expand, $validate-code, $translate, validation of writes
+// and the search modifiers :in/:not-in/:above/:below use them like the bundled ones.
+//
+// The database is the truth every server process shares. Each process keeps the stored resources
+// in its registry and reloads them through a SharedCache (storage/shared-cache.ts): a transaction
+// that wrote one of these types bumps the cache's version after it commits, the writing process
+// reloads at once, the others within the cache's check interval (on their next operation, write,
+// or the background refresh that search relies on).
+import type { ConformanceRegistry, CanonicalResource, ConformanceType } from '../fhir/validator/registry';
+import type { Engine, EngineTransaction, VersionWrite } from '../storage/engine';
+import { SharedCache, type SharedCacheOptions } from '../storage/shared-cache';
+
+/** The stored types this watch feeds into the registry. StructureDefinitions stay with the
+ * profile loading (fhir-profiles/, packages), which decides how profiles are enforced. */
+export const STORED_TERMINOLOGY_TYPES: readonly ConformanceType[] = ['CodeSystem', 'ValueSet', 'ConceptMap'];
+const WATCHED = new Set<string>(STORED_TERMINOLOGY_TYPES);
+const PAGE = 100;
+
+interface StoredEntry {
+  versionId: number;
+  resource: CanonicalResource;
+}
+
+export class StoredConformance {
+  private readonly cache: SharedCache<Map<string, StoredEntry>>;
+  /** What is in the registry now, by `type/id`; the map object last applied. */
+  private applied = new Map<string, StoredEntry>();
+  private appliedFrom: Map<string, StoredEntry> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly registry: ConformanceRegistry,
+    private readonly options: SharedCacheOptions & { onError?: (e: unknown) => void } = {},
+  ) {
+    this.cache = new SharedCache(engine.system, 'stored-conformance', () => this.load(), options);
+  }
+
+  /** Brings the registry up to date with the database (a no-op within the check interval). */
+  async sync(): Promise<void> {
+    this.apply(await this.cache.get());
+  }
+
+  /** Asks the database now, whatever the interval: for a caller that misses a code system, value
+   * set or concept map another process may just have stored. */
+  async refresh(): Promise<void> {
+    this.apply(await this.cache.check());
+  }
+
+  private apply(loaded: Map<string, StoredEntry>): void {
+    if (loaded === this.appliedFrom) return;
+    for (const [key, old] of this.applied) {
+      const now = loaded.get(key);
+      if (!now || now.resource.url !== old.resource.url || now.resource.version !== old.resource.version) {
+        this.registry.remove(old.resource.resourceType as ConformanceType, old.resource.url!, old.resource.version);
+      }
+    }
+    for (const [key, entry] of loaded) {
+      if (this.applied.get(key) !== entry) this.registry.add(entry.resource);
+    }
+    this.applied = loaded;
+    this.appliedFrom = loaded;
+  }
+
+  /** After a committed write of a watched type: tell every process, and reload here at once. */
+  async changed(): Promise<void> {
+    await this.cache.invalidate();
+    await this.sync();
+  }
+
+  /**
+   * Watches the engine's transactions: one that writes a CodeSystem, ValueSet or ConceptMap calls
+   * `changed()` once it has committed (not before: another process reloading between the bump and
+   * the commit would miss the change until the next bump). Every transaction first syncs, so a
+   * write is validated against the code systems other processes stored.
+   */
+  watch(): void {
+    const engine = this.engine;
+    const original = engine.transaction.bind(engine);
+    engine.transaction = async <T>(fn: (tx: EngineTransaction) => Promise<T>, options?: Parameters<Engine['transaction']>[1]): Promise<T> => {
+      await this.sync();
+      let touched = false;
+      const result = await original((tx) => {
+        const write = async (version: VersionWrite) => {
+          if (WATCHED.has(version.resourceType)) touched = true;
+          return tx.write(version);
+        };
+        const watched = new Proxy(tx, {
+          get(target, prop) {
+            if (prop === 'write') return write;
+            const v = Reflect.get(target, prop, target) as unknown;
+            return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+          },
+        });
+        return fn(watched);
+      }, options);
+      if (touched) await this.changed();
+      return result;
+    };
+  }
+
+  /** Background refresh, so search in this process sees what other processes stored. */
+  start(everyMs = this.options.checkEveryMs ?? 2000): void {
+    this.timer = setInterval(() => this.sync().catch((e) => this.options.onError?.(e)), everyMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Every current stored resource of the watched types; unchanged versions keep their parsed copy. */
+  private async load(): Promise<Map<string, StoredEntry>> {
+    const out = new Map<string, StoredEntry>();
+    for (const resourceType of STORED_TERMINOLOGY_TYPES) {
+      let after: string | undefined;
+      do {
+        const page = await this.engine.scanPage({ resourceType, after, limit: PAGE });
+        for (const v of page.versions) {
+          if (v.deleted || !v.json) continue;
+          const key = `${resourceType}/${v.id}`;
+          const known = this.applied.get(key);
+          if (known && known.versionId === v.versionId) {
+            out.set(key, known);
+            continue;
+          }
+          const resource = JSON.parse(v.json) as CanonicalResource;
+          if (typeof resource.url === 'string') out.set(key, { versionId: v.versionId, resource });
+        }
+        after = page.next;
+      } while (after);
+    }
+    return out;
+  }
+}
