@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { loadConfig } from '../src/config';
 import { buildServer } from '../src/server';
+import { forEachEngineName } from './each-engine';
 
 const SLOTS = Number(process.argv[2] ?? 500);
 const CONCURRENCY = Number(process.argv[3] ?? 8);
@@ -61,9 +62,4 @@ async function run(engine: 'sqlite' | 'mongodb'): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
-  await run('sqlite');
-  if (process.env.MONGODB_URI) await run('mongodb');
-}
-
-void main();
+void forEachEngineName(run);

@@ -15,6 +15,7 @@ import { buildServer } from '../src/server';
 import { createIndexer } from '../src/search/indexer';
 import { createSearchRegistry } from '../src/search/registry';
 import type { Resource } from '@medplum/fhirtypes';
+import { forEachEngineName } from './each-engine';
 
 const N = Number(process.argv[2] ?? 5000);
 const RUNS = Number(process.argv[3] ?? 3);
@@ -104,9 +105,4 @@ async function run(engineName: 'sqlite' | 'mongodb'): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
-  await run('sqlite');
-  if (process.env.MONGODB_URI) await run('mongodb');
-}
-
-void main();
+void forEachEngineName(run);

@@ -14,6 +14,7 @@ import { loadConfig } from '../src/config';
 import { buildServer } from '../src/server';
 import { createIndexer } from '../src/search/indexer';
 import { createSearchRegistry } from '../src/search/registry';
+import { forEachEngineName } from './each-engine';
 
 const SCHEDULES = Number(process.argv[2] ?? 50);
 const QUERIES = Number(process.argv[3] ?? 30);
@@ -97,9 +98,4 @@ async function run(engineName: 'sqlite' | 'mongodb'): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
-  await run('sqlite');
-  if (process.env.MONGODB_URI) await run('mongodb');
-}
-
-void main();
+void forEachEngineName(run);

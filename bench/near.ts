@@ -2,15 +2,11 @@
 // engine level (no HTTP), first page of 20 sorted by distance; prints p50/p95 per engine. MongoDB
 // runs when MONGODB_URI is set (FerretDB: the box-only fallback). Figures depend on the machine's
 // load; they are reported, never asserted.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { parseNear } from '../src/search/geo';
 import { createIndexer } from '../src/search/indexer';
 import { createSearchRegistry } from '../src/search/registry';
 import type { Engine } from '../src/storage/engine';
-import { MongoEngine } from '../src/storage/mongo/mongo-engine';
-import { SqliteEngine } from '../src/storage/sqlite/sqlite-engine';
+import { forEachEngine } from './each-engine';
 
 const N = Number(process.argv[2] ?? 20000);
 const Q = Number(process.argv[3] ?? 200);
@@ -56,23 +52,4 @@ async function run(name: string, engine: Engine): Promise<void> {
   process.stdout.write(`| ${name} | ${N} Locations | near 10 km, first 20 by distance | p50 ${p(0.5)} ms | p95 ${p(0.95)} ms | ${(found / Q).toFixed(1)} per page |\n`);
 }
 
-async function main(): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nimbus-near-bench-'));
-  const sqlite = new SqliteEngine({ file: path.join(dir, 'near.sqlite') });
-  try {
-    await run('sqlite', sqlite);
-  } finally {
-    await sqlite.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-  if (process.env.MONGODB_URI) {
-    const mongo = await MongoEngine.open({ uri: process.env.MONGODB_URI, database: `nimbus_near_bench_${process.pid}`, dropOnClose: true });
-    try {
-      await run('mongodb', mongo);
-    } finally {
-      await mongo.close();
-    }
-  }
-}
-
-void main();
+void forEachEngine('near', run);

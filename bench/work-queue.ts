@@ -4,17 +4,13 @@
 //   patient: Task?focus:ServiceRequest.patient=Patient/…
 // The queries are parsed by the search module as a request would be. Prints p50/p95 per engine;
 // MongoDB runs when MONGODB_URI is set. Figures depend on the machine's load: reported, never asserted.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Resource } from '@medplum/fhirtypes';
 import { createIndexer } from '../src/search/indexer';
 import { parseSearchQuery } from '../src/search/parse-query';
 import { createSearchRegistry } from '../src/search/registry';
 import { BundledTerminology } from '../src/search/terminology';
 import type { Engine } from '../src/storage/engine';
-import { MongoEngine } from '../src/storage/mongo/mongo-engine';
-import { SqliteEngine } from '../src/storage/sqlite/sqlite-engine';
+import { forEachEngine } from './each-engine';
 
 const N = Number(process.argv[2] ?? 20000);
 const Q = Number(process.argv[3] ?? 200);
@@ -79,23 +75,4 @@ async function run(name: string, engine: Engine): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nimbus-queue-bench-'));
-  const sqlite = new SqliteEngine({ file: path.join(dir, 'queue.sqlite') });
-  try {
-    await run('sqlite', sqlite);
-  } finally {
-    await sqlite.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-  if (process.env.MONGODB_URI) {
-    const mongo = await MongoEngine.open({ uri: process.env.MONGODB_URI, database: `nimbus_queue_bench_${process.pid}`, dropOnClose: true });
-    try {
-      await run('mongodb', mongo);
-    } finally {
-      await mongo.close();
-    }
-  }
-}
-
-void main();
+void forEachEngine('queue', run);
