@@ -17,9 +17,16 @@ export function officialExamples(accepts: (resource: Json, type: string) => bool
   const chosen = new Map<string, Json | undefined>();
   return (type) => {
     candidates ??= listCandidates();
-    if (!chosen.has(type)) chosen.set(type, (candidates.get(type) ?? []).map(read).find((r) => r?.resourceType === type && accepts(r, type)));
+    if (!chosen.has(type)) chosen.set(type, (candidates.get(type) ?? []).map(read).find((r) => r?.resourceType === type && standsAlone(r) && accepts(r, type)));
     return chosen.get(type);
   };
+}
+
+/** Whether a create of the example can succeed on any server: a QuestionnaireResponse naming its
+ * Questionnaire is refused unless that Questionnaire is stored (workflow/questionnaire-response.ts),
+ * and the official examples' Questionnaires are not. */
+function standsAlone(resource: Json): boolean {
+  return !(resource.resourceType === 'QuestionnaireResponse' && resource.questionnaire !== undefined);
 }
 
 let dir: string | undefined;

@@ -43,13 +43,20 @@ function describeParameter(p: OperationDefinitionParameter): string {
   return `\`${p.name}\` (${p.type ?? (p.part?.length ? 'parts' : 'any')} ${cardinality(p)}${p.searchType ? `, search type ${p.searchType}` : ''})${parts}${p.documentation ? `: ${p.documentation}` : ''}`;
 }
 
+/** The component-name stem of an operation: its code, qualified by the definition's id when that
+ * differs (one code may name several operations, e.g. CodeSystem/ValueSet `$validate-code`). */
+function componentStem(d: OperationDefinition): string {
+  return d.id && d.id !== d.code ? d.id.replace(/[^A-Za-z0-9._-]/g, '-') : d.code!;
+}
+
 /** Registers the operation's shared parameters and body schema; returns their references. */
 function shared(desc: OperationDescriptions, d: OperationDefinition): { query: Json[]; body: Json } {
   const code = d.code!;
+  const stem = componentStem(d);
   const query: Json[] = [];
   for (const p of inParams(d)) {
     if (p.part?.length || !(isPrimitiveType(p.type) || p.type === 'Coding' || p.type === 'Reference' || !p.type)) continue;
-    const key = `op-${code}-${p.name}`;
+    const key = `op-${stem}-${p.name}`;
     desc.shared.parameters[key] ??= {
       name: p.name,
       in: 'query',
@@ -60,7 +67,7 @@ function shared(desc: OperationDescriptions, d: OperationDefinition): { query: J
     };
     query.push(ref('parameters', key));
   }
-  const key = `Parameters-${code}`;
+  const key = `Parameters-${stem}`;
   const names = inParams(d).map((p) => p.name!);
   desc.shared.schemas[key] ??= {
     type: 'object',
@@ -83,7 +90,7 @@ function shared(desc: OperationDescriptions, d: OperationDefinition): { query: J
  * Registered once per operation in the components. */
 function answers(desc: OperationDescriptions, module: OperationModule): Json {
   const d = module.definition;
-  const key = `op-${d.code}-result`;
+  const key = `op-${componentStem(d)}-result`;
   if (!desc.shared.responses[key]) {
     const outs = outParams(d);
     const single = outs.length === 1 && outs[0].name === 'return' && outs[0].type && !isPrimitiveType(outs[0].type) ? outs[0].type : undefined;

@@ -125,7 +125,7 @@ suite('web console in a real browser (chromium)', () => {
     const end = new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
     const report = (await api(`Measure/diabetes-hba1c-poor-control/$evaluate-measure?periodStart=${from}-01&periodEnd=${end}`)).body;
     const numerator = report.group[0].population.find((p: any) => p.code.coding[0].code === 'numerator').count;
-    const shown = w.page.locator('.measure dl.figures div', { hasText: 'numerator' }).locator('dd');
+    const shown = w.page.locator('.measure[data-measure="diabetes-hba1c-poor-control"] dl.figures div', { hasText: 'numerator' }).locator('dd');
     expect(await shown.textContent()).toBe(String(numerator));
     await checkPage('03-dashboards');
   });
@@ -235,7 +235,9 @@ suite('web console in a real browser (chromium)', () => {
       expect(await card.textContent()).toContain('Nimbus risk model');
       // Only the patient-view service is called, with the hook's context.
       expect(calls).toHaveLength(1);
-      expect(calls[0]).toMatchObject({ hook: 'patient-view', fhirServer: server.baseUrl, context: { patientId } });
+      expect(calls[0]).toMatchObject({ hook: 'patient-view', context: { patientId } });
+      // No fhirServer: the service reads this server with the console's own credentials.
+      expect(calls[0].fhirServer).toBeUndefined();
       expect(calls[0].hookInstance).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       expect(cds.problems).toEqual([]);
       expect(await accessibilityViolations(cds.page)).toEqual([]);

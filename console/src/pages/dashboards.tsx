@@ -107,6 +107,10 @@ interface MeasureFigures {
   title: string;
   counts: Record<string, number>;
   score?: number;
+  /** Proportion and ratio measures score a fraction (shown as %); continuous-variable measures a
+   * quantity in the report's unit (e.g. a median lead time in days). */
+  percent: boolean;
+  unit: string;
   monthly: Array<[number, number]>;
 }
 
@@ -126,15 +130,19 @@ async function loadMeasures(period: Period): Promise<MeasureFigures[]> {
       // The trend: for each month, the score over the 12 months ending with it (quality measures
       // such as CMS122 are annual: one month alone would count most patients as untested). A few
       // at a time, each one server evaluation.
+      const scoring = m.scoring?.coding?.[0]?.code;
+      const percent = scoring !== 'continuous-variable';
+      const scale = percent ? 100 : 1;
       const monthly: Array<[number, number]> = [];
       for (let i = 0; i < list.length; i += 4) {
         const reports = await Promise.all(list.slice(i, i + 4).map((month) => evaluate(m.id, `${yearBefore(month)}-01`, lastDay(month))));
         reports.forEach((r, j) => {
           const score = r.group?.[0]?.measureScore?.value;
-          if (typeof score === 'number') monthly.push([i + j, score * 100]);
+          if (typeof score === 'number') monthly.push([i + j, score * scale]);
         });
       }
-      return { id: m.id, title: m.title ?? m.name ?? m.id, counts, score: group?.measureScore?.value, monthly };
+      const unit = percent ? '%' : (group?.measureScore?.unit ?? group?.measureScore?.code ?? '');
+      return { id: m.id, title: m.title ?? m.name ?? m.id, counts, score: group?.measureScore?.value, percent, unit, monthly };
     }),
   );
 }
@@ -148,7 +156,7 @@ function Measures({ period }: { period: Period }) {
       <ErrorBox error={figures.error} />
       {figures.data?.length === 0 && <p class="muted">No active Measure is stored. `npm start -- --demo` loads the shipped one; `nimbus-fhir import fhir-profiles/measures` does too.</p>}
       {figures.data?.map((m) => (
-        <div key={m.id} class="measure">
+        <div key={m.id} class="measure" data-measure={m.id}>
           <h3>{m.title}</h3>
           <dl class="figures">
             {Object.entries(m.counts).map(([code, n]) => (
@@ -159,10 +167,10 @@ function Measures({ period }: { period: Period }) {
             ))}
             <div>
               <dt>score</dt>
-              <dd>{m.score === undefined ? '–' : `${(m.score * 100).toFixed(1)} %`}</dd>
+              <dd>{m.score === undefined ? '–' : m.percent ? `${(m.score * 100).toFixed(1)} %` : `${m.score.toFixed(1)} ${m.unit}`}</dd>
             </div>
           </dl>
-          <TimeChart title={`${m.title}: score over the 12 months up to each month`} unit="%" yMax={100} categories={list} series={[{ label: 'Score', color: '#1d4f91', points: m.monthly }]} xTitle="Month" />
+          <TimeChart title={`${m.title}: score over the 12 months up to each month`} unit={m.unit} yMax={m.percent ? 100 : undefined} categories={list} series={[{ label: 'Score', color: '#1d4f91', points: m.monthly }]} xTitle="Month" />
         </div>
       ))}
     </Section>

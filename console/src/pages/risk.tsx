@@ -1,6 +1,6 @@
 // Risk cards from the server's CDS Hooks services (patient-view hook). Only mounted when the
 // server has /cds-services (features.json says so).
-import { fhir, fhirBase, serverRoot } from '../fhir';
+import { fhir, serverRoot } from '../fhir';
 import { ErrorBox, Loading, Section, useLoad } from '../ui';
 
 /** A v4 UUID; crypto.randomUUID exists only in secure contexts (https or loopback). */
@@ -26,7 +26,9 @@ async function loadCards(patientId: string): Promise<Card[]> {
     services.map((s) =>
       fhir<{ cards?: Card[] }>(`${serverRoot()}/cds-services/${encodeURIComponent(s.id)}`, {
         headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
-        body: { hook: 'patient-view', hookInstance: uuid(), fhirServer: fhirBase(), context: { userId: 'Practitioner/console', patientId } },
+        // No fhirServer: the service then reads from this server with the console's own token
+        // (CDS Hooks lets the server fall back to itself), so no token is handed around.
+        body: { hook: 'patient-view', hookInstance: uuid(), context: { userId: 'Practitioner/console', patientId } },
       }),
     ),
   );
