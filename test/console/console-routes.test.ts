@@ -75,8 +75,9 @@ describeEachEngine('web console routes and demo data', (factory) => {
   it('describes the server to the console in features.json', async () => {
     const res = await t.http.get('/console/features.json');
     expect(res.status).toBe(200);
-    // This server mounts neither CDS Hooks nor a docs page (yet): the console hides what is absent.
-    expect(res.body).toEqual({ auth: 'off', cdsHooks: false, docs: false, version: expect.any(String) });
+    // The server mounts CDS Hooks and the docs page: the console shows their parts (and would hide
+    // them if a route answered 404).
+    expect(res.body).toEqual({ auth: 'off', cdsHooks: true, docs: true, version: expect.any(String) });
   });
 
   // The full demo load is ~2,200 resources for even one patient (the shared free-slot grid), which
