@@ -100,14 +100,16 @@ export function compileMeasure(measure: Measure, options: CompileOptions): Compi
     for (const [pi, population] of (group.population ?? []).entries()) {
       const code = population.code?.coding?.find((c) => c.system === POPULATION_SYSTEM)?.code;
       const where = `Measure.group[${gi}].population[${pi}]`;
+      const language = population.criteria?.language;
+      // Stored: only search criteria are checked. A population in CQL or FHIRPath is for another
+      // evaluator (the R4 examples' CQL measures code their populations without a system), so it
+      // is stored as written; evaluating it here answers 400.
+      if (options.storing && language !== 'application/x-fhir-query') continue;
       if (!code || !allowed.includes(code)) {
         if (options.storing && !known) continue;
         throw errors.notSupported(`${where}: population '${code ?? '(no code)'}' is not one of ${allowed.join(', ')} (${scoring})`);
       }
-      const language = population.criteria?.language;
-      // Stored: only search criteria are checked (FHIRPath this server does not evaluate may
-      // still be valid FHIRPath, for another evaluator).
-      if (options.storing && (language !== 'application/x-fhir-query' || code === 'measure-observation')) continue;
+      if (options.storing && code === 'measure-observation') continue;
       if (code === 'measure-observation') observation = compileObservation(population, `${where}.criteria`, basis, options);
       else {
         const selected = compileQuery(language, population.criteria?.expression, `${where}.criteria`, basis, options);
