@@ -14,4 +14,8 @@ module.exports = {
   moduleNameMapper: { '^fhir-kit-client$': '<rootDir>/node_modules/fhir-kit-client/dist/index.js' },
   globalSetup: '<rootDir>/test/global-setup.js',
   testTimeout: 60000,
+  // Test files run in a worker that is replaced once it holds more than this after a file: in one
+  // long-lived process the module registries of ~160 files (each loads the R4 definitions) grew
+  // past Node's 4 GB heap. Setting it also keeps a one-worker run out of band (jest's own rule).
+  workerIdleMemoryLimit: '1GB',
 };

@@ -5,6 +5,7 @@
 // values of the wrong type answer 400 naming the parameter; handlers receive checked values only.
 import type { OperationDefinition, OperationDefinitionParameter, Parameters, ParametersParameter, Resource } from '@medplum/fhirtypes';
 import { errors, type FhirError } from '../fhir/errors';
+import { dateRange } from '../search/normalise';
 
 /** A checked value: primitives as JS values (numbers for integer/decimal, booleans), complex
  * datatypes and resources as their JSON objects, nested `part`s as OperationParameters. */
@@ -40,6 +41,7 @@ export const PRIMITIVE_PATTERNS: Record<string, RegExp> = {
 /** Primitive types whose values are text: a client may send any of them as another (valueString
  * for a code is common); the value is still checked against the declared type. */
 const TEXT_TYPES = new Set(['string', 'markdown', 'code', 'id', 'uri', 'url', 'canonical', 'oid', 'uuid']);
+const CALENDAR_TYPES = new Set(['date', 'dateTime', 'instant']);
 const NUMBER_TYPES = new Set(['integer', 'positiveInt', 'unsignedInt', 'decimal']);
 
 export function isPrimitiveType(type: string | undefined): boolean {
@@ -175,6 +177,8 @@ function valueFromText(def: OperationDefinitionParameter, text: string): Paramet
 function primitive(name: string, type: string, text: string): string | number | boolean {
   const pattern = PRIMITIVE_PATTERNS[type];
   if (!pattern.test(text)) throw paramError(name, `'${text.slice(0, 80)}' is not a valid ${type}`);
+  // The patterns accept e.g. 2025-02-30; handlers may rely on every date being a calendar date.
+  if (CALENDAR_TYPES.has(type) && !dateRange(text)) throw paramError(name, `'${text.slice(0, 80)}' is not a calendar ${type}`);
   if (type === 'boolean') return text === 'true';
   if (NUMBER_TYPES.has(type)) {
     const n = Number(text);

@@ -83,6 +83,7 @@ describe('parameters from the URL', () => {
     [[['code', 'x'], ['count', '0']], /'count': '0' is not a valid positiveInt/],
     [[['code', 'x'], ['flag', 'yes']], /'flag': 'yes' is not a valid boolean/],
     [[['code', 'x'], ['when', '2024-13']], /'when': '2024-13' is not a valid date/],
+    [[['code', 'x'], ['when', '2025-02-30']], /'when': '2025-02-30' is not a calendar date/],
     [[['code', 'x'], ['period', '2024']], /'period': is of type Period and cannot be given in the URL/],
     [[['code', 'x'], ['patient', 'Patient/1']], /'patient': is of type Patient and cannot be given in the URL/],
     [[['code', 'x'], ['group', 'a']], /'group': has parts and cannot be given in the URL/],
