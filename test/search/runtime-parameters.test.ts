@@ -2,12 +2,10 @@
 // compile; searchable at once for new writes; existing resources indexed by a background $reindex
 // job, with a warning outcome entry in search Bundles until that job is done; seen by a second
 // server over the same database; retired and deleted parameters stop being searchable.
-import { randomBytes } from 'node:crypto';
-import type { Engine } from '../../src/storage/engine';
-import { MongoEngine } from '../../src/storage/mongo/mongo-engine';
 import type { DatabaseJobService } from '../../src/operations/job-service';
 import { describeEachEngine } from '../support/engines';
-import { makeTestServer, type TestServer } from '../support/server';
+import { type TestServer } from '../support/server';
+import { makeServerPair, type ServerPair } from '../support/server-pair';
 
 const FHIR = 'application/fhir+json';
 const EYE = 'http://example.org/fhir/StructureDefinition/eye-colour';
@@ -27,26 +25,14 @@ const patient = (id: string, colour: string) => ({ resourceType: 'Patient', id, 
 type Entry = { resource: { resourceType: string; id: string; issue?: Array<{ severity: string; diagnostics: string }> }; search: { mode: string } };
 
 describeEachEngine('SearchParameters added at run time', (factory) => {
-  let engineA: Engine;
-  let engineB: Engine;
+  let pair: ServerPair;
   let a: TestServer;
   let b: TestServer;
   beforeAll(async () => {
-    if (factory.name === 'mongodb') {
-      const database = `nimbus_test_sp_${randomBytes(4).toString('hex')}`;
-      engineA = await MongoEngine.open({ uri: process.env.MONGODB_URI!, database, dropOnClose: true });
-      engineB = await MongoEngine.open({ uri: process.env.MONGODB_URI!, database });
-    } else {
-      engineA = await factory.make();
-      engineB = engineA;
-    }
-    a = await makeTestServer({ engine: engineA });
-    b = await makeTestServer({ engine: engineB });
+    pair = await makeServerPair(factory);
+    ({ a, b } = pair);
   });
-  afterAll(async () => {
-    if (engineB !== engineA) await b.close();
-    await a.close();
-  });
+  afterAll(() => pair.close());
   const put = (t: TestServer, r: { resourceType: string; id: string }) => t.http.put(`/fhir/${r.resourceType}/${r.id}`).set('Content-Type', FHIR).send(JSON.stringify(r));
   const ids = (entries: Entry[] | undefined) => (entries ?? []).filter((e) => e.search.mode === 'match').map((e) => e.resource.id).sort();
   const warnings = (entries: Entry[] | undefined) => (entries ?? []).filter((e) => e.search.mode === 'outcome').flatMap((e) => e.resource.issue ?? []);

@@ -4,11 +4,9 @@
 // writes are validated against stored code systems; and a bigger code system answers $lookup and
 // $expand with filters and paging. (Beyond MAX_EXPANSION: the service test — a write of a
 // CodeSystem with over 10,000 concepts spends minutes in validation today, see docs/terminology.md.)
-import { randomBytes } from 'node:crypto';
-import type { Engine } from '../../src/storage/engine';
-import { MongoEngine } from '../../src/storage/mongo/mongo-engine';
 import { describeEachEngine } from '../support/engines';
-import { makeTestServer, type TestServer } from '../support/server';
+import { type TestServer } from '../support/server';
+import { makeServerPair, type ServerPair } from '../support/server-pair';
 
 const FHIR = 'application/fhir+json';
 const SIZE = 3000;
@@ -21,26 +19,14 @@ function bigCodeSystem() {
 }
 
 describeEachEngine('stored code systems across processes', (factory) => {
-  let engineA: Engine;
-  let engineB: Engine;
+  let pair: ServerPair;
   let a: TestServer;
   let b: TestServer;
   beforeAll(async () => {
-    if (factory.name === 'mongodb') {
-      const database = `nimbus_test_tx_${randomBytes(4).toString('hex')}`;
-      engineA = await MongoEngine.open({ uri: process.env.MONGODB_URI!, database, dropOnClose: true });
-      engineB = await MongoEngine.open({ uri: process.env.MONGODB_URI!, database });
-    } else {
-      engineA = await factory.make();
-      engineB = engineA;
-    }
-    a = await makeTestServer({ engine: engineA });
-    b = await makeTestServer({ engine: engineB });
+    pair = await makeServerPair(factory);
+    ({ a, b } = pair);
   });
-  afterAll(async () => {
-    if (engineB !== engineA) await b.close();
-    await a.close();
-  });
+  afterAll(() => pair.close());
   const put = (t: TestServer, r: { resourceType: string; id: string }) => t.http.put(`/fhir/${r.resourceType}/${r.id}`).set('Content-Type', FHIR).send(JSON.stringify(r));
 
   it('a code system stored through one server is used by the other', async () => {
