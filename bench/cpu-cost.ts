@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
+import { cpuTicks, TICK_US } from './proc-cpu';
 import { stop } from './server-process';
 
 interface Workload {
@@ -17,13 +18,6 @@ interface Workload {
   paths: string[];
 }
 
-const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
-
-function cpuTicks(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14, 15 of stat)
-}
 
 async function startOn(main: string, dataDir: string): Promise<{ pid: number; baseUrl: string; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [main, 'serve'], {

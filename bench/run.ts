@@ -22,6 +22,7 @@ import { applyTargets } from './targets';
 import { validationRows } from './validation';
 import { tokenReadRows } from './token-read';
 import { matchingBench } from './matching';
+import { bookingRow } from './booking';
 import type { WorkloadContext } from './workload';
 
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
@@ -65,7 +66,7 @@ async function benchEngine(setup: EngineSetup, opts: BenchOptions, ds: Dataset):
   server = await startServer({ env: setup.env(store), nodeArgs: cpuProf });
   try {
     rows.push({ id: 'startup', label: 'start-up on the loaded store (spawn → ready)', rate: server.startupWallMs, unit: 'ms', note: `server reports ${server.startupReportedMs} ms` });
-    const ctx: WorkloadContext = { baseUrl: server.baseUrl, ids, durationS: opts.durationS, maxRequests: opts.maxRequests, resources: ds.resources, wanted, log };
+    const ctx: WorkloadContext = { baseUrl: server.baseUrl, serverPid: server.child.pid, ids, durationS: opts.durationS, maxRequests: opts.maxRequests, resources: ds.resources, wanted, log };
     let read32: Row | undefined;
     let read1: Row | undefined;
     if (wanted('read.1')) rows.push((read1 = await step('read.1', () => readById(ctx, 1))));
@@ -79,6 +80,7 @@ async function benchEngine(setup: EngineSetup, opts: BenchOptions, ds: Dataset):
     if (wanted('create.16.decimals')) rows.push(await step('create.16.decimals', () => createExactDecimals(ctx)));
     if (wanted('update.16')) rows.push(await step('update.16', () => update(ctx)));
     if (wanted('crud.cycle')) rows.push(await step('crud.cycle', () => mixedCycle(ctx)));
+    for (const connections of [32, 64]) if (wanted(`book.${connections}`)) rows.push(await step(`book.${connections}`, () => bookingRow(ctx, connections)));
     const rss = server.peakRss();
     rows.push(rss === undefined ? naRow('rss', 'peak RSS of the server process', 'no /proc') : { id: 'rss', label: 'peak RSS of the server process (whole run)', rate: rss / MiB, unit: 'MiB' });
   } finally {

@@ -6,6 +6,8 @@ import type { Row } from './rows';
 export interface WorkloadContext {
   /** e.g. http://127.0.0.1:4312/fhir */
   baseUrl: string;
+  /** The server process, for its CPU time (/proc); absent where a workload runs without one. */
+  serverPid?: number;
   ids: IdPool;
   durationS: number;
   maxRequests: number;
