@@ -8,6 +8,7 @@ import type { AggregateGroup, AggregateQuery, AggregateResult, DateBucketGroupin
 import { matchConditions } from './search/compile';
 import { Builder, rid, type SqlFragment } from './search/sql-builder';
 import { referenceKey, tokenKey, uriKey, type GroupValue } from '../aggregate-keys';
+import { prepared } from './statement-cache';
 
 interface Grouping {
   table: string;
@@ -94,8 +95,8 @@ export function runAggregate(db: Database.Database, query: AggregateQuery): Aggr
   if (query.limit !== undefined && (!Number.isSafeInteger(query.limit) || query.limit < 0)) throw new Error(`aggregate: limit must be a non-negative integer`);
   const grouping = groupingOf(query.groupBy);
   const compiled = compileAggregate(query);
-  const rows = db.prepare(compiled.groups.sql).all(...compiled.groups.params) as Record<string, GroupValue | number>[];
+  const rows = prepared(db, compiled.groups.sql).all(...compiled.groups.params) as Record<string, GroupValue | number>[];
   const groups = rows.map((row) => ({ key: grouping.key(grouping.columns.map((_, i) => row[`g${i}`] as GroupValue)), count: row.n as number }));
-  const total = (db.prepare(compiled.total.sql).get(...compiled.total.params) as { n: number }).n;
+  const total = (prepared(db, compiled.total.sql).get(...compiled.total.params) as { n: number }).n;
   return { groups, total };
 }

@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import type { AnswerHistogram, AnswerHistogramQuery } from '../engine';
 import { matchConditions } from './search/compile';
 import { Builder } from './search/sql-builder';
+import { prepared } from './statement-cache';
 
 const TYPE = 'QuestionnaireResponse';
 
@@ -27,7 +28,7 @@ export function runAnswerHistogram(db: Database.Database, query: AnswerHistogram
     `WHERE items.t = 0 AND typeof(items.link) = 'text' AND k.key LIKE 'value%' GROUP BY link, vkey, vjson ` +
     `UNION ALL SELECT 1, link, NULL, NULL, count(*) FROM items WHERE t = 1 AND typeof(link) = 'text' GROUP BY link ` +
     `UNION ALL SELECT 2, NULL, NULL, NULL, count(*) FROM q`;
-  const rows = db.prepare(sql).all(...b.params) as Array<{ kind: number; link: string; vkey: string; vjson: string; n: number }>;
+  const rows = prepared(db, sql).all(...b.params) as Array<{ kind: number; link: string; vkey: string; vjson: string; n: number }>;
   return {
     responses: rows.find((r) => r.kind === 2)?.n ?? 0,
     answers: rows.filter((r) => r.kind === 0).map((r) => ({ linkId: r.link, value: { [r.vkey]: JSON.parse(r.vjson) as unknown }, count: r.n })),

@@ -9,6 +9,7 @@ import { toVersion, type VersionRow } from './rows';
 import { matchConditions } from './search/compile';
 import { Builder } from './search/sql-builder';
 import { RID_SHIFT } from './search/schema';
+import { prepared } from './statement-cache';
 
 // `+y.p`, `+z.p`: the look-ups into one resource's rows go by its key range; an index on the
 // parameter would scan every entry of the parameter instead.
@@ -44,5 +45,5 @@ export function compileLatest(query: LatestQuery): { sql: string; params: unknow
 export function runLatest(db: Database.Database, query: LatestQuery): ResourceVersion[] {
   if (!Number.isSafeInteger(query.max) || query.max < 1) throw new Error('latest: max must be a positive integer');
   const { sql, params } = compileLatest(query);
-  return (db.prepare(sql).all(...params) as VersionRow[]).map(toVersion);
+  return (prepared(db, sql).all(...params) as VersionRow[]).map(toVersion);
 }

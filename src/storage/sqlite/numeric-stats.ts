@@ -9,6 +9,7 @@ import type { NumericStats, NumericStatsQuery } from '../engine';
 import { matchConditions } from './search/compile';
 import { Builder } from './search/sql-builder';
 import { RID_SHIFT } from './search/schema';
+import { prepared } from './statement-cache';
 
 const DAY_MS = 86_400_000;
 
@@ -71,9 +72,9 @@ export function runNumericStats(db: Database.Database, query: NumericStatsQuery)
     `total((x - s.mx) * (x - s.mx) * (x - s.mx) * (x - s.mx)) AS m4, ` +
     `count(t) AS nt, s.mt AS mt, s.mxt AS mxt, total((t - s.mt) * (t - s.mt)) AS stt, total((t - s.mt) * (x - s.mxt)) AS stx ` +
     `FROM v, s`;
-  const row = db.prepare(sql).get(...b.params) as Record<string, number | null>;
+  const row = prepared(db, sql).get(...b.params) as Record<string, number | null>;
   const t = new Builder();
-  const resources = (db.prepare(`SELECT count(*) AS n FROM resources r WHERE ${matchConditions([query.resourceType], query.where, t).join(' AND ')}`).get(...t.params) as { n: number }).n;
+  const resources = (prepared(db, `SELECT count(*) AS n FROM resources r WHERE ${matchConditions([query.resourceType], query.where, t).join(' AND ')}`).get(...t.params) as { n: number }).n;
   const n = row.n as number;
   const stats: NumericStats = { resources, count: n, sum: row.sum as number, m2: row.m2 as number, m3: row.m3 as number, m4: row.m4 as number, percentiles: [] };
   if (n) {

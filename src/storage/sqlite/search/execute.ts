@@ -12,6 +12,7 @@ import { runSortWalk } from './sort-walk';
 import { IndexWriter } from './writer';
 import { toVersion } from '../rows';
 import { RID_SHIFT } from './schema';
+import { prepared } from '../statement-cache';
 
 interface Row {
   rid: number;
@@ -88,14 +89,14 @@ export class SqliteSearchIndex {
     const compiled = compileSearch(plan, cursor ? (cursor.d === 'n' ? { after: cursor } : { before: cursor }) : {}, kinds);
     const result: SearchResult = { matches: [], included: [] };
     if (plan.total !== 'none') {
-      result.total = (this.db.prepare(compiled.count.sql).get(...compiled.count.params) as { n: number }).n;
+      result.total = (prepared(this.db, compiled.count.sql).get(...compiled.count.params) as { n: number }).n;
     }
     if (plan.count === 0) return result;
     budget?.check();
 
     // A broad match sorted by one parameter reads its first page from the sort index (compile.ts).
     const walk = cursor?.d === 'p' ? undefined : compileSortWalk(plan, kinds, cursor);
-    let rows = (walk && runSortWalk<Row>(this.db, walk, plan.count + 1, budget)) || (this.db.prepare(compiled.page.sql).all(...compiled.page.params) as Row[]);
+    let rows = (walk && runSortWalk<Row>(this.db, walk, plan.count + 1, budget)) || (prepared(this.db, compiled.page.sql).all(...compiled.page.params) as Row[]);
     const more = rows.length > plan.count;
     if (more) rows = rows.slice(0, plan.count);
     if (cursor?.d === 'p') rows.reverse();
@@ -121,7 +122,7 @@ export class SqliteSearchIndex {
       if (key.param === '_id' || key.param === '_lastUpdated') continue;
       const types = plan.resourceTypes;
       const sql = `SELECT DISTINCT kind FROM search_param WHERE code = ?${types.length ? ` AND type IN (${types.map(() => '?').join(', ')})` : ''} ORDER BY kind`;
-      const rows = this.db.prepare(sql).all(key.param, ...types) as { kind: IndexKind }[];
+      const rows = prepared(this.db, sql).all(key.param, ...types) as { kind: IndexKind }[];
       kinds[key.param] = rows.map((r) => r.kind);
     }
     return kinds;
@@ -176,7 +177,7 @@ export class SqliteSearchIndex {
     // per source: 300 ms → 0.5 ms for a page of 20 at 100k resources.
     const sql = `SELECT DISTINCT t.rid, t.type, t.id, t.version, t.last_updated, t.json FROM json_each(?) j
       CROSS JOIN idx_reference x NOT INDEXED CROSS JOIN resources t ON t.type = x.t AND t.id = x.i WHERE ${conds.join(' AND ')} ORDER BY t.rid`;
-    return this.db.prepare(sql).all(...params) as Row[];
+    return prepared(this.db, sql).all(...params) as Row[];
   }
 
   /** `_revinclude`: resources of the source type that refer to the frontier through the parameter. */
@@ -202,6 +203,6 @@ export class SqliteSearchIndex {
     if (pids.length) conds.push(`x.p IN (SELECT pid FROM search_param WHERE ${pids.join(' AND ')})`);
     const sql = `SELECT DISTINCT s.rid, s.type, s.id, s.version, s.last_updated, s.json FROM idx_reference x
       JOIN resources s ON s.rid = x.k >> ${RID_SHIFT} WHERE ${conds.join(' AND ')} ORDER BY s.rid`;
-    return this.db.prepare(sql).all(...params) as Row[];
+    return prepared(this.db, sql).all(...params) as Row[];
   }
 }

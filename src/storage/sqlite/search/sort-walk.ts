@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { WorkBudget } from '../../engine';
 import type { SortWalk } from './compile';
+import { prepared } from '../statement-cache';
 
 /** Resources read from the index before giving up on a page; a broad match fills a page long
  * before this. The walk also gives up early when the share of matches seen so far says the page
@@ -26,8 +27,8 @@ export function runSortWalk<R extends { rid: number; k0?: unknown }>(db: Databas
 }
 
 function walkPage<R extends { rid: number; k0?: unknown }>(db: Database.Database, walk: SortWalk, want: number, budget?: WorkBudget): R[] | undefined {
-  const read = db.prepare(walk.walk.sql);
-  const check = db.prepare(walk.candidates.sql);
+  const read = prepared(db, walk.walk.sql);
+  const check = prepared(db, walk.candidates.sql);
   const seen = new Set<number>();
   const out: R[] = [];
   let batch: Candidate[] = [];
