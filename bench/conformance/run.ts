@@ -76,14 +76,16 @@ function runStructure(c: ConformanceCase, source: R4PackageSource, types: Readon
 /**
  * The reference validator's defaults: an extension that cannot be resolved is an error, except that
  * HL7's own extension URLs resolve through the extensions package it always loads (which this
- * server does not bundle: those stay warnings here), and example.org URLs are not accepted.
+ * server does not bundle: those stay warnings here; the same for the cross-version (`/5.0/…`) and
+ * tools extensions it generates or loads), and example.org URLs are not accepted.
  */
 function makeValidator(registry: ConformanceRegistry, c: ConformanceCase, types: ReadonlySet<string>): FhirValidator {
   return new FhirValidator(registry, new TerminologyService(registry), types, {
     unknownExtensions: 'error',
-    lenientExtensionDomains: ['http://hl7.org/fhir/'],
+    lenientExtensionDomains: ['http://hl7.org/fhir/StructureDefinition/', 'http://hl7.org/fhir/tools/StructureDefinition/', 'http://hl7.org/fhir/3.0/', 'http://hl7.org/fhir/4.3/', 'http://hl7.org/fhir/5.0/', 'http://hl7.org/fhir/6.0/'],
     allowedExtensionDomains: c.allowedExtensionDomains,
     displayMismatch: 'error',
+    ...c.switches,
   });
 }
 

@@ -79,15 +79,22 @@ const NATIVE: Record<string, Native> = {
   },
 };
 
-/** `start <= end` as FHIRPath compares dateTimes: undecidable across precisions counts as satisfied. */
+/**
+ * `start <= end` as FHIRPath compares dateTimes: on the precision both have; when they are equal
+ * there and the precisions differ, the comparison is empty, the invariant is not true, and the
+ * reference validator reports per-1 as failed (a start of 2023-06-21 with an end of
+ * 2023-06-21T06:20:00Z cannot be shown to come first).
+ */
 function comparableInstants(start: string, end: string): boolean {
   const s = toMillis(start);
   const e = toMillis(end);
   if (s === undefined || e === undefined) return true;
   if (start.length <= 10 || end.length <= 10) {
-    // Dates without time: compare on the common precision.
     const n = Math.min(start.length, end.length, 10);
-    return start.slice(0, n) <= end.slice(0, n);
+    const a = start.slice(0, n);
+    const b = end.slice(0, n);
+    if (a !== b) return a < b;
+    return start.length === end.length || (start.length > 10 && end.length > 10);
   }
   return s <= e;
 }
@@ -96,6 +103,15 @@ function toMillis(v: string): number | undefined {
   const t = Date.parse(v.length === 4 ? `${v}-01-01` : v.length === 7 ? `${v}-01` : v);
   return Number.isNaN(t) ? undefined : t;
 }
+
+/**
+ * R4 invariants whose expression contradicts their own human text, read as corrected in R4B
+ * (the reference validator applies the same corrections): que-12 says "more than one enableWhen"
+ * but R4's expression tests `> 2`.
+ */
+const R4_ERRATA: Record<string, [string, string]> = {
+  'que-12': ['enableWhen.count() > 2 implies enableBehavior.exists()', 'enableWhen.count() > 1 implies enableBehavior.exists()'],
+};
 
 export class InvariantEvaluator {
   private readonly compiled = new Map<string, Compiled | Error>();
@@ -110,19 +126,21 @@ export class InvariantEvaluator {
    */
   check(constraint: ConstraintDef, basePath: string, scope: InvariantScope): boolean | Error {
     if (!constraint.expression) return true;
+    const erratum = R4_ERRATA[constraint.key];
+    const expression = erratum && constraint.expression === erratum[0] ? erratum[1] : constraint.expression;
     // ele-1 ("no empty elements") is the JSON shape rule the walker enforces with precise messages.
-    if (constraint.key === 'ele-1' && R4_EXPRESSIONS['ele-1'] === constraint.expression) return true;
+    if (constraint.key === 'ele-1' && R4_EXPRESSIONS['ele-1'] === expression) return true;
     if (this.useFastPaths) {
-      if (R4_EXPRESSIONS[constraint.key] === constraint.expression) {
+      if (R4_EXPRESSIONS[constraint.key] === expression) {
         const answer = NATIVE[constraint.key](scope);
         if (answer !== undefined) return answer;
       }
-      const key = `${basePath}\u0000${constraint.expression}`;
+      const key = `${basePath}\u0000${expression}`;
       let simple = this.simple.get(key);
-      if (simple === undefined) this.simple.set(key, (simple = compileSimple(basePath, constraint.expression) ?? null));
+      if (simple === undefined) this.simple.set(key, (simple = compileSimple(basePath, expression) ?? null));
       if (simple) return simple(scope.value);
     }
-    const fn = this.compile(basePath, constraint.expression);
+    const fn = this.compile(basePath, expression);
     if (fn instanceof Error) return fn;
     try {
       const result = fn(scope.value, { resource: scope.resource, rootResource: scope.rootResource });

@@ -1,0 +1,165 @@
+// Rules of the R4 specification that no StructureDefinition expresses as an invariant, checked on
+// the values themselves: URI forms (urn:uuid, urn:oid, absolute canonicals), code system URIs in
+// codings, attachment sizes, Bundle link relations, extensions on Resource.id, and the consistency
+// rules of CodeSystem (supplements, property definitions) and ValueSet (include.system). Optional
+// checks follow the reference validator's switches: embedded HTML in strings (security checks),
+// HTML in markdown, example URLs.
+import type { ValidatorCore } from './core';
+import type { Walker } from './walker';
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
+
+const UUID = /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const OID = /^urn:oid:[0-2](\.(0|[1-9][0-9]*))+$/;
+/** A URI with a scheme (`http:`, `urn:`…): what "absolute" means for canonical URLs and code systems. */
+const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+const EXAMPLE_HOST = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*\.)?(example\.(org|com|net)|acme\.(com|org))([:/?#]|$)/i;
+/** HTML elements an attacker would embed in a plain string (script injection, forms, frames, links…). */
+const HTML_TAG = /<\/?(a|applet|b|body|br|button|div|embed|form|frame|frameset|h[1-6]|head|html|i|iframe|img|input|link|meta|object|p|script|span|style|svg|table|td|tr|u)(\s[^>]*)?\/?>/i;
+/** Markdown is rendered to HTML: an unescaped tag-like `<x` would be passed through or mangled. */
+const MARKDOWN_TAG = /<[A-Za-z!/]/;
+/** Bundle link relations that name one page each (R4 Bundle.link, RFC 5988 paging). */
+const SINGLE_LINKS = new Set(['self', 'first', 'previous', 'prev', 'next', 'last']);
+/** Types of the concept properties defined by http://hl7.org/fhir/concept-properties (R4). */
+const CONCEPT_PROPERTY_TYPES: Record<string, string> = {
+  inactive: 'boolean',
+  deprecated: 'dateTime',
+  notSelectable: 'boolean',
+  parent: 'code',
+  child: 'code',
+};
+const CANONICAL_RESOURCES = new Set([
+  'ActivityDefinition', 'CapabilityStatement', 'ChargeItemDefinition', 'CodeSystem', 'CompartmentDefinition', 'ConceptMap',
+  'EffectEvidenceSynthesis', 'EventDefinition', 'Evidence', 'EvidenceVariable', 'ExampleScenario', 'GraphDefinition',
+  'ImplementationGuide', 'Library', 'Measure', 'MessageDefinition', 'NamingSystem', 'OperationDefinition', 'PlanDefinition',
+  'Questionnaire', 'ResearchDefinition', 'ResearchElementDefinition', 'RiskEvidenceSynthesis', 'SearchParameter',
+  'StructureDefinition', 'StructureMap', 'TerminologyCapabilities', 'TestScript', 'ValueSet',
+]);
+
+/** Checks of one valid primitive value by its type. */
+export function checkPrimitiveContent(w: Walker, value: unknown, type: string, path: string, core: ValidatorCore): void {
+  if (typeof value !== 'string') return;
+  if (type === 'uri' || type === 'url' || type === 'canonical' || type === 'oid' || type === 'uuid') {
+    if (value.startsWith('urn:uuid:') && !UUID.test(value)) w.add('URI_INVALID', path, `${path}: UUIDs must be valid and lowercase (${value.slice(9, 80)})`);
+    else if (value.startsWith('urn:oid:') && !OID.test(value)) w.add('URI_INVALID', path, `${path}: OIDs must be valid (${value.slice(8, 80)})`);
+    if (!core.options.allowExampleUrls && EXAMPLE_HOST.test(value)) w.add('EXAMPLE_URL', path, `${path}: example URLs are not allowed in this context (${value.slice(0, 120)})`);
+  } else if (type === 'markdown') {
+    if (core.options.noHtmlInMarkdown) {
+      const m = MARKDOWN_TAG.exec(value);
+      if (m) w.add('MARKDOWN_HTML', path, `${path}: the markdown contains what looks like an embedded HTML tag at '${value.slice(m.index, m.index + 12)}'; escape it (\\<) or remove it`);
+    }
+  } else if (type === 'string' && core.options.securityChecks && HTML_TAG.test(value)) {
+    w.add('STRING_HTML', path, `${path}: the string contains text that looks like embedded HTML tags, which are not allowed for security reasons`);
+  }
+}
+
+/** Checks of one Coding: its system must be an absolute URI naming a code system (not a value set, not a supplement). */
+export function checkCodingSystem(w: Walker, coding: Obj, path: string, core: ValidatorCore): void {
+  const system = coding.system;
+  if (typeof system !== 'string') return;
+  const at = `${path}.system`;
+  if (!ABSOLUTE.test(system)) {
+    w.add('CODING_SYSTEM_INVALID', at, `${at}: Coding.system must be an absolute URI, not a local reference ('${system.slice(0, 80)}')`);
+    return;
+  }
+  const cs = core.registry.resolve('CodeSystem', system) as { supplements?: unknown } | undefined;
+  if (cs && typeof cs.supplements === 'string') {
+    w.add('CODING_SYSTEM_INVALID', at, `${at}: the code system ${system} is a supplement of ${cs.supplements}; a Coding names the code system itself`);
+  } else if (!cs && core.registry.resolve('ValueSet', system)) {
+    w.add('CODING_SYSTEM_INVALID', at, `${at}: '${system}' is a value set, not a code system`);
+  }
+}
+
+/** Attachment.size is the size of the data in bytes (after base64 decoding) when both are given. */
+export function checkAttachment(w: Walker, att: Obj, path: string): void {
+  if (typeof att.data !== 'string' || typeof att.size !== 'number') return;
+  const actual = Buffer.byteLength(att.data, 'base64');
+  if (actual !== att.size) w.add('ATTACHMENT_SIZE', `${path}.size`, `${path}: the stated size ${att.size} does not match the size of the data (${actual} bytes)`);
+}
+
+/** Rules on the resource as a whole, evaluated once (not again for each profile). */
+export function checkResourceContent(w: Walker, res: Obj, rt: string, path: string, core: ValidatorCore): void {
+  const idExt = obj(res._id);
+  if (arr(idExt.extension).length) w.add('ID_EXTENSION', `${path}.id`, `${path}.id: Resource.id is not an element that can carry extensions (it is the resource's logical id)`);
+  if (CANONICAL_RESOURCES.has(rt) && typeof res.url === 'string' && !ABSOLUTE.test(res.url) && !res.url.startsWith('#')) {
+    w.add('CANONICAL_NOT_ABSOLUTE', `${path}.url`, `${path}.url: a canonical URL must be an absolute URI ('${res.url.slice(0, 80)}')`);
+  }
+  if (rt === 'Bundle') bundleLinks(w, res, path);
+  else if (rt === 'ValueSet') valueSetSystems(w, res, path);
+  else if (rt === 'CodeSystem') codeSystemRules(w, res, path, core);
+  else if (rt === 'QuestionnaireResponse') questionnaireTarget(w, res, path, core);
+}
+
+function bundleLinks(w: Walker, bundle: Obj, path: string): void {
+  const seen = new Set<string>();
+  arr(bundle.link).forEach((l, i) => {
+    const rel = obj(l).relation;
+    if (typeof rel !== 'string' || !SINGLE_LINKS.has(rel)) return;
+    if (seen.has(rel)) w.add('BUNDLE_LINK_REPEATED', `${path}.link[${i}]`, `${path}.link[${i}]: the link relation '${rel}' can only occur once`);
+    seen.add(rel);
+  });
+}
+
+function valueSetSystems(w: Walker, vs: Obj, path: string): void {
+  const compose = obj(vs.compose);
+  for (const part of ['include', 'exclude'] as const) {
+    arr(compose[part]).forEach((inc, i) => {
+      const system = obj(inc).system;
+      if (typeof system === 'string' && !ABSOLUTE.test(system)) {
+        w.add('CODING_SYSTEM_INVALID', `${path}.compose.${part}[${i}].system`, `${path}.compose.${part}[${i}].system must be an absolute URI ('${system.slice(0, 80)}'); a contained code system is named by its full canonical URL`);
+      }
+    });
+  }
+}
+
+function codeSystemRules(w: Walker, cs: Obj, path: string, core: ValidatorCore): void {
+  if (typeof cs.supplements === 'string' && cs.content !== undefined && cs.content !== 'supplement') {
+    w.add('CODESYSTEM_SUPPLEMENT', `${path}.content`, `${path}.content: a code system that supplements another (${cs.supplements.slice(0, 80)}) must have content 'supplement'`);
+  }
+  if (typeof cs.supplements === 'string' && Array.isArray(cs.concept)) {
+    // A supplement adds designations and properties to codes of its base; it cannot define codes.
+    const base = core.terminology.codeSystem(cs.supplements);
+    if (base?.complete) {
+      for (const [code, at] of conceptCodes(cs.concept, `${path}.concept`)) {
+        if (!base.get(code)) w.add('CODESYSTEM_SUPPLEMENT', at, `${at}: the code '${code}' is not defined by ${cs.supplements}, which this CodeSystem supplements`);
+      }
+    }
+  }
+  const codes = new Set<string>();
+  const uris = new Set<string>();
+  arr(cs.property).forEach((p, i) => {
+    const { code, uri, type } = obj(p);
+    const at = `${path}.property[${i}]`;
+    if (typeof code === 'string') {
+      if (codes.has(code)) w.add('CODESYSTEM_PROPERTY', at, `${at}: a property with the code '${code}' is already defined`);
+      codes.add(code);
+    }
+    if (typeof uri === 'string') {
+      if (uris.has(uri)) w.add('CODESYSTEM_PROPERTY', at, `${at}: a property with the URI '${uri}' is already defined`);
+      uris.add(uri);
+      const known = uri.startsWith('http://hl7.org/fhir/concept-properties#') ? CONCEPT_PROPERTY_TYPES[uri.slice(uri.indexOf('#') + 1)] : undefined;
+      if (known && typeof type === 'string' && type !== known) w.add('CODESYSTEM_PROPERTY', at, `${at}: the property ${uri} has the type '${known}', not '${type}'`);
+    }
+  });
+}
+
+function* conceptCodes(concepts: unknown[], path: string): Generator<[string, string]> {
+  for (let i = 0; i < concepts.length; i++) {
+    const c = obj(concepts[i]);
+    if (typeof c.code === 'string') yield [c.code, `${path}[${i}]`];
+    if (Array.isArray(c.concept)) yield* conceptCodes(c.concept, `${path}[${i}].concept`);
+  }
+}
+
+function questionnaireTarget(w: Walker, qr: Obj, path: string, core: ValidatorCore): void {
+  const q = qr.questionnaire;
+  if (typeof q !== 'string' || q.startsWith('#') || core.registry.resolve('Questionnaire', q)) return;
+  for (const type of ['ValueSet', 'CodeSystem', 'StructureDefinition', 'ConceptMap'] as const) {
+    if (core.registry.resolve(type, q)) {
+      w.add('CANONICAL_WRONG_TYPE', `${path}.questionnaire`, `${path}.questionnaire: '${q.slice(0, 120)}' is a ${type}, not a Questionnaire`);
+      return;
+    }
+  }
+}
