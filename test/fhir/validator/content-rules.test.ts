@@ -1,0 +1,110 @@
+// R4 rules that no StructureDefinition carries as an invariant (content-rules.ts), the R4 invariant
+// corrections, and the reference validator's optional switches (security checks, HTML in markdown,
+// example URLs).
+import { ids, makeValidator } from './support';
+
+const v = makeValidator();
+const obs = (extra: Record<string, unknown> = {}) => ({ resourceType: 'Observation', status: 'final', code: { text: 'weight' }, ...extra });
+
+describe('validator: content rules of R4 outside the definitions', () => {
+  it('urn:uuid values are lowercase UUIDs and urn:oid values are OIDs', () => {
+    const ok = 'urn:uuid:6a2ee390-978e-42c6-8f88-c17dff3bd8a1';
+    expect(v.errors({ resourceType: 'ValueSet', status: 'active', url: ok })).toEqual([]);
+    expect(ids(v.errors({ resourceType: 'ValueSet', status: 'active', url: ok.toUpperCase().replace('URN:UUID:', 'urn:uuid:') }))).toEqual(['URI_INVALID']);
+    expect(ids(v.errors({ resourceType: 'ValueSet', status: 'active', url: 'urn:uuid:6a2ee390-978e-42c6-8f88-c17dff3bd8a' }))).toEqual(['URI_INVALID']);
+    expect(v.errors({ resourceType: 'ValueSet', status: 'active', url: 'urn:oid:2.16.840.1.113883.4.642.3.1' })).toEqual([]);
+    expect(ids(v.errors({ resourceType: 'ValueSet', status: 'active', url: 'urn:oid:X.Y.Z' }))).toEqual(['URI_INVALID']);
+  });
+
+  it('canonical URLs of conformance resources and ValueSet include.system are absolute', () => {
+    expect(ids(v.errors({ resourceType: 'ValueSet', status: 'active', url: 'ValueSet/local' }))).toEqual(['CANONICAL_NOT_ABSOLUTE']);
+    const vs = (system: string) => ({ resourceType: 'ValueSet', status: 'active', compose: { include: [{ system }] } });
+    expect(v.errors(vs('http://example.org/cs'))).toEqual([]);
+    expect(ids(v.errors(vs('#cs1')))).toEqual(['CODING_SYSTEM_INVALID']);
+  });
+
+  it('Coding.system names a code system: absolute, not a value set, not a supplement', () => {
+    const coded = (system: string) => obs({ code: { coding: [{ system, code: 'x' }] } });
+    expect(ids(v.errors(coded('Location1')))).toEqual(['CODING_SYSTEM_INVALID']);
+    expect(ids(v.errors(coded('http://hl7.org/fhir/ValueSet/observation-codes')))).toEqual(['CODING_SYSTEM_INVALID']);
+    expect(v.errors(coded('http://example.org/local-codes'))).toEqual([]);
+    const supplement = { resourceType: 'CodeSystem', url: 'http://example.org/cs-supplement', status: 'active', content: 'supplement', supplements: 'http://example.org/base-cs' };
+    const withSupplement = makeValidator([supplement as never]);
+    expect(ids(withSupplement.errors(coded('http://example.org/cs-supplement')))).toEqual(['CODING_SYSTEM_INVALID']);
+  });
+
+  it('a supplement has content supplement and defines no codes of its own', () => {
+    const base = { resourceType: 'CodeSystem', url: 'http://example.org/base-cs', status: 'active', content: 'complete', concept: [{ code: 'a' }] };
+    const w = makeValidator([base as never]);
+    const supp = (content: string, code: string) => ({ resourceType: 'CodeSystem', url: 'http://example.org/supp', status: 'active', content, supplements: 'http://example.org/base-cs', concept: [{ code, designation: [{ value: 'A' }] }] });
+    expect(w.errors(supp('supplement', 'a'))).toEqual([]);
+    expect(ids(w.errors(supp('complete', 'a')))).toEqual(['CODESYSTEM_SUPPLEMENT']);
+    expect(ids(w.errors(supp('supplement', 'zz')))).toEqual(['CODESYSTEM_SUPPLEMENT']);
+  });
+
+  it('CodeSystem properties: codes and URIs once each, the types of the standard concept properties', () => {
+    const cs = (property: unknown[]) => ({ resourceType: 'CodeSystem', status: 'active', content: 'not-present', property });
+    expect(v.errors(cs([{ code: 'notSelectable', uri: 'http://hl7.org/fhir/concept-properties#notSelectable', type: 'boolean' }]))).toEqual([]);
+    expect(ids(v.errors(cs([{ code: 'notSelectable', uri: 'http://hl7.org/fhir/concept-properties#notSelectable', type: 'dateTime' }])))).toEqual(['CODESYSTEM_PROPERTY']);
+    expect(ids(v.errors(cs([{ code: 'p', type: 'string' }, { code: 'p', type: 'code' }])))).toEqual(['CODESYSTEM_PROPERTY']);
+  });
+
+  it('Attachment.size is the size of the decoded data', () => {
+    const media = (size: number) => ({ resourceType: 'Media', status: 'completed', content: { contentType: 'text/plain', data: 'aGVscCBpJ20gYSBidWc=', size } });
+    expect(v.errors(media(14))).toEqual([]);
+    expect(ids(v.errors(media(100)))).toEqual(['ATTACHMENT_SIZE']);
+  });
+
+  it('a Bundle names each paging link relation once', () => {
+    const bundle = (rels: string[]) => ({ resourceType: 'Bundle', type: 'searchset', link: rels.map((relation) => ({ relation, url: `http://example.org/fhir/Patient?page=${relation}` })) });
+    expect(v.errors(bundle(['self', 'next']))).toEqual([]);
+    expect(ids(v.errors(bundle(['self', 'next', 'self'])))).toEqual(['BUNDLE_LINK_REPEATED']);
+  });
+
+  it('Resource.id carries no extensions', () => {
+    expect(ids(v.errors({ resourceType: 'Patient', id: 'p1', _id: { extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'unknown' }] } }))).toEqual(['ID_EXTENSION']);
+  });
+
+  it('QuestionnaireResponse.questionnaire must not name another kind of resource', () => {
+    const qr = { resourceType: 'QuestionnaireResponse', status: 'completed', questionnaire: 'http://hl7.org/fhir/ValueSet/administrative-gender' };
+    expect(ids(v.errors(qr))).toEqual(['CANONICAL_WRONG_TYPE']);
+  });
+
+  it('per-1: a start that cannot be shown to precede the end (same day, different precision) fails', () => {
+    const enc = (start: string, end: string) => ({ resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' }, period: { start, end } });
+    expect(v.errors(enc('2023-06-20', '2023-06-21T06:20:00Z'))).toEqual([]);
+    expect(v.errors(enc('2023-06-21T01:00:00Z', '2023-06-21T06:20:00Z'))).toEqual([]);
+    expect(ids(v.errors(enc('2023-06-21', '2023-06-21T06:20:00Z')))).toEqual(['INVARIANT']);
+    expect(ids(v.errors(enc('2023-06-22', '2023-06-21T06:20:00Z')))).toEqual(['INVARIANT']);
+  });
+
+  it('que-12 is read as its text says (more than one enableWhen needs enableBehavior), both evaluation paths', () => {
+    const q = (enableBehavior?: string) => ({
+      resourceType: 'Questionnaire',
+      status: 'active',
+      item: [
+        { linkId: 'a', type: 'boolean' },
+        { linkId: 'b', type: 'boolean' },
+        { linkId: 'c', type: 'string', ...(enableBehavior ? { enableBehavior } : {}), enableWhen: [{ question: 'a', operator: '=', answerBoolean: true }, { question: 'b', operator: '=', answerBoolean: true }] },
+      ],
+    });
+    for (const w of [v, makeValidator([], { fastInvariants: false })]) {
+      expect(w.errors(q('all'))).toEqual([]);
+      expect(w.errors(q()).map((i) => i.diagnostics).join()).toMatch(/que-12/);
+    }
+  });
+
+  it('optional switches: HTML in strings, HTML in markdown, example URLs', () => {
+    const pat = { resourceType: 'Patient', name: [{ text: 'Standard <script>alert(1)</script>' }] };
+    expect(v.errors(pat)).toEqual([]);
+    expect(ids(makeValidator([], { securityChecks: true }).errors(pat))).toEqual(['STRING_HTML']);
+    expect(makeValidator([], { securityChecks: true }).errors({ resourceType: 'Patient', name: [{ text: 'a < b > c' }] })).toEqual([]);
+    const note = obs({ note: [{ text: 'use <resource type>/<id>' }] });
+    expect(v.errors(note)).toEqual([]);
+    expect(ids(makeValidator([], { noHtmlInMarkdown: true }).errors(note))).toEqual(['MARKDOWN_HTML']);
+    expect(makeValidator([], { noHtmlInMarkdown: true }).errors(obs({ note: [{ text: 'a \\< b, 3 < 4' }] }))).toEqual([]);
+    const media = { resourceType: 'Media', status: 'completed', content: { url: 'http://repository.example.org/fhir/Binary/1' } };
+    expect(v.errors(media)).toEqual([]);
+    expect(ids(makeValidator([], { allowExampleUrls: false }).errors(media))).toEqual(['EXAMPLE_URL']);
+  });
+});
