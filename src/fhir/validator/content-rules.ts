@@ -42,8 +42,11 @@ const CANONICAL_RESOURCES = new Set([
 export function checkPrimitiveContent(w: Walker, value: unknown, type: string, path: string, core: ValidatorCore): void {
   if (typeof value !== 'string') return;
   if (type === 'uri' || type === 'url' || type === 'canonical' || type === 'oid' || type === 'uuid') {
-    if (value.startsWith('urn:uuid:') && !UUID.test(value)) w.add('URI_INVALID', path, `${path}: UUIDs must be valid and lowercase (${value.slice(9, 80)})`);
-    else if (value.startsWith('urn:oid:') && !OID.test(value)) w.add('URI_INVALID', path, `${path}: OIDs must be valid (${value.slice(8, 80)})`);
+    // A canonical (and a uri holding one, as in expansion parameters) may carry `|version`.
+    const bar = value.indexOf('|');
+    const id = bar < 0 ? value : value.slice(0, bar);
+    if (id.startsWith('urn:uuid:') && !UUID.test(id)) w.add('URI_INVALID', path, `${path}: UUIDs must be valid and lowercase (${id.slice(9, 80)})`);
+    else if (id.startsWith('urn:oid:') && !OID.test(id)) w.add('URI_INVALID', path, `${path}: OIDs must be valid (${id.slice(8, 80)})`);
     if (!core.options.allowExampleUrls && EXAMPLE_HOST.test(value)) w.add('EXAMPLE_URL', path, `${path}: example URLs are not allowed in this context (${value.slice(0, 120)})`);
   } else if (type === 'markdown') {
     if (core.options.noHtmlInMarkdown) {
@@ -137,7 +140,8 @@ function codeSystemRules(w: Walker, cs: Obj, path: string, core: ValidatorCore):
       codes.add(code);
     }
     if (typeof uri === 'string') {
-      if (uris.has(uri)) w.add('CODESYSTEM_PROPERTY', at, `${at}: a property with the URI '${uri}' is already defined`);
+      // A warning: R4 has no rule for it, and its own SNOMED CT example repeats a placeholder URI.
+      if (uris.has(uri)) w.add('CODESYSTEM_PROPERTY', at, `${at}: a property with the URI '${uri}' is already defined`, 'warning');
       uris.add(uri);
       const known = uri.startsWith('http://hl7.org/fhir/concept-properties#') ? CONCEPT_PROPERTY_TYPES[uri.slice(uri.indexOf('#') + 1)] : undefined;
       if (known && typeof type === 'string' && type !== known) w.add('CODESYSTEM_PROPERTY', at, `${at}: the property ${uri} has the type '${known}', not '${type}'`);
