@@ -7,7 +7,7 @@ import { issue, type MessageId, type ValidationIssue } from './messages';
 import { checkNarrativeDiv } from './narrative';
 import { primitiveProblem } from './primitives';
 import { assignSlices, type Occurrence } from './slicing';
-import { compareBound, deepEqual, matchesPattern, short } from './values';
+import { compareBound, deepEqual, matchesPattern, resolveBound, short } from './values';
 import { HANDLED_ELSEWHERE } from './invariants';
 import { checkBinding, checkCodings } from './bindings';
 import { checkReference, checkContainedReferenced, checkFullUrls, collectBundleTargets } from './references';
@@ -332,8 +332,8 @@ export class Walker {
   }
 
   private bounds(v: unknown, node: ElementNode, path: string): void {
-    const lo = node.minValue !== undefined ? compareBound(v, node.minValue) : undefined;
-    const hi = node.maxValue !== undefined ? compareBound(v, node.maxValue) : undefined;
+    const lo = node.minValue !== undefined ? compareBound(v, resolveBound(v, node.minValue, 'min')) : undefined;
+    const hi = node.maxValue !== undefined ? compareBound(v, resolveBound(v, node.maxValue, 'max')) : undefined;
     if (lo !== undefined && lo < 0) this.add('VALUE_OUT_OF_RANGE', path, `${path} is below the minimum ${short(node.minValue)}`);
     if (hi !== undefined && hi > 0) this.add('VALUE_OUT_OF_RANGE', path, `${path} is above the maximum ${short(node.maxValue)}`);
   }

@@ -1,7 +1,7 @@
 // R4 rules that no StructureDefinition carries as an invariant (content-rules.ts), the R4 invariant
 // corrections, and the reference validator's optional switches (security checks, HTML in markdown,
 // example URLs).
-import { ids, makeValidator } from './support';
+import { ids, makeValidator, profile } from './support';
 
 const v = makeValidator();
 const obs = (extra: Record<string, unknown> = {}) => ({ resourceType: 'Observation', status: 'final', code: { text: 'weight' }, ...extra });
@@ -106,5 +106,30 @@ describe('validator: content rules of R4 outside the definitions', () => {
     const media = { resourceType: 'Media', status: 'completed', content: { url: 'http://repository.example.org/fhir/Binary/1' } };
     expect(v.errors(media)).toEqual([]);
     expect(ids(makeValidator([], { allowExampleUrls: false }).errors(media))).toEqual(['EXAMPLE_URL']);
+  });
+});
+
+describe('validator: minValue/maxValue across units and relative to now', () => {
+  it('a UCUM bound in kg applies to a value in g or mg (same dimension); other units are not compared', () => {
+    const p = profile('obs-weight-bounds', 'Observation', [
+      { id: 'Observation.value[x]', path: 'Observation.value[x]', type: [{ code: 'Quantity' }] },
+      { id: 'Observation.value[x]:valueQuantity', path: 'Observation.valueQuantity', sliceName: 'valueQuantity', minValueQuantity: { value: 0.5, system: 'http://unitsofmeasure.org', code: 'kg' }, maxValueQuantity: { value: 2, system: 'http://unitsofmeasure.org', code: 'kg' } },
+    ]);
+    const w = makeValidator([p]);
+    const url = p.url as string;
+    const weigh = (value: number, code: string) => obs({ valueQuantity: { value, unit: code, system: 'http://unitsofmeasure.org', code } });
+    expect(w.errors(weigh(800, 'g'), { profiles: [url] })).toEqual([]);
+    expect(ids(w.errors(weigh(300, 'g'), { profiles: [url] }))).toEqual(['VALUE_OUT_OF_RANGE']);
+    expect(ids(w.errors(weigh(2500000, 'mg'), { profiles: [url] }))).toEqual(['VALUE_OUT_OF_RANGE']);
+    expect(w.errors(weigh(3, 'L'), { profiles: [url] })).toEqual([]);
+  });
+
+  it('minValueDuration/maxValueDuration on a date: that long before/after now', () => {
+    const p = profile('patient-born-recently', 'Patient', [{ id: 'Patient.birthDate', path: 'Patient.birthDate', minValueDuration: { value: 100, code: 'a', system: 'http://unitsofmeasure.org' }, maxValueDuration: { value: 10, code: 'a', system: 'http://unitsofmeasure.org' } }]);
+    const w = makeValidator([p]);
+    const born = (birthDate: string) => w.errors({ resourceType: 'Patient', birthDate }, { profiles: [p.url as string] });
+    expect(born('1990-05-01')).toEqual([]);
+    expect(ids(born('1850-01-01'))).toEqual(['VALUE_OUT_OF_RANGE']);
+    expect(ids(born(`${new Date().getUTCFullYear() + 20}-01-01`))).toEqual(['VALUE_OUT_OF_RANGE']);
   });
 });
