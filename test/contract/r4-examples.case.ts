@@ -61,6 +61,10 @@ const EXPECTED_REJECTIONS: Record<string, [messageId: string, rule: string]> = {
   'TerminologyCapabilities-example.json': ['URI_INVALID', 'url urn:uuid:68D043B5-… is not a lowercase UUID'],
   'Library-zika-virus-intervention-logic.json': ['URI_INVALID', 'codeFilter.valueSet urn:oid:X.Y.Z is not an OID'],
   'ValueSet-example-hierarchical.json': ['CODING_SYSTEM_INVALID', "compose.include.system '#hacked' is not absolute"],
+  // A CapabilityStatement searchParam has the type of the SearchParameter it names as its definition.
+  'CapabilityStatement-knowledge-repository.json': ['SEARCHPARAMETER_DERIVATION', "Library-version is a token, declared as string"],
+  'CapabilityStatement-measure-processor.json': ['SEARCHPARAMETER_DERIVATION', "Measure-version is a token, declared as string"],
+  'CapabilityStatement-terminology-server.json': ['SEARCHPARAMETER_DERIVATION', "ValueSet-reference is a uri, declared as token"],
   // sdf-4: "If the structure is not abstract, then there SHALL be a baseDefinition" (logical models).
   'StructureDefinition-Definition.json': ['INVARIANT', 'sdf-4'],
   'StructureDefinition-Event.json': ['INVARIANT', 'sdf-4'],

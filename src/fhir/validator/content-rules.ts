@@ -93,6 +93,8 @@ export function checkResourceContent(w: Walker, res: Obj, rt: string, path: stri
   else if (rt === 'ValueSet') valueSetSystems(w, res, path);
   else if (rt === 'CodeSystem') codeSystemRules(w, res, path, core);
   else if (rt === 'QuestionnaireResponse') questionnaireTarget(w, res, path, core);
+  else if (rt === 'SearchParameter') derivedSearchParameter(w, res, path, core);
+  else if (rt === 'CapabilityStatement') capabilitySearchParams(w, res, path, core);
 }
 
 function bundleLinks(w: Walker, bundle: Obj, path: string): void {
@@ -166,4 +168,37 @@ function questionnaireTarget(w: Walker, qr: Obj, path: string, core: ValidatorCo
       return;
     }
   }
+}
+
+/** A SearchParameter derived from another keeps its type and a subset of its bases (search.html#custom). */
+function derivedSearchParameter(w: Walker, sp: Obj, path: string, core: ValidatorCore): void {
+  if (typeof sp.derivedFrom !== 'string') return;
+  const parent = core.registry.coreSearchParameter(sp.derivedFrom);
+  if (!parent) return;
+  if (typeof sp.type === 'string' && typeof parent.type === 'string' && sp.type !== parent.type) {
+    w.add('SEARCHPARAMETER_DERIVATION', `${path}.type`, `${path}.type: '${sp.type}' differs from the type '${parent.type}' of ${sp.derivedFrom}, which this parameter is derived from`);
+  }
+  const bases = arr(parent.base);
+  arr(sp.base).forEach((b, i) => {
+    if (typeof b === 'string' && !bases.includes(b) && !bases.includes('Resource') && !bases.includes('DomainResource')) {
+      w.add('SEARCHPARAMETER_DERIVATION', `${path}.base[${i}]`, `${path}.base[${i}]: ${b} is not a base of ${sp.derivedFrom}, which this parameter is derived from`);
+    }
+  });
+}
+
+/** CapabilityStatement.rest.resource.searchParam: the type must be the type of its definition. */
+function capabilitySearchParams(w: Walker, cap: Obj, path: string, core: ValidatorCore): void {
+  arr(cap.rest).forEach((rest, r) => {
+    arr(obj(rest).resource).forEach((res, i) => {
+      arr(obj(res).searchParam).forEach((p, j) => {
+        const { definition, type } = obj(p);
+        if (typeof definition !== 'string' || typeof type !== 'string') return;
+        const def = core.registry.coreSearchParameter(definition);
+        if (def && typeof def.type === 'string' && def.type !== type) {
+          const at = `${path}.rest[${r}].resource[${i}].searchParam[${j}]`;
+          w.add('SEARCHPARAMETER_DERIVATION', at, `${at}: the type is '${type}', but ${definition} is of type '${def.type}'`);
+        }
+      });
+    });
+  });
 }

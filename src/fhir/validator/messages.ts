@@ -67,6 +67,7 @@ export const MESSAGE = {
   BUNDLE_LINK_REPEATED: ['error', 'business-rule'],
   CODESYSTEM_SUPPLEMENT: ['error', 'business-rule'],
   CODESYSTEM_PROPERTY: ['error', 'business-rule'],
+  SEARCHPARAMETER_DERIVATION: ['error', 'business-rule'],
 } as const satisfies Record<string, readonly [IssueSeverity, IssueCode]>;
 
 export type MessageId = keyof typeof MESSAGE;

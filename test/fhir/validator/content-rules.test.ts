@@ -133,3 +133,22 @@ describe('validator: minValue/maxValue across units and relative to now', () => 
     expect(ids(born(`${new Date().getUTCFullYear() + 20}-01-01`))).toEqual(['VALUE_OUT_OF_RANGE']);
   });
 });
+
+describe('validator: SearchParameter derivation and CapabilityStatement search parameters', () => {
+  const sp = (type: string, base: string[]) => ({ resourceType: 'SearchParameter', url: 'http://example.org/SearchParameter/org-name', name: 'orgName', status: 'active', description: 'x', code: 'name', derivedFrom: 'http://hl7.org/fhir/SearchParameter/Organization-name', base, type, expression: 'Organization.name' });
+
+  it('a derived parameter keeps the type and the bases of the one it derives from', () => {
+    expect(v.errors(sp('string', ['Organization']))).toEqual([]);
+    expect(ids(v.errors(sp('token', ['Organization'])))).toEqual(['SEARCHPARAMETER_DERIVATION']);
+    expect(ids(v.errors(sp('string', ['Patient'])))).toEqual(['SEARCHPARAMETER_DERIVATION']);
+  });
+
+  it('a CapabilityStatement searchParam has the type of its definition', () => {
+    const cap = (type: string) => ({
+      resourceType: 'CapabilityStatement', status: 'active', date: '2024-01-01', kind: 'instance', implementation: { description: 'test server' }, fhirVersion: '4.0.1', format: ['json'],
+      rest: [{ mode: 'server', resource: [{ type: 'AllergyIntolerance', searchParam: [{ name: 'clinical-status', definition: 'http://hl7.org/fhir/SearchParameter/AllergyIntolerance-clinical-status', type }] }] }],
+    });
+    expect(v.errors(cap('token'))).toEqual([]);
+    expect(ids(v.errors(cap('date')))).toEqual(['SEARCHPARAMETER_DERIVATION']);
+  });
+});
