@@ -90,7 +90,10 @@ export function checkResourceContent(w: Walker, res: Obj, rt: string, path: stri
     w.add('CANONICAL_NOT_ABSOLUTE', `${path}.url`, `${path}.url: a canonical URL must be an absolute URI ('${res.url.slice(0, 80)}')`);
   }
   if (rt === 'Bundle') bundleLinks(w, res, path);
-  else if (rt === 'ValueSet') valueSetSystems(w, res, path);
+  else if (rt === 'ValueSet') {
+    valueSetSystems(w, res, path);
+    valueSetFilters(w, res, path, core);
+  }
   else if (rt === 'CodeSystem') codeSystemRules(w, res, path, core);
   else if (rt === 'QuestionnaireResponse') questionnaireTarget(w, res, path, core);
   else if (rt === 'SearchParameter') derivedSearchParameter(w, res, path, core);
@@ -201,4 +204,43 @@ function capabilitySearchParams(w: Walker, cap: Obj, path: string, core: Validat
       });
     });
   });
+}
+
+const HIERARCHY_OPS = new Set(['is-a', 'descendent-of', 'is-not-a', 'generalizes']);
+
+/**
+ * ValueSet.compose filters on a code system the server holds: a filter on a Coding property takes
+ * `system(|version)#code`, and a value that names a code (hierarchy filters on `concept`, Coding
+ * properties) must name an existing one. (Values of other property types are left to expansion:
+ * the reference validator accepts them unchecked.)
+ */
+function valueSetFilters(w: Walker, vs: Obj, path: string, core: ValidatorCore): void {
+  const compose = obj(vs.compose);
+  for (const part of ['include', 'exclude'] as const) {
+    arr(compose[part]).forEach((inc, i) => {
+      const { system, filter } = obj(inc);
+      if (typeof system !== 'string' || !Array.isArray(filter)) return;
+      const cs = core.terminology.codeSystem(system);
+      if (!cs) return;
+      const properties = arr((cs.resource as { property?: unknown }).property).map(obj);
+      filter.forEach((f, j) => {
+        const { property, op, value } = obj(f);
+        if (typeof property !== 'string' || typeof value !== 'string') return;
+        const at = `${path}.compose.${part}[${i}].filter[${j}]`;
+        if ((property === 'concept' || property === 'code') && typeof op === 'string' && HIERARCHY_OPS.has(op)) {
+          if (cs.complete && !cs.get(value)) w.add('VALUESET_FILTER', at, `${at}: '${value.slice(0, 80)}' is not a code of ${system}, so the filter ${property} ${op} cannot select anything`);
+          return;
+        }
+        const type = properties.find((p) => p.code === property)?.type;
+        if (type === 'Coding') {
+          const m = /^([^|#]+)(?:\|[^#]*)?#(.+)$/.exec(value);
+          if (!m) w.add('VALUESET_FILTER', at, `${at}: the value of a filter on the Coding property '${property}' is written system(|version)#code, not '${value.slice(0, 80)}'`);
+          else {
+            const target = core.terminology.codeSystem(m[1]);
+            if (target?.complete && !target.get(m[2])) w.add('VALUESET_FILTER', at, `${at}: '${m[2].slice(0, 80)}' is not a code of ${m[1].slice(0, 120)}`);
+          }
+        }
+      });
+    });
+  }
 }

@@ -68,6 +68,7 @@ export const MESSAGE = {
   CODESYSTEM_SUPPLEMENT: ['error', 'business-rule'],
   CODESYSTEM_PROPERTY: ['error', 'business-rule'],
   SEARCHPARAMETER_DERIVATION: ['error', 'business-rule'],
+  VALUESET_FILTER: ['error', 'business-rule'],
 } as const satisfies Record<string, readonly [IssueSeverity, IssueCode]>;
 
 export type MessageId = keyof typeof MESSAGE;
