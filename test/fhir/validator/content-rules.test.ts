@@ -152,3 +152,24 @@ describe('validator: SearchParameter derivation and CapabilityStatement search p
     expect(ids(v.errors(cap('date')))).toEqual(['SEARCHPARAMETER_DERIVATION']);
   });
 });
+
+describe('validator: ValueSet filters on a code system the server holds', () => {
+  const cs = {
+    resourceType: 'CodeSystem', url: 'http://example.org/cs-props', status: 'active', content: 'complete', hierarchyMeaning: 'is-a',
+    property: [{ code: 'related', type: 'Coding' }, { code: 'rank', type: 'integer' }],
+    concept: [{ code: 'root', concept: [{ code: 'leaf' }] }],
+  };
+  const w = makeValidator([cs as never]);
+  const vs = (filter: Record<string, string>) => ({ resourceType: 'ValueSet', status: 'active', compose: { include: [{ system: 'http://example.org/cs-props', filter: [filter] }] } });
+
+  it('a Coding property takes system(|version)#code naming an existing code', () => {
+    expect(w.errors(vs({ property: 'related', op: '=', value: 'http://example.org/cs-props#leaf' }))).toEqual([]);
+    expect(ids(w.errors(vs({ property: 'related', op: '=', value: 'leaf' })))).toEqual(['VALUESET_FILTER']);
+    expect(ids(w.errors(vs({ property: 'related', op: '=', value: 'http://example.org/cs-props#nope' })))).toEqual(['VALUESET_FILTER']);
+  });
+
+  it('a hierarchy filter names an existing concept', () => {
+    expect(w.errors(vs({ property: 'concept', op: 'is-a', value: 'root' }))).toEqual([]);
+    expect(ids(w.errors(vs({ property: 'concept', op: 'is-a', value: 'nope' })))).toEqual(['VALUESET_FILTER']);
+  });
+});
