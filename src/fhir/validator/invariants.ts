@@ -34,7 +34,55 @@ const R4_EXPRESSIONS: Record<string, string> = {
   'qty-3': 'code.empty() or system.exists()',
   'att-1': 'data.empty() or contentType.exists()',
   'obs-7': 'value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()',
+  // isDistinct() in fhirpath.js compares every pair: a 12,000-concept CodeSystem took over a minute.
+  'csd-1': 'concept.code.combine($this.descendants().concept.code).isDistinct()',
+  'bdl-7': "(type = 'history') or entry.where(fullUrl.exists()).select(fullUrl&resource.meta.versionId).isDistinct()",
+  'que-2': 'descendants().linkId.isDistinct()',
+  'sdf-1': "derivation = 'constraint' or snapshot.element.select(path).isDistinct()",
+  'sdf-16': "snapshot.element.all(id.exists()) and snapshot.element.id.trace('ids').isDistinct()",
+  'sdf-17': "differential.element.all(id.exists()) and differential.element.id.trace('ids').isDistinct()",
 };
+
+/** isDistinct() over strings, in linear time. */
+function distinct(values: Iterable<unknown>): boolean {
+  const seen = new Set<unknown>();
+  for (const v of values) {
+    if (seen.has(v)) return false;
+    seen.add(v);
+  }
+  return true;
+}
+
+/** Every concept code of a CodeSystem, at any depth. */
+function* conceptCodes(concepts: unknown): Generator<unknown> {
+  for (const c of arr(concepts)) {
+    const code = obj(c).code;
+    if (code !== undefined) yield code;
+    yield* conceptCodes(obj(c).concept);
+  }
+}
+
+/** Values of one property name anywhere below a node (FHIRPath `descendants().<name>`). */
+function* descendantValues(node: unknown, name: string): Generator<unknown> {
+  const stack: unknown[] = [node];
+  while (stack.length) {
+    const x = stack.pop();
+    if (Array.isArray(x)) stack.push(...x);
+    else if (x && typeof x === 'object') {
+      for (const [k, v] of Object.entries(x)) {
+        if (k === name && x !== node) for (const item of arr(v)) if (typeof item !== 'object') yield item;
+        if (v && typeof v === 'object') stack.push(v);
+      }
+    }
+  }
+}
+
+/** `<list>.all(id.exists()) and <list>.id.isDistinct()` for snapshot/differential elements. */
+function elementIdsDistinct(list: unknown): boolean {
+  const elements = arr(list).map(obj);
+  if (!elements.every((e) => e.id !== undefined)) return false;
+  return distinct(elements.map((e) => e.id));
+}
 
 const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
@@ -68,6 +116,20 @@ const NATIVE: Record<string, Native> = {
     if (typeof start !== 'string' || typeof end !== 'string') return true;
     return comparableInstants(start, end);
   },
+  'csd-1': ({ value }) => distinct(conceptCodes(obj(value).concept)),
+  'bdl-7': ({ value }) => {
+    const b = obj(value);
+    if (b.type === 'history') return true;
+    const keys = arr(b.entry)
+      .map(obj)
+      .filter((e) => e.fullUrl !== undefined)
+      .map((e) => `${String(e.fullUrl)}${String(obj(obj(e.resource).meta).versionId ?? '')}`);
+    return distinct(keys);
+  },
+  'que-2': ({ value }) => distinct(descendantValues(value, 'linkId')),
+  'sdf-1': ({ value }) => obj(value).derivation === 'constraint' || distinct(arr(obj(obj(value).snapshot).element).map((e) => obj(e).path).filter((p) => p !== undefined)),
+  'sdf-16': ({ value }) => elementIdsDistinct(obj(obj(value).snapshot).element),
+  'sdf-17': ({ value }) => elementIdsDistinct(obj(obj(value).differential).element),
   'qty-3': ({ value }) => !has(obj(value), 'code') || has(obj(value), 'system'),
   'att-1': ({ value }) => !has(obj(value), 'data') || has(obj(value), 'contentType'),
   // Observation: a component must not repeat the observation's own code when it has a value.

@@ -173,3 +173,32 @@ describe('validator: ValueSet filters on a code system the server holds', () => 
     expect(ids(w.errors(vs({ property: 'concept', op: 'is-a', value: 'nope' })))).toEqual(['VALUESET_FILTER']);
   });
 });
+
+describe('validator: isDistinct invariants evaluated natively (linear time) give the verdicts of fhirpath.js', () => {
+  const slow = makeValidator([], { fastInvariants: false });
+  const invariantIds = (w: ReturnType<typeof makeValidator>, r: unknown) => w.validate(r).filter((i) => i.messageId === 'INVARIANT').map((i) => i.diagnostics.slice(0, 40)).sort();
+  const cs = (codes: string[][]) => ({ resourceType: 'CodeSystem', status: 'active', content: 'complete', concept: codes.map(([c, ...kids]) => ({ code: c, ...(kids.length ? { concept: kids.map((k) => ({ code: k })) } : {}) })) });
+  const q = (ids: string[]) => ({ resourceType: 'Questionnaire', status: 'active', item: [{ linkId: ids[0], type: 'group', item: ids.slice(1).map((linkId) => ({ linkId, type: 'string' })) }] });
+  const bundle = (urls: string[]) => ({ resourceType: 'Bundle', type: 'collection', entry: urls.map((fullUrl, i) => ({ fullUrl, resource: { resourceType: 'Basic', id: `b${i}`, code: { text: 'x' } } })) });
+  const cases: Array<[string, unknown, boolean]> = [
+    ['csd-1 distinct', cs([['a', 'b'], ['c']]), true],
+    ['csd-1 repeated in a child', cs([['a', 'b'], ['b']]), false],
+    ['que-2 distinct', q(['g', 'q1', 'q2']), true],
+    ['que-2 repeated', q(['g', 'q1', 'g']), false],
+    ['bdl-7 distinct', bundle(['urn:uuid:6a2ee390-978e-42c6-8f88-c17dff3bd8a1', 'urn:uuid:6a2ee390-978e-42c6-8f88-c17dff3bd8a2']), true],
+    ['bdl-7 repeated', bundle(['urn:uuid:6a2ee390-978e-42c6-8f88-c17dff3bd8a1', 'urn:uuid:6a2ee390-978e-42c6-8f88-c17dff3bd8a1']), false],
+  ];
+  it.each(cases)('%s', (_name, resource, ok) => {
+    const fast = invariantIds(v, resource);
+    expect(fast).toEqual(invariantIds(slow, resource));
+    expect(fast.length === 0).toBe(ok);
+  });
+
+  it('a CodeSystem of 12,000 concepts is validated (csd-1 no longer compares every pair)', () => {
+    const concept = Array.from({ length: 1200 }, (_, i) => ({ code: `c${i}`, concept: Array.from({ length: 9 }, (_, j) => ({ code: `c${i}-${j}` })) }));
+    const big = { resourceType: 'CodeSystem', url: 'http://example.org/big', status: 'active', content: 'complete', concept };
+    expect(v.errors(big)).toEqual([]);
+    concept[5].concept[3].code = 'c7';
+    expect(v.errors(big).map((i) => i.diagnostics).join()).toMatch(/csd-1/);
+  });
+});
