@@ -89,7 +89,10 @@ export function checkResourceContent(w: Walker, res: Obj, rt: string, path: stri
   if (CANONICAL_RESOURCES.has(rt) && typeof res.url === 'string' && !ABSOLUTE.test(res.url) && !res.url.startsWith('#')) {
     w.add('CANONICAL_NOT_ABSOLUTE', `${path}.url`, `${path}.url: a canonical URL must be an absolute URI ('${res.url.slice(0, 80)}')`);
   }
-  if (rt === 'Bundle') bundleLinks(w, res, path);
+  if (rt === 'Bundle') {
+    bundleLinks(w, res, path);
+    if (res.type === 'searchset') searchsetEntries(w, res, path, core);
+  }
   else if (rt === 'ValueSet') {
     valueSetSystems(w, res, path);
     valueSetFilters(w, res, path, core);
@@ -108,6 +111,42 @@ function bundleLinks(w: Walker, bundle: Obj, path: string): void {
     if (seen.has(rel)) w.add('BUNDLE_LINK_REPEATED', `${path}.link[${i}]`, `${path}.link[${i}]: the link relation '${rel}' can only occur once`);
     seen.add(rel);
   });
+}
+
+/**
+ * Search results (bundle.html#searchset, search-entry-mode): an `outcome` entry is an
+ * OperationOutcome; matches and includes are resources of the server, so they have ids; and a
+ * match is of a type the search (the self link) asked for.
+ */
+function searchsetEntries(w: Walker, bundle: Obj, path: string, core: ValidatorCore): void {
+  const self = arr(bundle.link).map(obj).find((l) => l.relation === 'self')?.url;
+  const searched = typeof self === 'string' ? searchedTypes(self, core) : undefined;
+  arr(bundle.entry).forEach((e, i) => {
+    const entry = obj(e);
+    const res = obj(entry.resource);
+    const rt = res.resourceType;
+    if (typeof rt !== 'string') return;
+    const mode = obj(entry.search).mode;
+    const at = `${path}.entry[${i}].resource`;
+    if (mode === 'outcome') {
+      if (rt !== 'OperationOutcome') w.add('SEARCHSET_ENTRY', at, `${at}: an entry with search.mode 'outcome' is an OperationOutcome, not a ${rt}`);
+      return;
+    }
+    if (res.id === undefined && (mode === 'match' || mode === 'include' || rt !== 'OperationOutcome')) w.add('SEARCHSET_ENTRY', at, `${at}: search results are resources of the server and must have ids`);
+    if (mode === 'match' && searched && !searched.includes(rt)) w.add('SEARCHSET_ENTRY', at, `${at}: a ${rt} does not match the search ${String(self).slice(0, 120)} (for ${searched.join(', ')})`);
+  });
+}
+
+/** The resource types a search URL asks for: its type segment, or its _type parameter; undefined when unclear. */
+function searchedTypes(url: string, core: ValidatorCore): string[] | undefined {
+  const q = url.indexOf('?');
+  const base = q < 0 ? url : url.slice(0, q);
+  const last = base.split('/').pop() ?? '';
+  if (core.isConcreteResourceType(last)) return [last];
+  if (q < 0) return undefined;
+  const types = new URLSearchParams(url.slice(q + 1)).get('_type');
+  const list = types?.split(',').map((t) => t.trim()).filter((t) => core.isConcreteResourceType(t));
+  return list?.length ? list : undefined;
 }
 
 function valueSetSystems(w: Walker, vs: Obj, path: string): void {

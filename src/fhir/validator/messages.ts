@@ -69,6 +69,7 @@ export const MESSAGE = {
   CODESYSTEM_PROPERTY: ['error', 'business-rule'],
   SEARCHPARAMETER_DERIVATION: ['error', 'business-rule'],
   VALUESET_FILTER: ['error', 'business-rule'],
+  SEARCHSET_ENTRY: ['error', 'business-rule'],
 } as const satisfies Record<string, readonly [IssueSeverity, IssueCode]>;
 
 export type MessageId = keyof typeof MESSAGE;

@@ -202,3 +202,24 @@ describe('validator: isDistinct invariants evaluated natively (linear time) give
     expect(v.errors(big).map((i) => i.diagnostics).join()).toMatch(/csd-1/);
   });
 });
+
+describe('validator: search result Bundles', () => {
+  const searchset = (self: string, entries: Array<[Record<string, unknown>, string?]>) => ({
+    resourceType: 'Bundle', type: 'searchset', link: [{ relation: 'self', url: self }],
+    entry: entries.map(([resource, mode]) => ({ resource, ...(mode ? { search: { mode } } : {}) })),
+  });
+  const pat = { resourceType: 'Patient', id: 'p1' };
+  const outcome = { resourceType: 'OperationOutcome', issue: [{ severity: 'information', code: 'informational' }] };
+
+  it('accepts matches of the searched type with ids, includes, and outcomes', () => {
+    expect(v.errors(searchset('http://example.org/fhir/Patient?name=x', [[pat, 'match'], [{ resourceType: 'Organization', id: 'o1', name: 'Acme' }, 'include'], [outcome, 'outcome']]))).toEqual([]);
+    expect(v.errors(searchset('http://example.org/fhir?_type=Patient,Group', [[pat, 'match']]))).toEqual([]);
+    expect(v.errors(searchset('http://example.org/fhir/Patient', [[outcome]]))).toEqual([]);
+  });
+
+  it('refuses an outcome that is not an OperationOutcome, a result without id, a match of another type', () => {
+    expect(ids(v.errors(searchset('http://example.org/fhir/Patient?name=x', [[pat, 'outcome']])))).toEqual(['SEARCHSET_ENTRY']);
+    expect(ids(v.errors(searchset('http://example.org/fhir/Patient?name=x', [[{ resourceType: 'Patient' }, 'match']])))).toEqual(['SEARCHSET_ENTRY']);
+    expect(ids(v.errors(searchset('http://example.org/fhir/Patient?name=x', [[{ resourceType: 'Group', id: 'g', type: 'person', actual: true }, 'match']])))).toEqual(['SEARCHSET_ENTRY']);
+  });
+});
