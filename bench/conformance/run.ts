@@ -194,7 +194,7 @@ function main(): number {
   if (verbose) {
     lines.push('', '## Disagreements');
     for (const o of [...falseInvalid, ...falseValid]) {
-      lines.push(`- ${o.name} [${o.module}/${o.step}] reference: ${o.expectedValid ? 'valid' : 'invalid'}; here: ${o.valid ? 'valid' : 'invalid'}${o.errors.length ? ` — ${o.errors.slice(0, 3).join(' | ').slice(0, 400)}` : ''}${o.expectedErrors?.length ? ` — reference: ${o.expectedErrors.slice(0, 3).join(' | ').slice(0, 400)}` : ''}`);
+      lines.push(`- ${o.name} [${o.module}/${o.step}] {${category(o).split(/[(:]/)[0].trim()}} reference: ${o.expectedValid ? 'valid' : 'invalid'}; here: ${o.valid ? 'valid' : 'invalid'}${o.errors.length ? ` — ${o.errors.slice(0, 3).join(' | ').slice(0, 400)}` : ''}${o.expectedErrors?.length ? ` — reference: ${o.expectedErrors.slice(0, 3).join(' | ').slice(0, 400)}` : ''}`);
     }
   }
   process.stdout.write(lines.join('\n') + '\n');
