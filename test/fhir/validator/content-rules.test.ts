@@ -223,3 +223,20 @@ describe('validator: search result Bundles', () => {
     expect(ids(v.errors(searchset('http://example.org/fhir/Patient?name=x', [[{ resourceType: 'Group', id: 'g', type: 'person', actual: true }, 'match']])))).toEqual(['SEARCHSET_ENTRY']);
   });
 });
+
+describe('validator: choice answers take the types of R4 answerOption values', () => {
+  const q = { resourceType: 'Questionnaire', id: 'q', url: 'http://example.org/Questionnaire/choices', status: 'active', item: [
+    { linkId: 'free', type: 'choice' },
+    { linkId: 'opts', type: 'choice', answerOption: [{ valueString: 'red' }, { valueString: 'blue' }] },
+  ] };
+  const w = makeValidator([q as never]);
+  const qr = (linkId: string, answer: Record<string, unknown>) => ({ resourceType: 'QuestionnaireResponse', status: 'in-progress', questionnaire: 'http://example.org/Questionnaire/choices', item: [{ linkId, answer: [answer] }] });
+
+  it('a string, integer, date, time, Coding or Reference; an option when options are given', () => {
+    expect(w.errors(qr('free', { valueString: 'anything' }))).toEqual([]);
+    expect(w.errors(qr('free', { valueCoding: { system: 'http://example.org/cs', code: 'a' } }))).toEqual([]);
+    expect(ids(w.errors(qr('free', { valueBoolean: true })))).toEqual(['QUESTIONNAIRE_ANSWER_TYPE']);
+    expect(w.errors(qr('opts', { valueString: 'red' }))).toEqual([]);
+    expect(ids(w.errors(qr('opts', { valueString: 'green' })))).toEqual(['QUESTIONNAIRE_OPTION']);
+  });
+});
