@@ -33,6 +33,8 @@ export interface ConformanceCase {
   /** The reference validator's error texts (shown with --verbose). */
   expectedErrors: string[];
   allowedExtensionDomains: string[];
+  /** The reference validator's switches the manifest sets for this case. */
+  switches: { securityChecks: boolean; noHtmlInMarkdown: boolean; allowExampleUrls: boolean };
 }
 
 /**
@@ -94,7 +96,8 @@ export function selectCases(checkout: string): Selection {
       continue;
     }
     const supporting = [...(c.supporting ?? []), ...(c.profiles ?? [])].map((f) => path.join(dir, f));
-    if (supporting.some((f) => !f.endsWith('.json') || !fs.existsSync(f)) || !fs.existsSync(path.join(dir, c.file))) {
+    // supporting5: definitions given only as R5 XML files.
+    if (Array.isArray(c.supporting5) || supporting.some((f) => !f.endsWith('.json') || !fs.existsSync(f)) || !fs.existsSync(path.join(dir, c.file))) {
       skip('needs a supporting file that is not JSON or not in the checkout');
       continue;
     }
@@ -122,6 +125,7 @@ export function selectCases(checkout: string): Selection {
       expectedValid: expected.valid,
       expectedErrors: expected.errors,
       allowedExtensionDomains: typeof domain === 'string' ? [domain] : [],
+      switches: { securityChecks: c['security-checks'] === true, noHtmlInMarkdown: c.noHtmlInMarkdown === true, allowExampleUrls: c.examples !== false },
     });
   }
   return { cases, excluded };

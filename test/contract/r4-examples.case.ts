@@ -55,6 +55,16 @@ const EXPECTED_REJECTIONS: Record<string, [messageId: string, rule: string]> = {
   'SearchParameter-valueset-extensions-ValueSet-end.json': ['MIN_CARDINALITY', 'SearchParameter.base is 1..*'],
   'SearchParameter-valueset-extensions-ValueSet-keyword.json': ['MIN_CARDINALITY', 'SearchParameter.base is 1..*'],
   'SearchParameter-valueset-extensions-ValueSet-workflow.json': ['MIN_CARDINALITY', 'SearchParameter.base is 1..*'],
+  // URI forms (datatypes.html#uri): a UUID is lowercase, an OID is digits and dots; a ValueSet
+  // names a code system by its absolute URL (a contained one through the valueset-system extension).
+  'CapabilityStatement-example.json': ['URI_INVALID', 'url urn:uuid:68D043B5-… is not a lowercase UUID'],
+  'TerminologyCapabilities-example.json': ['URI_INVALID', 'url urn:uuid:68D043B5-… is not a lowercase UUID'],
+  'Library-zika-virus-intervention-logic.json': ['URI_INVALID', 'codeFilter.valueSet urn:oid:X.Y.Z is not an OID'],
+  'ValueSet-example-hierarchical.json': ['CODING_SYSTEM_INVALID', "compose.include.system '#hacked' is not absolute"],
+  // A CapabilityStatement searchParam has the type of the SearchParameter it names as its definition.
+  'CapabilityStatement-knowledge-repository.json': ['SEARCHPARAMETER_DERIVATION', "Library-version is a token, declared as string"],
+  'CapabilityStatement-measure-processor.json': ['SEARCHPARAMETER_DERIVATION', "Measure-version is a token, declared as string"],
+  'CapabilityStatement-terminology-server.json': ['SEARCHPARAMETER_DERIVATION', "ValueSet-reference is a uri, declared as token"],
   // sdf-4: "If the structure is not abstract, then there SHALL be a baseDefinition" (logical models).
   'StructureDefinition-Definition.json': ['INVARIANT', 'sdf-4'],
   'StructureDefinition-Event.json': ['INVARIANT', 'sdf-4'],

@@ -22,6 +22,12 @@ export interface ValidatorOptions {
   fastInvariants: boolean;
   /** Best-practice invariants (dom-6…): ignored (default, as the reference validator does) or warnings. */
   bestPractice: 'ignore' | 'warning';
+  /** Strings that look like embedded HTML are errors (the reference validator's security checks; default off). */
+  securityChecks: boolean;
+  /** Markdown with unescaped tag-like `<x` is an error (default off: markdown may carry HTML). */
+  noHtmlInMarkdown: boolean;
+  /** URLs at example.org/example.com are accepted (default true; false for production data). */
+  allowExampleUrls: boolean;
 }
 
 export const DEFAULT_OPTIONS: ValidatorOptions = {
@@ -31,6 +37,9 @@ export const DEFAULT_OPTIONS: ValidatorOptions = {
   displayMismatch: 'warning',
   fastInvariants: true,
   bestPractice: 'ignore',
+  securityChecks: false,
+  noHtmlInMarkdown: false,
+  allowExampleUrls: true,
 };
 
 export class ValidatorCore {

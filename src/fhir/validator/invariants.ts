@@ -34,7 +34,55 @@ const R4_EXPRESSIONS: Record<string, string> = {
   'qty-3': 'code.empty() or system.exists()',
   'att-1': 'data.empty() or contentType.exists()',
   'obs-7': 'value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()',
+  // isDistinct() in fhirpath.js compares every pair: a 12,000-concept CodeSystem took over a minute.
+  'csd-1': 'concept.code.combine($this.descendants().concept.code).isDistinct()',
+  'bdl-7': "(type = 'history') or entry.where(fullUrl.exists()).select(fullUrl&resource.meta.versionId).isDistinct()",
+  'que-2': 'descendants().linkId.isDistinct()',
+  'sdf-1': "derivation = 'constraint' or snapshot.element.select(path).isDistinct()",
+  'sdf-16': "snapshot.element.all(id.exists()) and snapshot.element.id.trace('ids').isDistinct()",
+  'sdf-17': "differential.element.all(id.exists()) and differential.element.id.trace('ids').isDistinct()",
 };
+
+/** isDistinct() over strings, in linear time. */
+function distinct(values: Iterable<unknown>): boolean {
+  const seen = new Set<unknown>();
+  for (const v of values) {
+    if (seen.has(v)) return false;
+    seen.add(v);
+  }
+  return true;
+}
+
+/** Every concept code of a CodeSystem, at any depth. */
+function* conceptCodes(concepts: unknown): Generator<unknown> {
+  for (const c of arr(concepts)) {
+    const code = obj(c).code;
+    if (code !== undefined) yield code;
+    yield* conceptCodes(obj(c).concept);
+  }
+}
+
+/** Values of one property name anywhere below a node (FHIRPath `descendants().<name>`). */
+function* descendantValues(node: unknown, name: string): Generator<unknown> {
+  const stack: unknown[] = [node];
+  while (stack.length) {
+    const x = stack.pop();
+    if (Array.isArray(x)) stack.push(...x);
+    else if (x && typeof x === 'object') {
+      for (const [k, v] of Object.entries(x)) {
+        if (k === name && x !== node) for (const item of arr(v)) if (typeof item !== 'object') yield item;
+        if (v && typeof v === 'object') stack.push(v);
+      }
+    }
+  }
+}
+
+/** `<list>.all(id.exists()) and <list>.id.isDistinct()` for snapshot/differential elements. */
+function elementIdsDistinct(list: unknown): boolean {
+  const elements = arr(list).map(obj);
+  if (!elements.every((e) => e.id !== undefined)) return false;
+  return distinct(elements.map((e) => e.id));
+}
 
 const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
@@ -68,6 +116,20 @@ const NATIVE: Record<string, Native> = {
     if (typeof start !== 'string' || typeof end !== 'string') return true;
     return comparableInstants(start, end);
   },
+  'csd-1': ({ value }) => distinct(conceptCodes(obj(value).concept)),
+  'bdl-7': ({ value }) => {
+    const b = obj(value);
+    if (b.type === 'history') return true;
+    const keys = arr(b.entry)
+      .map(obj)
+      .filter((e) => e.fullUrl !== undefined)
+      .map((e) => `${String(e.fullUrl)}${String(obj(obj(e.resource).meta).versionId ?? '')}`);
+    return distinct(keys);
+  },
+  'que-2': ({ value }) => distinct(descendantValues(value, 'linkId')),
+  'sdf-1': ({ value }) => obj(value).derivation === 'constraint' || distinct(arr(obj(obj(value).snapshot).element).map((e) => obj(e).path).filter((p) => p !== undefined)),
+  'sdf-16': ({ value }) => elementIdsDistinct(obj(obj(value).snapshot).element),
+  'sdf-17': ({ value }) => elementIdsDistinct(obj(obj(value).differential).element),
   'qty-3': ({ value }) => !has(obj(value), 'code') || has(obj(value), 'system'),
   'att-1': ({ value }) => !has(obj(value), 'data') || has(obj(value), 'contentType'),
   // Observation: a component must not repeat the observation's own code when it has a value.
@@ -79,15 +141,22 @@ const NATIVE: Record<string, Native> = {
   },
 };
 
-/** `start <= end` as FHIRPath compares dateTimes: undecidable across precisions counts as satisfied. */
+/**
+ * `start <= end` as FHIRPath compares dateTimes: on the precision both have; when they are equal
+ * there and the precisions differ, the comparison is empty, the invariant is not true, and the
+ * reference validator reports per-1 as failed (a start of 2023-06-21 with an end of
+ * 2023-06-21T06:20:00Z cannot be shown to come first).
+ */
 function comparableInstants(start: string, end: string): boolean {
   const s = toMillis(start);
   const e = toMillis(end);
   if (s === undefined || e === undefined) return true;
   if (start.length <= 10 || end.length <= 10) {
-    // Dates without time: compare on the common precision.
     const n = Math.min(start.length, end.length, 10);
-    return start.slice(0, n) <= end.slice(0, n);
+    const a = start.slice(0, n);
+    const b = end.slice(0, n);
+    if (a !== b) return a < b;
+    return start.length === end.length || (start.length > 10 && end.length > 10);
   }
   return s <= e;
 }
@@ -96,6 +165,15 @@ function toMillis(v: string): number | undefined {
   const t = Date.parse(v.length === 4 ? `${v}-01-01` : v.length === 7 ? `${v}-01` : v);
   return Number.isNaN(t) ? undefined : t;
 }
+
+/**
+ * R4 invariants whose expression contradicts their own human text, read as corrected in R4B
+ * (the reference validator applies the same corrections): que-12 says "more than one enableWhen"
+ * but R4's expression tests `> 2`.
+ */
+const R4_ERRATA: Record<string, [string, string]> = {
+  'que-12': ['enableWhen.count() > 2 implies enableBehavior.exists()', 'enableWhen.count() > 1 implies enableBehavior.exists()'],
+};
 
 export class InvariantEvaluator {
   private readonly compiled = new Map<string, Compiled | Error>();
@@ -110,19 +188,21 @@ export class InvariantEvaluator {
    */
   check(constraint: ConstraintDef, basePath: string, scope: InvariantScope): boolean | Error {
     if (!constraint.expression) return true;
+    const erratum = R4_ERRATA[constraint.key];
+    const expression = erratum && constraint.expression === erratum[0] ? erratum[1] : constraint.expression;
     // ele-1 ("no empty elements") is the JSON shape rule the walker enforces with precise messages.
-    if (constraint.key === 'ele-1' && R4_EXPRESSIONS['ele-1'] === constraint.expression) return true;
+    if (constraint.key === 'ele-1' && R4_EXPRESSIONS['ele-1'] === expression) return true;
     if (this.useFastPaths) {
-      if (R4_EXPRESSIONS[constraint.key] === constraint.expression) {
+      if (R4_EXPRESSIONS[constraint.key] === expression) {
         const answer = NATIVE[constraint.key](scope);
         if (answer !== undefined) return answer;
       }
-      const key = `${basePath}\u0000${constraint.expression}`;
+      const key = `${basePath}\u0000${expression}`;
       let simple = this.simple.get(key);
-      if (simple === undefined) this.simple.set(key, (simple = compileSimple(basePath, constraint.expression) ?? null));
+      if (simple === undefined) this.simple.set(key, (simple = compileSimple(basePath, expression) ?? null));
       if (simple) return simple(scope.value);
     }
-    const fn = this.compile(basePath, constraint.expression);
+    const fn = this.compile(basePath, expression);
     if (fn instanceof Error) return fn;
     try {
       const result = fn(scope.value, { resource: scope.resource, rootResource: scope.rootResource });

@@ -55,6 +55,21 @@ export const MESSAGE = {
   QUESTIONNAIRE_REPEATS: ['error', 'structure'],
   QUESTIONNAIRE_OPTION: ['error', 'code-invalid'],
   QUESTIONNAIRE_RANGE: ['error', 'value'],
+  URI_INVALID: ['error', 'value'],
+  EXAMPLE_URL: ['error', 'value'],
+  MARKDOWN_HTML: ['error', 'value'],
+  STRING_HTML: ['error', 'security'],
+  CODING_SYSTEM_INVALID: ['error', 'code-invalid'],
+  ATTACHMENT_SIZE: ['error', 'value'],
+  ID_EXTENSION: ['error', 'structure'],
+  CANONICAL_NOT_ABSOLUTE: ['error', 'value'],
+  CANONICAL_WRONG_TYPE: ['error', 'structure'],
+  BUNDLE_LINK_REPEATED: ['error', 'business-rule'],
+  CODESYSTEM_SUPPLEMENT: ['error', 'business-rule'],
+  CODESYSTEM_PROPERTY: ['error', 'business-rule'],
+  SEARCHPARAMETER_DERIVATION: ['error', 'business-rule'],
+  VALUESET_FILTER: ['error', 'business-rule'],
+  SEARCHSET_ENTRY: ['error', 'business-rule'],
 } as const satisfies Record<string, readonly [IssueSeverity, IssueCode]>;
 
 export type MessageId = keyof typeof MESSAGE;

@@ -27,7 +27,11 @@ interface RItem {
   item?: RItem[];
 }
 
-/** The answer[x] property each item type takes (open-choice also takes a string). */
+/**
+ * The answer[x] property each item type takes. A choice is answered with a value of one of the
+ * types R4 allows for answerOption.value[x] (integer, date, time, string, Coding, Reference):
+ * options need not be Codings; whether the answer is one of the options is checked separately.
+ */
 const ANSWER_TYPES: Record<string, string[]> = {
   boolean: ['valueBoolean'],
   decimal: ['valueDecimal'],
@@ -38,8 +42,8 @@ const ANSWER_TYPES: Record<string, string[]> = {
   string: ['valueString'],
   text: ['valueString'],
   url: ['valueUri'],
-  choice: ['valueCoding'],
-  'open-choice': ['valueCoding', 'valueString'],
+  choice: ['valueCoding', 'valueString', 'valueInteger', 'valueDate', 'valueTime', 'valueReference'],
+  'open-choice': ['valueCoding', 'valueString', 'valueInteger', 'valueDate', 'valueTime', 'valueReference'],
   attachment: ['valueAttachment'],
   reference: ['valueReference'],
   quantity: ['valueQuantity'],

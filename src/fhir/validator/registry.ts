@@ -152,6 +152,16 @@ export class ConformanceRegistry {
     return this.resolve<StructureDefinitionLike>('StructureDefinition', ref);
   }
 
+  /**
+   * A core R4 SearchParameter by canonical URL (derivedFrom, CapabilityStatement searchParam
+   * definitions). Only the core catalogue: stored and package SearchParameters are the search
+   * registry's business.
+   */
+  coreSearchParameter(url: string): (CanonicalResource & { type?: string; base?: string[] }) | undefined {
+    const found = this.source.find('SearchParameter' as ConformanceType, splitCanonical(url).url);
+    return found?.resourceType === 'SearchParameter' ? found : undefined;
+  }
+
   /** The base definition of a FHIR type by name (`Patient`, `Quantity`, `string`). */
   typeDefinition(type: string): StructureDefinitionLike | undefined {
     return this.structureDefinition(type.includes('/') ? type : `http://hl7.org/fhir/StructureDefinition/${type}`);

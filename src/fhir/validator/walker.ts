@@ -7,13 +7,14 @@ import { issue, type MessageId, type ValidationIssue } from './messages';
 import { checkNarrativeDiv } from './narrative';
 import { primitiveProblem } from './primitives';
 import { assignSlices, type Occurrence } from './slicing';
-import { compareBound, deepEqual, matchesPattern, short } from './values';
+import { compareBound, deepEqual, matchesPattern, resolveBound, short } from './values';
 import { HANDLED_ELSEWHERE } from './invariants';
 import { checkBinding, checkCodings } from './bindings';
 import { checkReference, checkContainedReferenced, checkFullUrls, collectBundleTargets } from './references';
 import type { ValidatorCore } from './core';
 import { checkQuestionnaireResponse } from './questionnaire-response';
 import type { IssueSeverity } from '../errors';
+import { checkAttachment, checkCodingSystem, checkPrimitiveContent, checkResourceContent } from './content-rules';
 
 export const MAX_ISSUES = 200;
 /** Invariants defined by the R4 base definitions (ElementDefinition.constraint.source). */
@@ -74,6 +75,7 @@ export class Walker {
     this.children(json, structure.root.children, structure.root, path, inner, true);
     this.constraints(structure.root, structure.root.constraints, json, path, inner, structure.type);
     if (Array.isArray(json.contained) && !this.profilePass) checkContainedReferenced(this, json, path);
+    if (!this.profilePass && typeof rt === 'string') checkResourceContent(this, json, rt, path, this.core);
     if (rt === 'QuestionnaireResponse' && !this.profilePass) checkQuestionnaireResponse(this, json, path, this.core);
   }
 
@@ -238,6 +240,10 @@ export class Walker {
     this.constraints(node, node.constraints, v, occ.path, scope, node.choice ? type : node.path);
     this.constraints(node, typeConstraints.filter((c) => !keys.has(c.key)), v, occ.path, scope, type);
     if (type === 'Reference') checkReference(this, v, node, occ.path, scope, this.core);
+    if (!this.profilePass) {
+      if (type === 'Coding') checkCodingSystem(this, v, occ.path, this.core);
+      else if (type === 'Attachment') checkAttachment(this, v, occ.path);
+    }
     if (type === 'Coding' || type === 'CodeableConcept' || type === 'Quantity') {
       checkCodings(this, v, type, occ.path, this.core);
       if (node.binding) checkBinding(this, v, type, node, occ.path, this.core);
@@ -258,6 +264,7 @@ export class Walker {
         if (node.binding && (type === 'code' || type === 'string' || type === 'uri')) checkBinding(this, occ.value, type, node, occ.path, this.core);
         if (node.minValue !== undefined || node.maxValue !== undefined) this.bounds(occ.value, node, occ.path);
         if (type === 'xhtml' && typeof occ.value === 'string' && !this.profilePass) this.narrative(occ.value, occ.path);
+        else if (!this.profilePass) checkPrimitiveContent(this, occ.value, type, occ.path, this.core);
       }
     }
     if (occ.ext !== undefined) {
@@ -325,8 +332,8 @@ export class Walker {
   }
 
   private bounds(v: unknown, node: ElementNode, path: string): void {
-    const lo = node.minValue !== undefined ? compareBound(v, node.minValue) : undefined;
-    const hi = node.maxValue !== undefined ? compareBound(v, node.maxValue) : undefined;
+    const lo = node.minValue !== undefined ? compareBound(v, resolveBound(v, node.minValue, 'min')) : undefined;
+    const hi = node.maxValue !== undefined ? compareBound(v, resolveBound(v, node.maxValue, 'max')) : undefined;
     if (lo !== undefined && lo < 0) this.add('VALUE_OUT_OF_RANGE', path, `${path} is below the minimum ${short(node.minValue)}`);
     if (hi !== undefined && hi > 0) this.add('VALUE_OUT_OF_RANGE', path, `${path} is above the maximum ${short(node.maxValue)}`);
   }
