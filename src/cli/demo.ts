@@ -52,8 +52,19 @@ export async function loadDemoData(server: Pick<Server, 'systemContext'>, patien
   const started = performance.now();
   const loader = new BulkLoader(bundleContext(system, 'minimal'));
   let line = 0;
+  // A slow store (FerretDB writes about a resource a second on a busy machine) takes minutes:
+  // say how far it got, at most every 10 s, each time a chunk is written.
+  let said = started;
+  let saidLoaded = 0;
   for (const item of records) {
-    for (const resource of slotsFirst(item.shared ?? item.patient.resources)) await loader.add(resource, { file: 'demo', line: ++line });
+    for (const resource of slotsFirst(item.shared ?? item.patient.resources)) {
+      await loader.add(resource, { file: 'demo', line: ++line });
+      if (performance.now() - said >= 10_000 && loader.totals.loaded > saidLoaded) {
+        said = performance.now();
+        saidLoaded = loader.totals.loaded;
+        say(`demo: ${loader.totals.loaded} resources loaded so far (${((said - started) / 1000).toFixed(0)} s)…`);
+      }
+    }
   }
   await loader.flush();
   const { loaded, failed } = loader.totals;
