@@ -168,6 +168,24 @@ suite('web console in a real browser (chromium)', () => {
     expect(await trend.locator('thead th').count()).toBe(1 + 1 + lines);
     expect(Number(await trend.getAttribute('data-drawn'))).toBeGreaterThan(0);
     await checkPage('03-dashboards');
+
+    // The period picker: over the last 24 months the strata are those of the new period's report.
+    const now = new Date();
+    const from24 = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 23, 1)).toISOString().slice(0, 7);
+    await w.page.getByRole('button', { name: 'Last 24 months' }).click();
+    await w.page.locator('main p.muted', { hasText: `${from24} to ${to}` }).waitFor();
+    const months24 = (await api(`Measure/appointment-no-show-rate/$evaluate-measure?periodStart=${from24}-01&periodEnd=${end}`)).body.group[0].stratifier.find((s: any) => s.id === 'month').stratum.filter((st: any) => st.measureScore).length;
+    expect(months24).toBeGreaterThan(months.length);
+    await w.page.waitForFunction(
+      (n) =>
+        [...document.querySelectorAll('.measure[data-measure="appointment-no-show-rate"] figure.chart[data-drawn]')].some(
+          (f) => f.querySelector('figcaption')?.textContent?.includes('by month of the appointment') && f.getAttribute('data-points') === String(n),
+        ),
+      months24,
+      { timeout: 120_000 },
+    );
+    expect(await w.page.locator('.measure[data-measure="appointment-no-show-rate"] figure.chart', { hasText: 'by month of the appointment' }).getAttribute('data-points')).toBe(String(months24));
+    expect(w.problems).toEqual([]);
   });
 
   const count = (stratum: any, code: string) => stratum.population.find((p: any) => p.code.coding[0].code === code)?.count ?? 0;
