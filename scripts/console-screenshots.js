@@ -65,13 +65,20 @@ async function main() {
     await page.goto(`${origin}/console/#/dashboards`);
     await page.locator('figure.chart[data-drawn]', { hasText: 'HbA1c: mean by age band' }).waitFor({ timeout: 60000 });
     await page.locator('figure.chart[data-drawn]', { hasText: 'score over the 12 months' }).first().waitFor({ timeout: 60000 });
-    await page.screenshot({ path: path.join(docs, 'console-dashboard.png'), fullPage: true });
+    // The period picker and the first three measures with their strata (the whole page is
+    // several thousand pixels tall): groups, trend lines per stratum, bars per stratum and month.
+    await page.locator('figure.strata[data-strata]').first().waitFor({ timeout: 60000 });
+    const measures = page.locator('.measure');
+    const last = await measures.nth(Math.min(2, (await measures.count()) - 1)).boundingBox();
+    await page.screenshot({ path: path.join(docs, 'console-dashboard.png'), fullPage: true, clip: { x: 0, y: 0, width: 1280, height: Math.round(last.y + last.height + 16) } });
 
     const features = await (await fetch(`${origin}/console/features.json`)).json();
     if (features.docs) {
       await page.goto(`${origin}/docs`);
       await page.waitForLoadState('networkidle');
-      await page.screenshot({ path: path.join(docs, 'console-docs.png') });
+      await page.locator('h3.opblock-tag').first().waitFor({ timeout: 120000 });
+      // Swagger UI lays out a multi-megabyte document: slow on a loaded machine.
+      await page.screenshot({ path: path.join(docs, 'console-docs.png'), timeout: 120000 });
     } else {
       console.error('console:screenshots: this server has no /docs page; docs/console-docs.png not taken');
     }

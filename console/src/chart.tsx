@@ -9,6 +9,8 @@ export interface Series {
   /** [epoch seconds, value] pairs. */
   points: Array<[number, number]>;
   color: string;
+  /** A dash pattern, so lines differ by more than their colour. */
+  dash?: number[];
 }
 
 export interface TimeChartProps {
@@ -19,6 +21,8 @@ export interface TimeChartProps {
   range?: { low?: number; high?: number };
   /** Bars over these categories instead of lines over time; x values index them. */
   categories?: string[];
+  /** Over categories: lines instead of bars (e.g. one line per stratum over months). */
+  lines?: boolean;
   /** The top of the y axis at least (e.g. 100 for a score in %). */
   yMax?: number;
   /** How x values are written in the legend and table; dates by default. */
@@ -46,9 +50,10 @@ function align(series: Series[]): uPlot.AlignedData {
   return [xs, ...ys];
 }
 
-export function TimeChart({ title, unit, series, range, categories, yMax, xLabel: xLabelGiven, height = 220, note, xTitle = 'Date', xRange }: TimeChartProps) {
-  const bars = categories !== undefined;
-  const xLabel = xLabelGiven ?? (bars ? (x: number) => categories[x] ?? '' : dateOf);
+export function TimeChart({ title, unit, series, range, categories, lines = false, yMax, xLabel: xLabelGiven, height = 220, note, xTitle = 'Date', xRange }: TimeChartProps) {
+  const byCategory = categories !== undefined;
+  const bars = byCategory && !lines;
+  const xLabel = xLabelGiven ?? (byCategory ? (x: number) => categories[x] ?? '' : dateOf);
   const box = useRef<HTMLDivElement>(null);
   const figure = useRef<HTMLElement>(null);
   const data = align(series);
@@ -61,9 +66,18 @@ export function TimeChart({ title, unit, series, range, categories, yMax, xLabel
       width: Math.max(260, el.clientWidth),
       height,
       // Categories sit at 0…n-1 with half a step of room on each side, present or not.
-      scales: { x: bars ? { time: false, range: [-0.5, categories.length - 0.5] } : { time: true, ...(xRange ? { range: xRange } : {}) } },
+      scales: { x: byCategory ? { time: false, range: [-0.5, categories.length - 0.5] } : { time: true, ...(xRange ? { range: xRange } : {}) } },
       axes: [
-        bars ? { splits: () => categories.map((_c, i) => i), values: (_u, splits) => splits.map((i) => categories[i] ?? '') } : {},
+        // Every category has a tick; when their names would overlap only every n-th is written.
+        byCategory
+          ? {
+              splits: () => categories.map((_c, i) => i),
+              values: (u, splits) => {
+                const every = Math.max(1, Math.ceil((categories.length * 8 * Math.max(...categories.map((c) => c.length), 1)) / Math.max(1, u.width - 80)));
+                return splits.map((i, n) => (n % every === 0 ? (categories[i] ?? '') : ''));
+              },
+            }
+          : {},
         { label: unit, size: 60 },
       ],
       series: [
@@ -73,6 +87,7 @@ export function TimeChart({ title, unit, series, range, categories, yMax, xLabel
           stroke: s.color,
           fill: bars ? `${s.color}cc` : undefined,
           width: bars ? 1 : 2,
+          ...(s.dash ? { dash: s.dash } : {}),
           spanGaps: true,
           points: { show: !bars, size: 6 },
           // Side by side: with two series the first leans left of its x and the second right.
@@ -97,8 +112,8 @@ export function TimeChart({ title, unit, series, range, categories, yMax, xLabel
         draw: [() => figure.current?.setAttribute('data-drawn', String(points))],
       },
     };
-    if (bars) {
-      // Bars start at zero, or their heights mislead.
+    if (byCategory) {
+      // Bars (and scores over categories) start at zero, or their heights mislead.
       opts.scales!.y = { range: (_u, _min, max) => [0, Math.max(yMax ?? 0, max * 1.15) || 1] };
     } else if (range) {
       // Keep the range in view even when every value is inside it.
@@ -117,7 +132,7 @@ export function TimeChart({ title, unit, series, range, categories, yMax, xLabel
       resize.disconnect();
       plot.destroy();
     };
-  }, [JSON.stringify(data), range?.low, range?.high, unit, categories?.join(), xRange?.join()]);
+  }, [JSON.stringify(data), range?.low, range?.high, unit, categories?.join(), lines, xRange?.join()]);
   const rangeText = range && (range.low !== undefined || range.high !== undefined) ? ` · reference range ${range.low ?? '…'}–${range.high ?? '…'} ${unit}` : '';
   return (
     <figure class="chart" ref={figure} data-points={points}>

@@ -6,7 +6,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { BulkLoader, type LoadTotals } from '../bundles/bulk-load';
 import { bundleContext } from '../bundles/context';
 import { ConfigError } from '../config';
-import { generatePatientRecords } from '../generate';
+import { generatePatientRecords, type GeneratedItem } from '../generate';
 import type { Server } from '../server';
 
 export const DEMO_PATIENTS = 50;
@@ -34,8 +34,14 @@ export function takeDemoFlag(args: string[]): { demo?: number; rest: string[] } 
 const FIRST = new Set(['Schedule', 'Slot']);
 const slotsFirst = (list: Resource[]) => [...list.filter((r) => FIRST.has(r.resourceType)), ...list.filter((r) => !FIRST.has(r.resourceType))];
 
-/** Loads the demo data unless a Patient is stored already; what was loaded, or undefined. */
-export async function loadDemoData(server: Pick<Server, 'systemContext'>, patients: number, say: (line: string) => void, now = new Date()): Promise<LoadTotals | undefined> {
+/** The demo's records: the shared directory with its free-slot grid, then each patient's record. */
+export function demoRecords(patients: number, now: Date): Iterable<GeneratedItem> {
+  return generatePatientRecords({ patients, seed: DEMO_SEED, years: DEMO_YEARS, now });
+}
+
+/** Loads the demo data unless a Patient is stored already; what was loaded, or undefined.
+ * `records` defaults to the demo's own (a test on a slow engine passes a part of them). */
+export async function loadDemoData(server: Pick<Server, 'systemContext'>, patients: number, say: (line: string) => void, now = new Date(), records: Iterable<GeneratedItem> = demoRecords(patients, now)): Promise<LoadTotals | undefined> {
   const system = server.systemContext();
   const existing = await system.data.scanPage({ resourceType: 'Patient', limit: 1 });
   if (existing.versions.some((v) => !v.deleted)) {
@@ -46,8 +52,19 @@ export async function loadDemoData(server: Pick<Server, 'systemContext'>, patien
   const started = performance.now();
   const loader = new BulkLoader(bundleContext(system, 'minimal'));
   let line = 0;
-  for (const item of generatePatientRecords({ patients, seed: DEMO_SEED, years: DEMO_YEARS, now })) {
-    for (const resource of slotsFirst(item.shared ?? item.patient.resources)) await loader.add(resource, { file: 'demo', line: ++line });
+  // A slow store (FerretDB writes about a resource a second on a busy machine) takes minutes:
+  // say how far it got, at most every 10 s, each time a chunk is written.
+  let said = started;
+  let saidLoaded = 0;
+  for (const item of records) {
+    for (const resource of slotsFirst(item.shared ?? item.patient.resources)) {
+      await loader.add(resource, { file: 'demo', line: ++line });
+      if (performance.now() - said >= 10_000 && loader.totals.loaded > saidLoaded) {
+        said = performance.now();
+        saidLoaded = loader.totals.loaded;
+        say(`demo: ${loader.totals.loaded} resources loaded so far (${((said - started) / 1000).toFixed(0)} s)…`);
+      }
+    }
   }
   await loader.flush();
   const { loaded, failed } = loader.totals;

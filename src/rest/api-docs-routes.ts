@@ -39,10 +39,26 @@ const PAGE = `<!DOCTYPE html>
   <title>Nimbus FHIR API</title>
   <link rel="stylesheet" href="swagger-ui.css">
   <link rel="icon" type="image/png" href="favicon-32x32.png" sizes="32x32">
-  <style>body { margin: 0; } .swagger-ui .info { margin: 24px 0; }</style>
+  <style>
+    body { margin: 0; } .swagger-ui .info { margin: 24px 0; }
+    /* Swagger UI's own colours where they fall below 4.5:1 contrast (axe-core, WCAG AA). */
+    .swagger-ui .info .title small { background: #4a5058; }
+    .swagger-ui .info .title small.version-stamp { background: #3b6e04; }
+    .swagger-ui .info a, .swagger-ui .info .url, .swagger-ui .info__extdocs { color: #1f5fa8; }
+    .swagger-ui .parameter__in, .swagger-ui .parameter__deprecated { color: #555d66; }
+    .swagger-ui .btn.cancel { color: #b3261e; border-color: #b3261e; }
+    .swagger-ui .btn.execute { background-color: #1f5fa8; border-color: #1f5fa8; }
+    .swagger-ui .opblock.opblock-get .opblock-summary-method { background: #0b5cad; }
+    .swagger-ui .opblock.opblock-post .opblock-summary-method { background: #17794a; }
+    .swagger-ui .opblock.opblock-put .opblock-summary-method { background: #9a5200; }
+    .swagger-ui .opblock.opblock-delete .opblock-summary-method { background: #b3261e; }
+    .swagger-ui .opblock.opblock-patch .opblock-summary-method { background: #0b7263; }
+    .swagger-ui .opblock.opblock-head .opblock-summary-method { background: #6d10c0; }
+    .swagger-ui .opblock.opblock-options .opblock-summary-method { background: #0d5aa7; }
+  </style>
 </head>
 <body>
-  <main id="swagger-ui" aria-label="FHIR API reference"></main>
+  <div id="swagger-ui"></div>
   <script src="swagger-ui-bundle.js"></script>
   <script src="docs.js"></script>
 </body>
@@ -50,12 +66,24 @@ const PAGE = `<!DOCTYPE html>
 `;
 
 // validatorUrl null: Swagger UI would otherwise send the document to an outside validator.
+// deepLinking off: with it each operation's path is a link inside the button that opens the
+// operation (nested interactive controls, which screen readers and axe-core reject). Swagger UI
+// leaves its server and enum <select>s without a name; they are named after what they choose.
 const INITIALIZER = `window.addEventListener('load', function () {
   var here = new URL('.', window.location.href);
+  new MutationObserver(function () {
+    document.querySelectorAll('#swagger-ui select:not([aria-label])').forEach(function (el) {
+      // A label around the select alone (the servers one) names it with its options: no name.
+      var own = el.textContent.trim();
+      if (el.labels && Array.prototype.some.call(el.labels, function (l) { var t = l.textContent.trim(); return t && t !== own; })) return;
+      var param = el.closest('tr[data-param-name]');
+      el.setAttribute('aria-label', el.id === 'servers' ? 'Server' : param ? param.getAttribute('data-param-name') : 'Choice');
+    });
+  }).observe(document.body, { childList: true, subtree: true });
   window.ui = SwaggerUIBundle({
     url: new URL('../fhir/openapi.json', here).toString(),
     dom_id: '#swagger-ui',
-    deepLinking: true,
+    deepLinking: false,
     docExpansion: 'none',
     filter: true,
     validatorUrl: null,

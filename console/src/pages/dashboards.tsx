@@ -1,11 +1,14 @@
 // Dashboards over a period: every stored Measure through $evaluate-measure (over the whole period
-// and month by month), and population statistics of key labs and vitals through
+// and month by month), each group with its stratifiers (bars per stratum, months over time, and
+// the trend split by one stratifier), and population statistics of key labs and vitals through
 // Observation/$population-stats (overall and per gender × age band). Every figure is computed by
 // the server's operations; the console only draws them.
 import { useState } from 'preact/hooks';
-import { TimeChart } from '../chart';
+import { TimeChart, type Series } from '../chart';
 import { fhir, parameters, resources } from '../fhir';
 import { ErrorBox, Loading, Section, useLoad } from '../ui';
+import { groupsOf, labelStrata, stratumScore, type GroupFigures, type StratifierFigures } from './measure-report';
+import { formatScore, StrataBars } from './strata';
 
 interface Period {
   from: string; // YYYY-MM
@@ -100,22 +103,45 @@ export function Dashboards() {
   );
 }
 
-const POPULATION = 'http://terminology.hl7.org/CodeSystem/measure-population';
+interface TrendFigures {
+  /** The stratifier drawn as one line per stratum next to the overall score, if any. */
+  by?: string;
+  series: Series[];
+}
 
 interface MeasureFigures {
   id: string;
   title: string;
-  counts: Record<string, number>;
-  score?: number;
   /** Proportion and ratio measures score a fraction (shown as %); continuous-variable measures a
    * quantity in the report's unit (e.g. a median lead time in days). */
   percent: boolean;
   unit: string;
-  monthly: Array<[number, number]>;
+  groups: GroupFigures[];
+  trends: TrendFigures[];
 }
 
 async function evaluate(id: string, start: string, end: string): Promise<any> {
   return fhir(`Measure/${encodeURIComponent(id)}/$evaluate-measure?periodStart=${start}&periodEnd=${end}`);
+}
+
+// Lines differ by colour and dash (readable in grey too); the overall score is the solid one.
+const OVERALL_COLOR = '#1d4f91';
+const STRATUM_STYLES: Array<{ color: string; dash: number[] }> = [
+  { color: '#b35806', dash: [6, 3] },
+  { color: '#1b7837', dash: [2, 3] },
+  { color: '#762a83', dash: [10, 4, 2, 4] },
+  { color: '#a50f4b', dash: [12, 4] },
+  { color: '#4d4d4d', dash: [2, 6] },
+  { color: '#8c510a', dash: [8, 2, 2, 2] },
+];
+
+/** The stratifier of a group drawn as trend lines: the first not by month with 2 to 6 strata
+ * that have a score (more lines than that are unreadable; its bars show them all). */
+function trendStratifier(g: GroupFigures): StratifierFigures | undefined {
+  return g.stratifiers.find((s) => {
+    const scored = s.strata.filter((st) => st.score !== undefined).length;
+    return !s.byMonth && scored >= 2 && scored <= STRATUM_STYLES.length;
+  });
 }
 
 async function loadMeasures(period: Period): Promise<MeasureFigures[]> {
@@ -124,25 +150,38 @@ async function loadMeasures(period: Period): Promise<MeasureFigures[]> {
   return Promise.all(
     measures.map(async (m: any) => {
       const whole = await evaluate(m.id, `${period.from}-01`, lastDay(period.to));
-      const group = whole.group?.[0];
-      const counts: Record<string, number> = {};
-      for (const p of group?.population ?? []) counts[p.code?.coding?.find((c: any) => c.system === POPULATION)?.code ?? '?'] = p.count;
-      // The trend: for each month, the score over the 12 months ending with it (quality measures
-      // such as CMS122 are annual: one month alone would count most patients as untested). A few
-      // at a time, each one server evaluation.
-      const scoring = m.scoring?.coding?.[0]?.code;
-      const percent = scoring !== 'continuous-variable';
+      const groups = groupsOf(whole);
+      await labelStrata(m, groups);
+      const percent = m.scoring?.coding?.[0]?.code !== 'continuous-variable';
       const scale = percent ? 100 : 1;
-      const monthly: Array<[number, number]> = [];
+      const trends: TrendFigures[] = groups.map((g) => {
+        const by = trendStratifier(g);
+        const strata = by?.strata.filter((st) => st.score !== undefined) ?? [];
+        return {
+          by: by?.id,
+          series: [
+            { label: by ? 'All' : 'Score', color: OVERALL_COLOR, points: [] },
+            ...strata.map((st, i) => ({ label: st.label, ...STRATUM_STYLES[i], points: [] as Array<[number, number]>, key: st.key })),
+          ],
+        };
+      });
+      // The trend: for each month, the score over the 12 months ending with it (quality measures
+      // such as CMS122 are annual: one month alone would count most patients as untested), overall
+      // and per stratum from the same reports. A few at a time, each one server evaluation.
       for (let i = 0; i < list.length; i += 4) {
         const reports = await Promise.all(list.slice(i, i + 4).map((month) => evaluate(m.id, `${yearBefore(month)}-01`, lastDay(month))));
         reports.forEach((r, j) => {
-          const score = r.group?.[0]?.measureScore?.value;
-          if (typeof score === 'number') monthly.push([i + j, score * scale]);
+          trends.forEach((t, gi) => {
+            t.series.forEach((s: any, si) => {
+              const score = si === 0 ? r.group?.[gi]?.measureScore?.value : stratumScore(r, gi, t.by!, s.key);
+              if (typeof score === 'number') s.points.push([i + j, score * scale]);
+            });
+          });
         });
       }
-      const unit = percent ? '%' : (group?.measureScore?.unit ?? group?.measureScore?.code ?? '');
-      return { id: m.id, title: m.title ?? m.name ?? m.id, counts, score: group?.measureScore?.value, percent, unit, monthly };
+      const first = whole.group?.[0]?.measureScore;
+      const unit = percent ? '%' : (first?.unit ?? first?.code ?? '');
+      return { id: m.id, title: m.title ?? m.name ?? m.id, percent, unit, groups, trends };
     }),
   );
 }
@@ -158,22 +197,61 @@ function Measures({ period }: { period: Period }) {
       {figures.data?.map((m) => (
         <div key={m.id} class="measure" data-measure={m.id}>
           <h3>{m.title}</h3>
-          <dl class="figures">
-            {Object.entries(m.counts).map(([code, n]) => (
-              <div key={code}>
-                <dt>{code.replace(/-/g, ' ')}</dt>
-                <dd>{n}</dd>
-              </div>
-            ))}
-            <div>
-              <dt>score</dt>
-              <dd>{m.score === undefined ? '–' : m.percent ? `${(m.score * 100).toFixed(1)} %` : `${m.score.toFixed(1)} ${m.unit}`}</dd>
-            </div>
-          </dl>
-          <TimeChart title={`${m.title}: score over the 12 months up to each month`} unit={m.unit} yMax={m.percent ? 100 : undefined} categories={list} series={[{ label: 'Score', color: '#1d4f91', points: m.monthly }]} xTitle="Month" />
+          {m.groups.map((g, gi) => (
+            <MeasureGroup key={g.id} measure={m} group={g} trend={m.trends[gi]} months={list} named={m.groups.length > 1} />
+          ))}
         </div>
       ))}
     </Section>
+  );
+}
+
+function MeasureGroup({ measure: m, group: g, trend, months: list, named }: { measure: MeasureFigures; group: GroupFigures; trend: TrendFigures; months: string[]; named: boolean }) {
+  const title = named ? `${m.title} (${g.id})` : m.title;
+  const casesOf = m.percent ? 'denominator' : 'measure-observation' in g.counts ? 'measure-observation' : 'initial-population';
+  const by = g.stratifiers.find((s) => s.id === trend.by);
+  return (
+    <div class="measure-group" data-group={g.id}>
+      {named && <h4>{g.id}</h4>}
+      <dl class="figures">
+        {Object.entries(g.counts).map(([code, n]) => (
+          <div key={code}>
+            <dt>{code.replace(/-/g, ' ')}</dt>
+            <dd>{n}</dd>
+          </div>
+        ))}
+        <div>
+          <dt>score</dt>
+          <dd>{formatScore(g.score, m.percent, m.unit)}</dd>
+        </div>
+      </dl>
+      <div class="charts">
+        <TimeChart
+          title={`${title}: score over the 12 months up to each month${by ? `, by ${by.title}` : ''}`}
+          unit={m.unit}
+          yMax={m.percent ? 100 : undefined}
+          categories={list}
+          lines={trend.series.length > 1}
+          series={trend.series}
+          xTitle="Month"
+        />
+        {g.stratifiers.map((s) =>
+          s.byMonth ? (
+            <TimeChart
+              key={s.id}
+              title={`${title}: by ${s.title}`}
+              unit={m.unit}
+              yMax={m.percent ? 100 : undefined}
+              categories={list}
+              series={[{ label: 'Score', color: '#4f6d8f', points: s.strata.flatMap((st) => (st.score === undefined || !list.includes(st.key) ? [] : [[list.indexOf(st.key), st.score * (m.percent ? 100 : 1)] as [number, number]])) }]}
+              xTitle="Month"
+            />
+          ) : (
+            <StrataBars key={s.id} title={`${title}: by ${s.title}`} stratifier={s} percent={m.percent} unit={m.unit} casesOf={casesOf} />
+          ),
+        )}
+      </div>
+    </div>
   );
 }
 
