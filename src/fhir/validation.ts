@@ -4,12 +4,14 @@
 import type { FhirDefinitions } from './definitions';
 import { ConformanceRegistry } from './validator/registry';
 import { FhirValidator } from './validator/validator';
-import type { ValidationIssue } from './validator/messages';
+import { issue, type ValidationIssue } from './validator/messages';
 import { TerminologyService } from '../terminology/service';
 
 export interface ValidationSettings {
   /** An unknown profile in meta.profile: an error instead of a warning (NIMBUS_STRICT_PROFILES). */
   strictProfiles: boolean;
+  /** Profiles every write of a type must conform to (NIMBUS_REQUIRED_PROFILES). */
+  requiredProfiles?: Record<string, string[]>;
 }
 
 export class ResourceValidator {
@@ -26,7 +28,20 @@ export class ResourceValidator {
 
   /** Validates `resource` as an instance of `type`; every issue found (errors and warnings). */
   validate(resource: unknown, type: string): ValidationIssue[] {
-    return this.validator.validate(resource, { type, unknownProfile: this.settings.strictProfiles ? 'error' : 'warning' });
+    const required = this.requiredProfiles(type);
+    if (!required.length) return this.validator.validate(resource, { type, unknownProfile: this.settings.strictProfiles ? 'error' : 'warning' });
+    // A required profile the server does not know (its package not installed yet) refuses the
+    // write: accepting it would let through exactly what the setting is there to stop.
+    const known = required.filter((url) => this.registry.structureDefinition(url));
+    const missing = required
+      .filter((url) => !known.includes(url))
+      .map((url) => issue('PROFILE_UNKNOWN', `${type}`, `Every ${type} must conform to the profile ${url} (NIMBUS_REQUIRED_PROFILES), which this server does not know: install the package that defines it`, 'error'));
+    return [...missing, ...this.validator.validate(resource, { type, profiles: known, unknownProfile: this.settings.strictProfiles ? 'error' : 'warning' })];
+  }
+
+  /** The profiles every write of `type` must conform to. */
+  requiredProfiles(type: string): string[] {
+    return this.settings.requiredProfiles?.[type] ?? [];
   }
 }
 

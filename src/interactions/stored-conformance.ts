@@ -1,5 +1,5 @@
-// CodeSystems, ValueSets and ConceptMaps stored by clients (POST/PUT, transactions, `import`) join
-// the conformance registry, so $lookup, $expand, $validate-code, $translate, validation of writes
+// CodeSystems, ValueSets, ConceptMaps and StructureDefinitions stored by clients (POST/PUT,
+// transactions, `import`) or FHIR packages join the conformance registry, so $lookup, $expand, $validate-code, $translate, validation of writes
 // and the search modifiers :in/:not-in/:above/:below use them like the bundled ones.
 //
 // The database is the truth every server process shares. Each process keeps the stored resources
@@ -11,10 +11,12 @@ import type { ConformanceRegistry, CanonicalResource, ConformanceType } from '..
 import type { Engine, EngineTransaction, VersionWrite } from '../storage/engine';
 import { SharedCache, type SharedCacheOptions } from '../storage/shared-cache';
 
-/** The stored types this watch feeds into the registry. StructureDefinitions stay with the
- * profile loading (fhir-profiles/, packages), which decides how profiles are enforced. */
 export const STORED_TERMINOLOGY_TYPES: readonly ConformanceType[] = ['CodeSystem', 'ValueSet', 'ConceptMap'];
-const WATCHED = new Set<string>(STORED_TERMINOLOGY_TYPES);
+/** The stored types this watch feeds into the registry: the terminology resources, and the
+ * StructureDefinitions that FHIR packages (interactions/install-package.ts) and clients store, so a
+ * profile installed through one process is enforced by every process. */
+export const STORED_CONFORMANCE_TYPES: readonly ConformanceType[] = [...STORED_TERMINOLOGY_TYPES, 'StructureDefinition'];
+const WATCHED = new Set<string>(STORED_CONFORMANCE_TYPES);
 const PAGE = 100;
 
 interface StoredEntry {
@@ -114,7 +116,7 @@ export class StoredConformance {
   /** Every current stored resource of the watched types; unchanged versions keep their parsed copy. */
   private async load(): Promise<Map<string, StoredEntry>> {
     const out = new Map<string, StoredEntry>();
-    for (const resourceType of STORED_TERMINOLOGY_TYPES) {
+    for (const resourceType of STORED_CONFORMANCE_TYPES) {
       let after: string | undefined;
       do {
         const page = await this.engine.scanPage({ resourceType, after, limit: PAGE });
