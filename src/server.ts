@@ -182,7 +182,13 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
   // FHIR packages named in NIMBUS_PACKAGES: installed (or found already installed) before serving.
   const packageDeps: PackageInstallDeps = { data: systemContext().data, services: core, system: engine.system, runtimeParameters, now: () => clock.now() };
   for (const source of config.packages) {
-    const result = await installPackage(packageDeps, source).catch((e: Error) => Promise.reject(new Error(`NIMBUS_PACKAGES: ${e.message}`)));
+    const result = await installPackage(packageDeps, source).catch(async (e: Error) => {
+      // Start-up stops here: release what was opened for it.
+      storedConformance.stop();
+      runtimeParameters.stop();
+      if (!overrides.engine) await engine.close();
+      throw new Error(`NIMBUS_PACKAGES: ${e.message}`);
+    });
     logger.info({ package: `${result.name}@${result.version}`, written: result.written, unchanged: result.unchanged, removed: result.removed }, 'FHIR package installed');
     if (result.missingDependencies.length) logger.warn({ package: result.name, missing: result.missingDependencies }, 'FHIR package dependencies not installed');
   }

@@ -28,6 +28,8 @@ export function readTar(tar: Buffer): TarEntry[] {
   let offset = 0;
   let longName: string | undefined;
   let paxPath: string | undefined;
+  // Neither gzip nor tar (a download error page, a zip file…): say so rather than "package.json is missing".
+  if (tar.length < BLOCK || !checksumOk(tar.subarray(0, BLOCK))) throw new TarFormatError('neither a gzip-compressed nor a plain tar archive');
   while (offset + BLOCK <= tar.length) {
     const header = tar.subarray(offset, offset + BLOCK);
     if (header.every((b) => b === 0)) break; // end of archive

@@ -51,6 +51,8 @@ describeEachEngine('FHIR packages', (factory) => {
     // B has looked before: it holds a registry without the profile.
     const before = await b.http.post('/fhir/Patient/$validate').set('Content-Type', FHIR).send({ resourceType: 'Parameters', parameter: [{ name: 'resource', resource: hospitalPatient('x') }, { name: 'profile', valueUri: PATIENT_PROFILE }] });
     expect(messageIds(before.body)).toContain('PROFILE_UNKNOWN');
+    // Both have built their CapabilityStatement before: it must not stay as it was.
+    for (const t of [a, b]) expect((await t.http.get('/fhir/metadata')).body.rest[0].resource.find((r: { type: string }) => r.type === 'Patient').supportedProfile).not.toContain(PATIENT_PROFILE);
     const first = await a.server.installPackage(tgz);
     expect(first).toEqual({ name: 'example.hospital.r4', version: '1.0.0', written: 6, unchanged: 0, removed: 0, missingDependencies: ['hl7.terminology.r4@5.0.0'] });
     const again = await a.server.installPackage(tgz);
@@ -158,6 +160,19 @@ describeEachEngine('FHIR packages', (factory) => {
     const other = hospitalPackage();
     other.manifest.name = 'example.other.r4';
     await expect(a.server.installPackage(writePackageTgz(dir, 'other', other))).rejects.toThrow(/CodeSystem\/hospital-ward \(package\/CodeSystem-hospital-ward\.json\) is already installed by the package example\.hospital\.r4@1\.1\.0/);
+  });
+
+  it('NIMBUS_PACKAGES installs at start-up; a broken one stops start-up with what is wrong', async () => {
+    const started = await makeTestServer({ engine: await factory.make(), env: { NIMBUS_PACKAGES: tgz } });
+    try {
+      expect((await put(started, hospitalPatient('s1', (p) => (p.active = false)))).status).toBe(400);
+      expect((await started.http.get('/fhir/Patient?ward=north')).status).toBe(200);
+    } finally {
+      await started.close();
+    }
+    const engine = await factory.make();
+    await expect(makeTestServer({ engine, env: { NIMBUS_PACKAGES: `${dir}/nowhere.tgz` } })).rejects.toThrow(/^NIMBUS_PACKAGES: .*nowhere\.tgz: no such file or folder/);
+    await engine.close();
   });
 
   it('NIMBUS_REQUIRED_PROFILES: every Patient write must conform, and an unknown required profile refuses', async () => {
