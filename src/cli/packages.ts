@@ -52,6 +52,7 @@ async function install(source: string, rest: string[]): Promise<number> {
   try {
     const r = await server.installPackage(source);
     process.stdout.write(`installed ${r.name}@${r.version}: ${r.written} resource(s) written, ${r.unchanged} unchanged, ${r.removed} removed\n`);
+    if (r.tolerated) process.stdout.write(`note: ${r.tolerated} resource(s) hold codes outside a required R4 binding (codes newer than R4); stored as published\n`);
     if (r.missingDependencies.length) process.stdout.write(`note: dependencies not installed: ${r.missingDependencies.join(', ')}\n`);
     return 0;
   } finally {

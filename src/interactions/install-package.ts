@@ -23,6 +23,7 @@ import { withoutMeta } from './install-profiles';
 import type { Services } from './services';
 
 export const PACKAGES_COLLECTION = 'fhir_packages';
+const TOLERATED_NOTE = new Set(['CODE_NOT_IN_REQUIRED_VALUESET', 'CODE_UNKNOWN_IN_SYSTEM']);
 /** Resources written per transaction: one transaction per resource would make every process reload
  * its stored conformance resources once per resource; one for a package of thousands is too long. */
 const BATCH = 200;
@@ -48,6 +49,9 @@ export interface InstallResult {
   unchanged: number;
   /** Resources of a previously installed version that the new one no longer has. */
   removed: number;
+  /** Resources stored although a code in them is outside a required binding (see
+   * ResourceValidator.validatePackageContent). */
+  tolerated: number;
   /** Dependencies (name@version) not installed in this database (the R4 core excepted). */
   missingDependencies: string[];
 }
@@ -82,6 +86,7 @@ export async function installPackageContents(deps: PackageInstallDeps, pkg: Fhir
   const problems: string[] = [];
   const toWrite: PackageResource[] = [];
   let unchanged = 0;
+  let tolerated = 0;
   for (const entry of pkg.resources) {
     const { resource } = entry;
     const key = `${resource.resourceType}/${resource.id}`;
@@ -103,7 +108,8 @@ export async function installPackageContents(deps: PackageInstallDeps, pkg: Fhir
         continue;
       }
     }
-    const issues = deps.services.validator.validate(resource, resource.resourceType);
+    const issues = deps.services.validator.validatePackageContent(resource, resource.resourceType);
+    if (issues.some((i) => i.severity === 'warning' && TOLERATED_NOTE.has(i.messageId))) tolerated++;
     if (hasErrors(issues)) {
       const first = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal').slice(0, 3);
       problems.push(`${key} (${entry.file}) is invalid: ${first.map((i) => `${i.diagnostics}${i.expression?.length ? ` @ ${i.expression[0]}` : ''}`).join('; ')}`);
@@ -129,10 +135,12 @@ export async function installPackageContents(deps: PackageInstallDeps, pkg: Fhir
   // Terminology first, so the profiles and parameters after them are checked with it in place.
   const order = (r: PackageResource) => ['CodeSystem', 'ValueSet', 'ConceptMap', 'StructureDefinition', 'SearchParameter'].indexOf(r.resource.resourceType) >>> 0;
   toWrite.sort((a, b) => order(a) - order(b));
+  // Written with the package check (base definition; codes newer than R4 tolerated), as checked above.
+  const services: Services = { ...deps.services, validator: deps.services.validator.forPackageContent() };
   for (let i = 0; i < toWrite.length; i += BATCH) {
     const batch = toWrite.slice(i, i + BATCH);
     await deps.data.transaction(async (tx) => {
-      for (const { resource } of batch) await updateIn(tx, deps.services, resource.resourceType, resource.id, resource);
+      for (const { resource } of batch) await updateIn(tx, services, resource.resourceType, resource.id, resource);
     });
   }
   for (let i = 0; i < stale.length; i += BATCH) {
@@ -158,7 +166,7 @@ export async function installPackageContents(deps: PackageInstallDeps, pkg: Fhir
   const missingDependencies = Object.entries(pkg.dependencies)
     .filter(([name]) => !BUILT_IN.test(name) && !installed.some((p) => p.name === name))
     .map(([name, version]) => `${name}@${version}`);
-  return { name: pkg.name, version: pkg.version, written: toWrite.length, unchanged, removed: stale.length, missingDependencies };
+  return { name: pkg.name, version: pkg.version, written: toWrite.length, unchanged, removed: stale.length, tolerated, missingDependencies };
 }
 
 /** Another process installed the same package at the same moment: the last record wins. */

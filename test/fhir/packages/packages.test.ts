@@ -54,7 +54,7 @@ describeEachEngine('FHIR packages', (factory) => {
     // Both have built their CapabilityStatement before: it must not stay as it was.
     for (const t of [a, b]) expect((await t.http.get('/fhir/metadata')).body.rest[0].resource.find((r: { type: string }) => r.type === 'Patient').supportedProfile).not.toContain(PATIENT_PROFILE);
     const first = await a.server.installPackage(tgz);
-    expect(first).toEqual({ name: 'example.hospital.r4', version: '1.0.0', written: 6, unchanged: 0, removed: 0, missingDependencies: ['hl7.terminology.r4@5.0.0'] });
+    expect(first).toEqual({ name: 'example.hospital.r4', version: '1.0.0', written: 6, unchanged: 0, removed: 0, tolerated: 0, missingDependencies: ['hl7.terminology.r4@5.0.0'] });
     const again = await a.server.installPackage(tgz);
     expect([again.written, again.unchanged]).toEqual([0, 6]);
     const history = await a.http.get('/fhir/StructureDefinition/hospital-patient/_history');
@@ -136,7 +136,9 @@ describeEachEngine('FHIR packages', (factory) => {
         res.url = `${res.url}-broken`;
       }
     }
-    (broken.files['StructureDefinition-hospital-patient.json'] as { status: string }).status = 'finished';
+    (broken.files['StructureDefinition-hospital-patient.json'] as { colour?: string }).colour = 'red';
+    // A code outside a required binding is tolerated in package content (codes newer than R4).
+    (broken.files['CodeSystem-hospital-ward.json'] as { status: string }).status = 'finished';
     (broken.files['.index.json'] as { files: Array<{ filename: string; id: string }> }).files.forEach((f) => (f.filename = f.filename.replace(/-(?=[a-z])/, '-broken-')));
     const renamed = Object.fromEntries(Object.entries(broken.files).map(([f, r]) => [f.includes('/') || f.startsWith('.') ? f : f.replace(/-(?=[a-z])/, '-broken-'), r]));
     broken.files = renamed;
@@ -144,7 +146,8 @@ describeEachEngine('FHIR packages', (factory) => {
     const err = await a.server.installPackage(file).catch((e: Error) => e);
     expect(err).toBeInstanceOf(PackageError);
     expect((err as Error).message).toMatch(/example\.broken\.r4@1\.0\.0 was not installed \(nothing was written\)/);
-    expect((err as Error).message).toMatch(/StructureDefinition\/broken-hospital-patient \(package\/StructureDefinition-broken-hospital-patient\.json\) is invalid: .*finished/);
+    expect((err as Error).message).toMatch(/StructureDefinition\/broken-hospital-patient \(package\/StructureDefinition-broken-hospital-patient\.json\) is invalid: .*colour/);
+    expect((err as Error).message).toMatch(/1 resource\(s\) cannot be stored/);
     expect((await a.http.get('/fhir/CodeSystem/broken-hospital-ward')).status).toBe(404);
     // Not an archive at all; no package.json; a package for another FHIR version.
     const junk = `${dir}/junk.tgz`;
