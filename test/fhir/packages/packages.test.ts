@@ -105,6 +105,13 @@ describeEachEngine('FHIR packages', (factory) => {
     }
   });
 
+  it('a SearchParameter stored by a client is listed in the CapabilityStatement too', async () => {
+    const sp = { resourceType: 'SearchParameter', id: 'client-nickname', url: 'http://example.org/fhir/SearchParameter/client-nickname', name: 'nickname', status: 'active', description: 'Nickname', code: 'nickname', base: ['Patient'], type: 'string', expression: "Patient.name.where(use='nickname').given" };
+    expect((await put(a, sp)).status).toBe(201);
+    const patient = (await a.http.get('/fhir/metadata')).body.rest[0].resource.find((r: { type: string }) => r.type === 'Patient');
+    expect(patient.searchParam).toContainEqual({ name: 'nickname', definition: sp.url, type: 'string' });
+  });
+
   it('a second server over the same database enforces the package profile', async () => {
     await b.server.services.conformance!.refresh();
     const bad = await put(b, hospitalPatient('via-b', (p) => (p.active = false)));
