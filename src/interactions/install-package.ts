@@ -20,6 +20,7 @@ import type { RuntimeSearchParameters } from '../search/runtime-parameters';
 import type { SystemStore } from '../storage/engine';
 import { deleteIn, updateIn } from './crud';
 import { withoutMeta } from './install-profiles';
+import { isCoreDefinition } from './stored-conformance';
 import type { Services } from './services';
 
 export const PACKAGES_COLLECTION = 'fhir_packages';
@@ -93,6 +94,10 @@ export async function installPackageContents(deps: PackageInstallDeps, pkg: Fhir
     const owner = owners.get(key);
     if (owner) {
       problems.push(`${key} (${entry.file}) is already installed by the package ${owner}`);
+      continue;
+    }
+    if (resource.resourceType === 'StructureDefinition' && typeof resource.url === 'string' && isCoreDefinition(resource.url)) {
+      problems.push(`${key} (${entry.file}) redefines the R4 core definition ${resource.url}, which a package cannot replace`);
       continue;
     }
     const current = await deps.data.read(resource.resourceType, resource.id);

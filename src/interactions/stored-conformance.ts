@@ -7,7 +7,7 @@
 // that wrote one of these types bumps the cache's version after it commits, the writing process
 // reloads at once, the others within the cache's check interval (on their next operation, write,
 // or the background refresh that search relies on).
-import type { ConformanceRegistry, CanonicalResource, ConformanceType } from '../fhir/validator/registry';
+import { R4PackageSource, type ConformanceRegistry, type CanonicalResource, type ConformanceType } from '../fhir/validator/registry';
 import type { Engine, EngineTransaction, VersionWrite } from '../storage/engine';
 import { SharedCache, type SharedCacheOptions } from '../storage/shared-cache';
 
@@ -129,11 +129,22 @@ export class StoredConformance {
             continue;
           }
           const resource = JSON.parse(v.json) as CanonicalResource;
-          if (typeof resource.url === 'string') out.set(key, { versionId: v.versionId, resource });
+          if (typeof resource.url !== 'string') continue;
+          // A stored StructureDefinition never replaces an R4 core definition (the base every
+          // write is checked against): a client could otherwise switch validation off.
+          if (resourceType === 'StructureDefinition' && isCoreDefinition(resource.url)) continue;
+          out.set(key, { versionId: v.versionId, resource });
         }
         after = page.next;
       } while (after);
     }
     return out;
   }
+}
+
+let core: R4PackageSource | undefined;
+/** Whether `url` is one of the R4 core StructureDefinitions (types, resources, core profiles). */
+export function isCoreDefinition(url: string): boolean {
+  core ??= new R4PackageSource();
+  return core.find('StructureDefinition', url) !== undefined;
 }

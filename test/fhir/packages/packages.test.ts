@@ -112,6 +112,19 @@ describeEachEngine('FHIR packages', (factory) => {
     expect(patient.searchParam).toContainEqual({ name: 'nickname', definition: sp.url, type: 'string' });
   });
 
+  it('a profile stored by a client is enforced in every process; one redefining an R4 core definition is not used', async () => {
+    const url = 'http://example.org/fhir/StructureDefinition/client-patient';
+    const sd = { resourceType: 'StructureDefinition', id: 'client-patient', url, name: 'ClientPatient', status: 'active', kind: 'resource', abstract: false, type: 'Patient', baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Patient', derivation: 'constraint', differential: { element: [{ id: 'Patient.gender', path: 'Patient.gender', min: 1 }] } };
+    expect((await put(a, sd)).status).toBe(201);
+    await b.server.services.conformance!.refresh();
+    const bad = await put(b, { resourceType: 'Patient', id: 'cp1', meta: { profile: [url] } });
+    expect([bad.status, messageIds(bad.body)]).toEqual([400, ['MIN_CARDINALITY']]);
+    const hijack = { ...sd, id: 'core-patient', url: 'http://hl7.org/fhir/StructureDefinition/Patient', differential: { element: [{ id: 'Patient.gender', path: 'Patient.gender', min: 1 }] } };
+    expect((await put(a, hijack)).status).toBe(201);
+    await a.server.services.conformance!.refresh();
+    expect((await put(a, { resourceType: 'Patient', id: 'cp2' })).status).toBe(201);
+  });
+
   it('a second server over the same database enforces the package profile', async () => {
     await b.server.services.conformance!.refresh();
     const bad = await put(b, hospitalPatient('via-b', (p) => (p.active = false)));
@@ -156,6 +169,11 @@ describeEachEngine('FHIR packages', (factory) => {
     expect((err as Error).message).toMatch(/StructureDefinition\/broken-hospital-patient \(package\/StructureDefinition-broken-hospital-patient\.json\) is invalid: .*colour/);
     expect((err as Error).message).toMatch(/1 resource\(s\) cannot be stored/);
     expect((await a.http.get('/fhir/CodeSystem/broken-hospital-ward')).status).toBe(404);
+    // A profile cannot replace an R4 core definition (the base every write is checked against).
+    const core = hospitalPackage();
+    core.manifest.name = 'example.core.r4';
+    core.files = { 'StructureDefinition-Patient.json': { resourceType: 'StructureDefinition', id: 'Patient', url: 'http://hl7.org/fhir/StructureDefinition/Patient', name: 'Patient', status: 'active', kind: 'resource', abstract: false, type: 'Patient', baseDefinition: 'http://hl7.org/fhir/StructureDefinition/DomainResource', derivation: 'specialization', differential: { element: [{ id: 'Patient', path: 'Patient' }] } } };
+    await expect(a.server.installPackage(writePackageTgz(dir, 'core', core))).rejects.toThrow(/StructureDefinition\/Patient .* redefines the R4 core definition http:\/\/hl7\.org\/fhir\/StructureDefinition\/Patient/);
     // Not an archive at all; no package.json; a package for another FHIR version.
     const junk = `${dir}/junk.tgz`;
     require('node:fs').writeFileSync(junk, 'not a tarball');
