@@ -119,6 +119,10 @@ describeEachEngine('FHIR packages', (factory) => {
     await b.server.services.conformance!.refresh();
     const bad = await put(b, { resourceType: 'Patient', id: 'cp1', meta: { profile: [url] } });
     expect([bad.status, messageIds(bad.body)]).toEqual([400, ['MIN_CARDINALITY']]);
+    // Deleted: the profile is unknown again everywhere (a warning by default).
+    expect((await a.http.delete('/fhir/StructureDefinition/client-patient')).status).toBe(204);
+    await b.server.services.conformance!.refresh();
+    expect((await put(b, { resourceType: 'Patient', id: 'cp1', meta: { profile: [url] } })).status).toBe(201);
     const hijack = { ...sd, id: 'core-patient', url: 'http://hl7.org/fhir/StructureDefinition/Patient', differential: { element: [{ id: 'Patient.gender', path: 'Patient.gender', min: 1 }] } };
     expect((await put(a, hijack)).status).toBe(201);
     await a.server.services.conformance!.refresh();
