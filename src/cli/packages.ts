@@ -53,6 +53,7 @@ async function install(source: string, rest: string[]): Promise<number> {
     const r = await server.installPackage(source);
     process.stdout.write(`installed ${r.name}@${r.version}: ${r.written} resource(s) written, ${r.unchanged} unchanged, ${r.removed} removed\n`);
     if (r.tolerated) process.stdout.write(`note: ${r.tolerated} resource(s) hold codes outside a required R4 binding (codes newer than R4); stored as published\n`);
+    for (const why of r.skipped) process.stdout.write(`note: not installed (cannot be indexed here): ${why}\n`);
     if (r.missingDependencies.length) process.stdout.write(`note: dependencies not installed: ${r.missingDependencies.join(', ')}\n`);
     return 0;
   } finally {

@@ -53,6 +53,8 @@ export interface InstallResult {
   /** Resources stored although a code in them is outside a required binding (see
    * ResourceValidator.validatePackageContent). */
   tolerated: number;
+  /** SearchParameters left out because this server cannot index them, with the reason. */
+  skipped: string[];
   /** Dependencies (name@version) not installed in this database (the R4 core excepted). */
   missingDependencies: string[];
 }
@@ -88,6 +90,7 @@ export async function installPackageContents(deps: PackageInstallDeps, pkg: Fhir
   const toWrite: PackageResource[] = [];
   let unchanged = 0;
   let tolerated = 0;
+  const skipped: string[] = [];
   for (const entry of pkg.resources) {
     const { resource } = entry;
     const key = `${resource.resourceType}/${resource.id}`;
@@ -124,7 +127,9 @@ export async function installPackageContents(deps: PackageInstallDeps, pkg: Fhir
       try {
         deps.runtimeParameters.check(resource as unknown as SearchParameterResource);
       } catch (e) {
-        problems.push(`${key} (${entry.file}): ${e instanceof FhirError ? e.issues.map((i) => i.diagnostics).join('; ') : (e as Error).message}`);
+        // Not a broken package: a parameter this server cannot index (composite, an expression
+        // its compiler does not take) is left out and reported; the rest of the package is usable.
+        skipped.push(`${key} (${entry.file}): ${e instanceof FhirError ? e.issues.map((i) => i.diagnostics).join('; ') : (e as Error).message}`);
         continue;
       }
     }
@@ -135,7 +140,8 @@ export async function installPackageContents(deps: PackageInstallDeps, pkg: Fhir
     const more = problems.length > 10 ? `\n  … and ${problems.length - 10} more` : '';
     throw new PackageError(`${label} was not installed (nothing was written): ${problems.length} resource(s) cannot be stored:\n${shown}${more}`);
   }
-  const keep = new Set(pkg.resources.map((r) => `${r.resource.resourceType}/${r.resource.id}`));
+  const left = new Set(skipped.map((s) => s.slice(0, s.indexOf(' '))));
+  const keep = new Set(pkg.resources.map((r) => `${r.resource.resourceType}/${r.resource.id}`).filter((key) => !left.has(key)));
   const stale = (previous?.value.resources ?? []).filter((key) => !keep.has(key));
   // Terminology first, so the profiles and parameters after them are checked with it in place.
   const order = (r: PackageResource) => ['CodeSystem', 'ValueSet', 'ConceptMap', 'StructureDefinition', 'SearchParameter'].indexOf(r.resource.resourceType) >>> 0;
@@ -171,7 +177,7 @@ export async function installPackageContents(deps: PackageInstallDeps, pkg: Fhir
   const missingDependencies = Object.entries(pkg.dependencies)
     .filter(([name]) => !BUILT_IN.test(name) && !installed.some((p) => p.name === name))
     .map(([name, version]) => `${name}@${version}`);
-  return { name: pkg.name, version: pkg.version, written: toWrite.length, unchanged, removed: stale.length, tolerated, missingDependencies };
+  return { name: pkg.name, version: pkg.version, written: toWrite.length, unchanged, removed: stale.length, tolerated, skipped, missingDependencies };
 }
 
 /** Another process installed the same package at the same moment: the last record wins. */

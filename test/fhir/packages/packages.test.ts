@@ -54,7 +54,7 @@ describeEachEngine('FHIR packages', (factory) => {
     // Both have built their CapabilityStatement before: it must not stay as it was.
     for (const t of [a, b]) expect((await t.http.get('/fhir/metadata')).body.rest[0].resource.find((r: { type: string }) => r.type === 'Patient').supportedProfile).not.toContain(PATIENT_PROFILE);
     const first = await a.server.installPackage(tgz);
-    expect(first).toEqual({ name: 'example.hospital.r4', version: '1.0.0', written: 6, unchanged: 0, removed: 0, tolerated: 0, missingDependencies: ['hl7.terminology.r4@5.0.0'] });
+    expect(first).toEqual({ name: 'example.hospital.r4', version: '1.0.0', written: 6, unchanged: 0, removed: 0, tolerated: 0, skipped: [], missingDependencies: ['hl7.terminology.r4@5.0.0'] });
     const again = await a.server.installPackage(tgz);
     expect([again.written, again.unchanged]).toEqual([0, 6]);
     const history = await a.http.get('/fhir/StructureDefinition/hospital-patient/_history');
@@ -186,6 +186,16 @@ describeEachEngine('FHIR packages', (factory) => {
     r5.manifest.fhirVersions = ['5.0.0'];
     await expect(a.server.installPackage(writePackageTgz(dir, 'r5', r5))).rejects.toThrow(/is for FHIR 5\.0\.0; this server is FHIR R4/);
     await expect(a.server.installPackage(`${dir}/missing.tgz`)).rejects.toThrow(/no such file or folder/);
+  });
+
+  it('a SearchParameter the server cannot index is left out and reported, the rest installed', async () => {
+    const pkg = { manifest: { name: 'example.composite.r4', version: '0.1.0' }, files: {
+      'CodeSystem-colour.json': { resourceType: 'CodeSystem', id: 'colour', url: 'http://example.org/fhir/CodeSystem/colour', status: 'active', content: 'complete', concept: [{ code: 'red' }] },
+      'SearchParameter-code-value.json': { resourceType: 'SearchParameter', id: 'code-value', url: 'http://example.org/fhir/SearchParameter/code-value', name: 'codeValue', status: 'active', description: 'x', code: 'code-value-x', base: ['Observation'], type: 'composite', expression: 'Observation', component: [{ definition: 'http://hl7.org/fhir/SearchParameter/clinical-code', expression: 'code' }] },
+    } };
+    const result = await a.server.installPackage(writePackageTgz(dir, 'composite', pkg));
+    expect([result.written, result.skipped]).toEqual([1, [expect.stringMatching(/^SearchParameter\/code-value \(package\/SearchParameter-code-value\.json\): .*composite/)]]);
+    expect((await a.http.get('/fhir/SearchParameter/code-value')).status).toBe(404);
   });
 
   it('a resource of another package with the same id is not overwritten', async () => {
