@@ -73,6 +73,10 @@ export interface Config {
   profilesDir: string;
   /** A write claiming (meta.profile) a profile the server does not know is refused instead of warned about. */
   strictProfiles: boolean;
+  /** FHIR packages installed at start-up (paths to package.tgz files or folders, or name@version). */
+  packages: string[];
+  /** Profiles every write of a type must conform to (resource type → canonical URLs). */
+  requiredProfiles: Record<string, string[]>;
   /** Authorization (src/auth/): see AuthMode. */
   auth: AuthMode;
   /** Serve anonymous full access on a non-loopback address (auth off); refused without it. */
@@ -222,6 +226,8 @@ const SETTINGS: Setting<keyof Config>[] = [
   },
   { key: 'profilesDir', env: 'NIMBUS_PROFILES_DIR', flag: 'profiles-dir', help: 'directory of added conformance resources', parse: (r) => path.resolve(nonEmpty('NIMBUS_PROFILES_DIR', r)) },
   { key: 'strictProfiles', env: 'NIMBUS_STRICT_PROFILES', flag: 'strict-profiles', help: 'refuse writes claiming an unknown profile', parse: bool('NIMBUS_STRICT_PROFILES') },
+  { key: 'packages', env: 'NIMBUS_PACKAGES', flag: 'packages', help: 'FHIR packages to install at start-up: package.tgz paths, folders or name@version, comma-separated', parse: (r) => r.split(',').map((s) => s.trim()).filter(Boolean) },
+  { key: 'requiredProfiles', env: 'NIMBUS_REQUIRED_PROFILES', flag: 'required-profiles', help: 'profiles writes must conform to: Type=url,Type=url…', parse: parseRequiredProfiles },
   {
     key: 'auth',
     env: 'NIMBUS_AUTH',
@@ -291,6 +297,21 @@ export function parseRate(name: string, raw: string): RateLimit | undefined {
   const m = /^(\d+)\s*\/\s*(s|m|h)$/.exec(v);
   if (!m || Number(m[1]) < 1) throw new ConfigError(`${name} must be off or a rate such as 100/s, 6000/m or 50000/h, got '${raw}'`);
   return { requests: Number(m[1]), perMs: DURATION_UNITS[m[2]] };
+}
+
+/** `Patient=http://…/my-patient,Observation=http://…/my-obs`: a type may be named more than once. */
+function parseRequiredProfiles(raw: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const entry of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = entry.indexOf('=');
+    const type = entry.slice(0, eq).trim();
+    const url = entry.slice(eq + 1).trim();
+    if (eq < 1 || !/^[A-Z][A-Za-z]+$/.test(type) || !/^[a-z][a-z0-9+.-]*:\S+$/i.test(url)) {
+      throw new ConfigError(`NIMBUS_REQUIRED_PROFILES: '${entry}' must be ResourceType=canonical-url, e.g. Patient=http://example.org/fhir/StructureDefinition/my-patient`);
+    }
+    (out[type] ??= []).push(url);
+  }
+  return out;
 }
 
 function nonEmpty(name: string, raw: string): string {
@@ -365,6 +386,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, args: string[] = [], cwd = pr
     logLevel: 'info',
     profilesDir: path.resolve(__dirname, '..', '..', 'fhir-profiles'),
     strictProfiles: false,
+    packages: [],
+    requiredProfiles: {},
     auth: 'off',
     allowAnonymous: false,
     authIssuer: '',

@@ -22,6 +22,7 @@ import { TerminologyService } from './terminology/service';
 import { StoredConformance } from './interactions/stored-conformance';
 import { searchCriteriaMatcher } from './interactions/conditional';
 import { installConformanceResources } from './interactions/install-profiles';
+import { installPackage, type InstallResult, type PackageInstallDeps } from './interactions/install-package';
 import { systemClock, uuidIds, type Clock, type Services } from './interactions/services';
 import { standardOperations } from './operations';
 import { DatabaseJobService } from './operations/job-service';
@@ -63,6 +64,8 @@ export interface Server {
   systemContext(): RequestContext;
   /** The SMART authorization server's services (`smart` mode only). */
   authorization?: AuthorizationServices;
+  /** Installs a FHIR package (a package.tgz, its folder, or name@version) into the database. */
+  installPackage(source: string): Promise<InstallResult>;
   close(): Promise<void>;
 }
 
@@ -87,7 +90,10 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
   // profiles) feeds both validation and terminology, so writes, $validate and search agree.
   const conformanceRegistry = new ConformanceRegistry();
   const terminology = new TerminologyService(conformanceRegistry);
-  const validator = new ResourceValidator(definitions, conformanceRegistry, terminology, { strictProfiles: config.strictProfiles });
+  for (const type of Object.keys(config.requiredProfiles)) {
+    if (!definitions.isResourceType(type)) throw new ConfigError(`NIMBUS_REQUIRED_PROFILES: '${type}' is not an R4 resource type`);
+  }
+  const validator = new ResourceValidator(definitions, conformanceRegistry, terminology, { strictProfiles: config.strictProfiles, requiredProfiles: config.requiredProfiles });
   const conformance = loadConformanceResources(config.profilesDir, validator);
   const registry = createSearchRegistry({ profilesDir: config.profilesDir });
   const engine = overrides.engine ?? (await openEngine(config, (message) => logger.info(message)));
@@ -173,10 +179,28 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
   // OperationDefinition/[id] and searchable.
   const installed = [...conformance, ...operations.definitions().map((resource) => ({ resource: resource as ConformanceResource['resource'] }))];
   await installConformanceResources(systemContext().data, core, installed);
+  // FHIR packages named in NIMBUS_PACKAGES: installed (or found already installed) before serving.
+  const packageDeps: PackageInstallDeps = { data: systemContext().data, services: core, system: engine.system, runtimeParameters, now: () => clock.now() };
+  for (const source of config.packages) {
+    const result = await installPackage(packageDeps, source).catch(async (e: Error) => {
+      // Start-up stops here: release what was opened for it.
+      storedConformance.stop();
+      runtimeParameters.stop();
+      if (!overrides.engine) await engine.close();
+      throw new Error(`NIMBUS_PACKAGES: ${e.message}`);
+    });
+    logger.info({ package: `${result.name}@${result.version}`, written: result.written, unchanged: result.unchanged, removed: result.removed }, 'FHIR package installed');
+    if (result.missingDependencies.length) logger.warn({ package: result.name, missing: result.missingDependencies }, 'FHIR package dependencies not installed');
+  }
+  // Profiles in the CapabilityStatement: those of fhir-profiles/ and every StructureDefinition
+  // stored by packages or clients (the registry holds both), constraining a resource type.
   const profiles = (type: string) =>
-    conformance
-      .filter((c) => c.resource.resourceType === 'StructureDefinition' && (c.resource as { type?: string }).type === type && c.resource.url)
-      .map((c) => c.resource.url!);
+    conformanceRegistry
+      .addedOfType('StructureDefinition')
+      .filter((sd) => sd.type === type && sd.kind === 'resource' && sd.derivation === 'constraint' && typeof sd.url === 'string')
+      .map((sd) => sd.url!)
+      .filter((url, i, all) => all.indexOf(url) === i)
+      .sort();
   const compartments = conformance.filter((c) => c.resource.resourceType === 'CompartmentDefinition' && c.resource.url).map((c) => c.resource.url!);
   // `smart` mode: this server is its own authorization server (keys, clients and grants in the
   // database's SystemStore, so every process over it agrees).
@@ -190,6 +214,11 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
       started: clock.now().toISOString(),
       profiles,
       compartments,
+      freshness: async () => {
+        await storedConformance.sync();
+        await runtimeParameters.sync();
+        return `${conformanceRegistry.generation}.${registry.runtimeGeneration}`;
+      },
       ...(authorization ? { security: capabilitySecurity } : {}),
     },
     authorizationServer: authorization && oauthServer({ auth: authorization, patients: patientDirectory(systemContext().data, search, config.baseUrl), configuredBaseUrl: config.baseUrl, trustProxy: config.trustProxy }),
@@ -206,7 +235,7 @@ export async function buildServer(config: Config, overrides: ServerOverrides = {
     await audit?.close();
     await engine.close();
   };
-  return { app, services, engine, logger, conformance, systemContext, authorization, close };
+  return { app, services, engine, logger, conformance, systemContext, authorization, installPackage: (source) => installPackage(packageDeps, source), close };
 }
 
 /** The patient picker of the login page: patients by name (the first ones stored when no name

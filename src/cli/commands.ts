@@ -8,6 +8,7 @@ import { clientsCommand } from './clients';
 import { usersCommand } from './users';
 import { authCommand } from './auth';
 import { matchCommand } from './match';
+import { packagesCommand } from './packages';
 
 export interface Command {
   summary: string;
@@ -27,4 +28,5 @@ export const COMMANDS: Record<string, Command> = {
   users: usersCommand,
   auth: authCommand,
   match: matchCommand,
+  packages: packagesCommand,
 };

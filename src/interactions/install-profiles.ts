@@ -9,7 +9,7 @@ import { afterConcurrentWriters, updateIn } from './crud';
 import type { Services } from './services';
 import type { DataAccess } from '../access/data-access';
 
-function withoutMeta(r: Resource): string {
+export function withoutMeta(r: Resource): string {
   const { meta: _meta, ...rest } = r as Resource & { meta?: unknown };
   // Top-level key order differs between a file and the stored form (resourceType, id, meta first).
   return JSON.stringify(Object.fromEntries(Object.entries(rest).sort(([a], [b]) => a.localeCompare(b))));

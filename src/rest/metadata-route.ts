@@ -16,18 +16,23 @@ export interface MetadataSources extends Pick<CapabilitySources, 'profiles' | 'c
   resourceTypes: readonly string[];
   /** When the server started: the statement's date. */
   started: string;
+  /** Brings the run-time parts (profiles and SearchParameters stored by packages or clients) up
+   * to date and answers a key that changes whenever they do, so a cached statement is rebuilt. */
+  freshness?: () => Promise<string>;
 }
 
 export function metadataRoute(features: Feature[], operations: OperationRegistry, sources: MetadataSources): Router {
   const router = Router();
   const cache = new Map<string, string>();
   const statementFor = capabilityStatementBuilder(features, operations, sources);
-  router.get('/metadata', (req, res) => {
+  router.get('/metadata', async (req, res) => {
     const base = contextOf(res).baseUrl;
-    let text = cache.get(base);
+    const key = sources.freshness ? `${await sources.freshness()}|${base}` : base;
+    let text = cache.get(key);
     if (!text) {
+      if (cache.size > 100) cache.clear();
       text = JSON.stringify(statementFor(base));
-      cache.set(base, text);
+      cache.set(key, text);
     }
     sendJson(req, res, 200, text);
   });

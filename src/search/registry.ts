@@ -67,6 +67,8 @@ export class SearchRegistry {
   /** The definitions the server started with (R4 and fhir-profiles/). */
   private readonly builtIn: SearchParameterResource[];
   private runtimeUrls = new Set<string>();
+  /** Bumped by every setRuntime, so what is built from the parameters (the CapabilityStatement) is rebuilt. */
+  runtimeGeneration = 0;
 
   constructor(definitions: SearchParameterResource[], model: ElementModel) {
     this.model = model;
@@ -92,6 +94,7 @@ export class SearchRegistry {
    * the built-in ones (a stored one with the code of a built-in one on the same base wins). */
   setRuntime(definitions: SearchParameterResource[]): void {
     this.runtimeUrls = new Set(definitions.map((d) => d.url));
+    this.runtimeGeneration++;
     this.load([...this.builtIn, ...definitions]);
   }
 

@@ -36,7 +36,10 @@ async function validate(call: OperationCall, ctx: RequestContext) {
   }
   // The write path's validator, plus the requested profiles; a profile the server does not know
   // is an error here (the caller asked for it explicitly), never silently passed.
-  const profiles = params.all<string>('profile');
+  const profiles = [...params.all<string>('profile')];
+  // In mode create/update the answer predicts the write's, so the profiles every write of the
+  // type must conform to (NIMBUS_REQUIRED_PROFILES) apply as well.
+  if (mode === 'create' || mode === 'update') profiles.push(...ctx.services.core.validator.requiredProfiles(resource.resourceType).filter((p) => !profiles.includes(p)));
   const issues: Issue[] = ctx.services.core.validator.validator.validate(resource, { type: resource.resourceType, profiles, unknownProfile: 'error' });
   if (target.level === 'instance' && resource.id !== target.id) {
     issues.push({ severity: 'error', code: 'invalid', diagnostics: `The resource's id must be '${target.id}' to update ${target.resourceType}/${target.id}`, expression: [`${resource.resourceType}.id`] });
