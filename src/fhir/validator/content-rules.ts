@@ -180,7 +180,9 @@ function codeSystemRules(w: Walker, cs: Obj, path: string, core: ValidatorCore):
     const { code, uri, type } = obj(p);
     const at = `${path}.property[${i}]`;
     if (typeof code === 'string') {
-      if (codes.has(code)) w.add('CODESYSTEM_PROPERTY', at, `${at}: a property with the code '${code}' is already defined`);
+      // A warning too: R4 states no rule for it, and its own SNOMED CT example repeats 'Laterality'
+      // (the official examples must store without errors).
+      if (codes.has(code)) w.add('CODESYSTEM_PROPERTY', at, `${at}: a property with the code '${code}' is already defined`, 'warning');
       codes.add(code);
     }
     if (typeof uri === 'string') {
