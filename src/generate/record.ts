@@ -20,7 +20,7 @@ import { duplicatePatient, patientResource, sampleDemographics, type DuplicateKi
 import { Physiology } from './physiology';
 import { BEDSIDE, recordProcedure, refer, waitingListOrder } from './procedures';
 import { Random } from './random';
-import { bookVisit, type AttendanceHistory } from './scheduling';
+import { bookVisit, NO_SHOW_EFFECTS, type AttendanceHistory } from './scheduling';
 import { ageAt, DAY, HOUR, MINUTE, YEAR } from './time';
 import { planVisits, type VisitPlan } from './visits';
 
@@ -73,7 +73,8 @@ export function buildPatientRecord(index: number, s: RecordSettings): PatientRec
   const phys = new Physiology(ctx, chronic, meds.treatedSince);
   const acute: ConditionState[] = [];
   const visits: Visit[] = [];
-  const attendance: AttendanceHistory = { noShows: [] };
+  // The attendance habit has a stream of its own, so drawing it shifts no other part of the record.
+  const attendance: AttendanceHistory = { noShows: [], habit: new Random('attendance-habit', s.seed, index).normal(0, NO_SHOW_EFFECTS.habitSd) };
   const lastReferral = new Map<string, number>();
   let firstVisit = true;
 

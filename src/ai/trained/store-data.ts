@@ -1,9 +1,9 @@
 // Reads what the no-show target needs from the store, page by page through the caller's door:
-// each patient's birth date and a compact record of every Appointment (a few numbers each), never
+// each patient's facts (birth date, home, deprivation decile, phone), Location positions and a compact record of every Appointment (a few numbers each), never
 // whole resources held at once.
-import type { Appointment, Patient } from '@medplum/fhirtypes';
+import type { Appointment, Location, Patient } from '@medplum/fhirtypes';
 import type { DataAccess } from '../../access/data-access';
-import { appointmentFacts, birthOf, type AppointmentFacts } from './no-show';
+import { appointmentFacts, patientFacts, type AppointmentFacts, type PatientFacts, type Position } from './no-show';
 
 const PAGE = 500;
 
@@ -18,16 +18,27 @@ async function scan(data: DataAccess, resourceType: string, each: (json: string)
 }
 
 export interface AppointmentData {
-  births: Map<string, number>;
+  patients: Map<string, PatientFacts>;
+  locations: Map<string, Position>;
   byPatient: Map<string, AppointmentFacts[]>;
 }
 
+export function locationPosition(l: Location): Position | undefined {
+  const p = l.position;
+  return p && Number.isFinite(p.latitude) && Number.isFinite(p.longitude) ? { latitude: p.latitude, longitude: p.longitude } : undefined;
+}
+
 export async function readAppointmentData(data: DataAccess, onPage: () => Promise<void>): Promise<AppointmentData> {
-  const births = new Map<string, number>();
+  const patients = new Map<string, PatientFacts>();
   await scan(data, 'Patient', (json) => {
     const p = JSON.parse(json) as Patient;
-    const birth = birthOf(p);
-    if (p.id && birth !== undefined) births.set(p.id, birth);
+    if (p.id) patients.set(p.id, patientFacts(p));
+  }, onPage);
+  const locations = new Map<string, Position>();
+  await scan(data, 'Location', (json) => {
+    const l = JSON.parse(json) as Location;
+    const position = locationPosition(l);
+    if (l.id && position) locations.set(l.id, position);
   }, onPage);
   const byPatient = new Map<string, AppointmentFacts[]>();
   await scan(data, 'Appointment', (json) => {
@@ -37,5 +48,5 @@ export async function readAppointmentData(data: DataAccess, onPage: () => Promis
     if (list) list.push(facts);
     else byPatient.set(facts.patientId, [facts]);
   }, onPage);
-  return { births, byPatient };
+  return { patients, locations, byPatient };
 }

@@ -1,12 +1,13 @@
 // Appointment/[id]/$predict (server-specific): the probability from a model that $train stored,
 // as a RiskAssessment that names the model's Library (method and basis) and the features that
 // moved this case's risk most. The features are computed exactly as in training (ai/trained/).
-import type { Appointment, Library, Patient, RiskAssessment } from '@medplum/fhirtypes';
+import type { Appointment, Library, Location, Patient, RiskAssessment } from '@medplum/fhirtypes';
 import type { RequestContext } from '../../context/request-context';
 import { errors, FhirError } from '../../fhir/errors';
 import { contributions, predictLogistic } from '../../ai/trained/logistic';
 import { MODEL_SYSTEM, modelOf } from '../../ai/trained/model-library';
-import { appointmentFacts, birthOf, noShowFeatures, type AppointmentFacts } from '../../ai/trained/no-show';
+import { appointmentFacts, birthOf, NO_SHOW_FEATURES, noShowFeatures, patientFacts, type AppointmentFacts } from '../../ai/trained/no-show';
+import { locationPosition } from '../../ai/trained/store-data';
 import { parseSearchQuery } from '../../search/parse-query';
 import { nimbusOperationDefinition } from '../nimbus-definitions';
 import type { OperationCall, OperationModule, OperationResult } from '../types';
@@ -60,6 +61,7 @@ async function predict(call: OperationCall, ctx: RequestContext): Promise<Operat
   const model = modelOf(library);
   if (!model) throw errors.invalidParam('model', `Library/${library.id} holds no model made by $train`);
   if (model.target !== 'no-show') throw errors.invalidParam('model', `Library/${library.id} predicts ${model.target}, not an Appointment's no-show`);
+  if (model.features.map((f) => f.code).join() !== NO_SHOW_FEATURES.map((f) => f.code).join()) throw errors.invalidParam('model', `Library/${library.id} was trained on other features than this server computes; train a new model with $train`);
   const appointment = JSON.parse(call.target.current!.json!) as Appointment;
   const facts = appointmentFacts(appointment);
   if (!facts) throw unprocessable(`Appointment/${appointment.id} needs a start and a Patient participant for a no-show prediction`);
@@ -70,7 +72,10 @@ async function predict(call: OperationCall, ctx: RequestContext): Promise<Operat
   const history = (await search(ctx, 'Appointment', [['patient', `Patient/${facts.patientId}`], ['_count', '1000']]))
     .map((v) => (v.json ? appointmentFacts(JSON.parse(v.json) as Appointment) : undefined))
     .filter((f): f is AppointmentFacts => !!f);
-  const row = noShowFeatures(facts, birthOf(patient!), history)!.features;
+  const locationVersion = facts.locationId ? await ctx.data.read('Location', facts.locationId) : undefined;
+  const position = locationVersion?.json ? locationPosition(JSON.parse(locationVersion.json) as Location) : undefined;
+  const locations = new Map(position ? [[facts.locationId!, position]] : []);
+  const row = noShowFeatures(facts, patientFacts(patient!), history, locations)!.features;
   const probability = predictLogistic(model.logistic, row);
   const parts = contributions(model.logistic, row)
     .map((c, j) => ({ code: model.features[j].code, description: model.features[j].description, value: row[j], contribution: c }))

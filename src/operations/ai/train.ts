@@ -53,7 +53,7 @@ async function train(call: OperationCall, ctx: RequestContext): Promise<Operatio
   const o = options(call);
   let pages = 0;
   const data = await readAppointmentData(ctx.data, () => call.job.progress(++pages, undefined, 'reading appointments'));
-  const examples = noShowExamples(data.byPatient, data.births, o.from, o.to);
+  const examples = noShowExamples(data.byPatient, data.patients, data.locations, o.from, o.to);
   let trained;
   try {
     trained = trainAndEvaluate(
