@@ -125,7 +125,7 @@ describeEachEngine('$train and $predict (no-show)', (factory) => {
     expect([missing.status, missing.body.issue[0].diagnostics]).toEqual([422, expect.stringMatching(/missing Appointment.created/)]);
     // $train: an unknown target and bad settings are refused at kick-off; sync calls are refused.
     const target = await post('/fhir/$train', [{ name: 'target', valueCode: 'mortality' }], { Prefer: 'respond-async' });
-    expect([target.status, target.body.issue[0].diagnostics]).toEqual([400, expect.stringMatching(/use one of: no-show/)]);
+    expect([target.status, target.body.issue[0].diagnostics]).toEqual([400, expect.stringMatching(/use one of: no-show, readmission/)]);
     expect((await post('/fhir/$train', [{ name: 'target', valueCode: 'no-show' }, { name: 'holdout', valueDecimal: 0.9 }], { Prefer: 'respond-async' })).status).toBe(400);
     expect((await post('/fhir/$train', [{ name: 'target', valueCode: 'no-show' }])).status).toBe(400);
     const backwards = await post('/fhir/$train', [{ name: 'target', valueCode: 'no-show' }, { name: 'start', valueDate: '2025-01-01' }, { name: 'end', valueDate: '2024' }], { Prefer: 'respond-async' });
