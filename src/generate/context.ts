@@ -39,6 +39,12 @@ export class PatientContext {
   homeClinician!: Clinician;
   /** Time of death, or undefined while alive at `now`. */
   death: number | undefined;
+  /** Home coordinates (the address's geolocation), for the distance to a clinic. */
+  home = { latitude: 0, longitude: 0 };
+  /** Area deprivation decile of the home postal area (1 least, 10 most deprived). */
+  deprivationDecile = 5;
+  /** Whether a phone number is on file (appointment reminders need one). */
+  hasPhone = true;
 
   /** First instant this record can contain an event (later of horizon and birth). */
   get start(): number {

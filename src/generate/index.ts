@@ -9,7 +9,9 @@
  * Output (see writer.ts for layout): first the shared care directory — Organizations, Locations
  * (with coordinates), Practitioners, PractitionerRoles, HealthcareServices, Schedules, the feedback
  * Questionnaire and free Slots in the 14 days after `now` — then each patient's record over the
- * last `years`: Patient, Encounters, Appointments + Slots (with no-shows/cancellations),
+ * last `years`: Patient (with the area deprivation decile of the home address), Encounters (with
+ * admissions through the emergency department and planted 30-day readmissions, readmission.ts),
+ * Appointments + Slots (with no-shows/cancellations following a documented model, scheduling.ts),
  * Conditions (SNOMED CT + ICD-10), Observations (LOINC/UCUM), MedicationRequests (RxNorm),
  * Procedures, ServiceRequests + Tasks, Immunizations (CVX), AllergyIntolerances and
  * QuestionnaireResponses. About 3.5 % of people also have a near-duplicate Patient, listed in

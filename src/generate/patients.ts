@@ -8,8 +8,21 @@ import type { PatientContext } from './context';
 import { ref } from './context';
 import { NICKNAMES, personName, STATE, STREET_KINDS, STREET_NAMES, TOWN_WEIGHTS, TOWNS, type PersonName } from './names';
 import { clinicianFor } from './organizations';
+import { Random } from './random';
 import { concept, SYSTEM } from './terminology';
 import { date, dateTime, DAY, YEAR } from './time';
+
+/**
+ * The area deprivation decile of a home address (1 = least, 10 = most deprived postal area), as a
+ * registration system records it after geocoding the address (in the way of the US Area
+ * Deprivation Index, Kind & Buckingham, N Engl J Med 2018;378:2456-8, or England's IMD). It is a
+ * property of the postal area, the same for everyone living there: a stream of its own per code.
+ */
+export const AREA_DEPRIVATION_URL = 'http://nimbus-fhir.org/fhir/StructureDefinition/area-deprivation-decile';
+
+export function areaDeprivationDecile(seed: number, postalCode: string): number {
+  return new Random('area-deprivation', seed, postalCode).int(1, 10);
+}
 
 /** Share of each 5-year age band (0–4 … 95–99) in the living population at `now`. */
 const AGE_BANDS = [5.6, 5.9, 6.1, 6.3, 6.6, 6.9, 6.9, 6.6, 6.2, 6.0, 6.3, 6.5, 6.3, 5.6, 4.6, 3.3, 2.2, 1.3, 0.6, 0.2];
@@ -40,21 +53,28 @@ export function sampleDemographics(ctx: PatientContext): Demographics {
   const name = personName(r, ctx.sex);
   const latitude = round6(ctx.town.latitude + r.normal(0, 0.03));
   const longitude = round6(ctx.town.longitude + r.normal(0, 0.04));
+  const postalCode = `${ctx.town.postalPrefix}${String(r.int(1, 99)).padStart(2, '0')}`;
+  ctx.home = { latitude, longitude };
+  ctx.deprivationDecile = areaDeprivationDecile(ctx.seed, postalCode);
   const address: Address = {
     use: 'home',
     type: 'physical',
     line: [`${r.int(1, 9899)} ${r.pick(STREET_NAMES)} ${r.pick(STREET_KINDS)}`],
     city: ctx.town.name,
     state: STATE,
-    postalCode: `${ctx.town.postalPrefix}${String(r.int(1, 99)).padStart(2, '0')}`,
+    postalCode,
     country: 'US',
-    extension: [{
-      url: 'http://hl7.org/fhir/StructureDefinition/geolocation',
-      extension: [{ url: 'latitude', valueDecimal: latitude }, { url: 'longitude', valueDecimal: longitude }],
-    }],
+    extension: [
+      {
+        url: 'http://hl7.org/fhir/StructureDefinition/geolocation',
+        extension: [{ url: 'latitude', valueDecimal: latitude }, { url: 'longitude', valueDecimal: longitude }],
+      },
+      { url: AREA_DEPRIVATION_URL, valueInteger: ctx.deprivationDecile },
+    ],
   };
   const telecom: ContactPoint[] = [];
-  if (r.chance(0.93)) telecom.push({ system: 'phone', value: `+1-${r.pick(['612', '651', '763', '952', '218'])}-555-${String(r.int(0, 9999)).padStart(4, '0')}`, use: r.chance(0.7) ? 'mobile' : 'home' });
+  ctx.hasPhone = r.chance(0.93);
+  if (ctx.hasPhone) telecom.push({ system: 'phone', value: `+1-${r.pick(['612', '651', '763', '952', '218'])}-555-${String(r.int(0, 9999)).padStart(4, '0')}`, use: r.chance(0.7) ? 'mobile' : 'home' });
   if (age >= 16 && r.chance(0.6)) telecom.push({ system: 'email', value: `${ascii(name.given[0])}.${ascii(name.family)}${r.int(1, 99)}@example.com`.toLowerCase(), use: 'home' });
   const site = ctx.homeClinician.site;
   const mrn: Identifier = {

@@ -20,7 +20,8 @@ import { duplicatePatient, patientResource, sampleDemographics, type DuplicateKi
 import { Physiology } from './physiology';
 import { BEDSIDE, recordProcedure, refer, waitingListOrder } from './procedures';
 import { Random } from './random';
-import { bookVisit, type AttendanceHistory } from './scheduling';
+import { readmissionAfter, READMISSION_EFFECTS } from './readmission';
+import { bookVisit, NO_SHOW_EFFECTS, type AttendanceHistory } from './scheduling';
 import { ageAt, DAY, HOUR, MINUTE, YEAR } from './time';
 import { planVisits, type VisitPlan } from './visits';
 
@@ -73,15 +74,29 @@ export function buildPatientRecord(index: number, s: RecordSettings): PatientRec
   const phys = new Physiology(ctx, chronic, meds.treatedSince);
   const acute: ConditionState[] = [];
   const visits: Visit[] = [];
-  const attendance: AttendanceHistory = { noShows: [] };
+  // The attendance habit has a stream of its own, so drawing it shifts no other part of the record.
+  const attendance: AttendanceHistory = { noShows: [], habit: new Random('attendance-habit', s.seed, index).normal(0, NO_SHOW_EFFECTS.habitSd) };
   const lastReferral = new Map<string, number>();
   let firstVisit = true;
 
-  for (const plan of planVisits(ctx, chronic)) {
+  // A patient's own frailty (hidden) raises their chance of readmission; a stream of its own.
+  const readmissionRandom = new Random('readmission', s.seed, index);
+  const frailty = readmissionRandom.normal(0, READMISSION_EFFECTS.frailtySd);
+  const plans = planVisits(ctx, chronic);
+  for (let p = 0; p < plans.length; p++) {
+    const plan = plans[p];
     const visit = attend(ctx, plan, attendance);
     if (!visit) continue;
     visits.push(visit);
-    ctx.add(encounterResource(ctx, visit));
+    if (visit.kind === 'inpatient' && !visit.diedDuring) {
+      const again = readmissionAfter(ctx, visit, plan, visits, chronic, frailty, readmissionRandom);
+      // Into the queue in time order; plans after the end of the record are dropped by attend().
+      if (again) {
+        const at = plans.findIndex((x, i) => i > p && x.at > again.at);
+        plans.splice(at === -1 ? plans.length : at, 0, again);
+      }
+    }
+    const encounter = ctx.add(encounterResource(ctx, visit));
     const age = phys.age(visit.start);
 
     // Conditions become part of the record at the first visit after onset (normally the diagnosis visit).
@@ -145,6 +160,8 @@ export function buildPatientRecord(index: number, s: RecordSettings): PatientRec
       if (acuteKey.key === 'chestPain') recordProcedure(ctx, visit, BEDSIDE.ecg, visit.start + 15 * MINUTE, visit.start + 25 * MINUTE, problem.id);
       if (acuteKey.key === 'pneumonia') recordProcedure(ctx, visit, BEDSIDE.chestXray, visit.start + 40 * MINUTE, visit.start + HOUR, problem.id);
     }
+    // The reasons are known only now (the visit's problem Conditions): the Encounter names them.
+    if (visit.reasonIds.length) encounter.reasonReference = visit.reasonIds.map((id) => ({ reference: `Condition/${id}` }));
     meds.prescribeChronic(visit, known, visit.kind === 'emergency');
 
     // Referrals: screening at check-ups, work-up at diagnosis, surgery for advanced knee arthritis.

@@ -3,11 +3,17 @@
  * (what `$find` can offer); each patient's own Appointments carry their own Slot, placed either in
  * the past or at least 15 days ahead, so a patient's Slot never overlaps the shared free grid.
  *
- * Attendance follows a logistic model whose features are those no-show studies report as strongest:
- *   no-show  logit = −3.5 + 0.35·ln(1+lead days) + 0.6·[18 ≤ age < 35] − 0.4·[age ≥ 65] + 0.6·min(no-shows in the past year, 3)
- *   cancel   logit = −3.5 + 0.45·ln(1+lead days)
- * giving about 9–10 % no-shows and ~11 % cancellations overall (measured on 1,000 patients), higher
- * for long lead times.
+ * Attendance follows a logistic model of the predictors outpatient no-show studies report most
+ * often (systematic review: Dantas et al., Health Policy 2018; the sources of each effect are in
+ * docs/ai.md, "Appointment no-show: the planted signal"):
+ *   no-show logit = base + u + lead·ln(1+lead days) + youngAdult·[18 ≤ age < 35] + older·[age ≥ 65]
+ *                   + pastYear·min(no-shows in the past year, 3) + deprivation·(decile − 1)
+ *                   + noPhone·[no phone on file] + distance·ln(1 + km to the clinic / 10) + monday·[Monday]
+ * with the coefficients of NO_SHOW_EFFECTS, and u a patient's own, persistent attendance habit
+ * (normal, sd NO_SHOW_EFFECTS.habitSd) that nothing in the record shows except their attendance
+ * itself — which is why earlier no-shows are the strongest predictor.
+ *   cancel  logit = −3.5 + 0.45·ln(1+lead days)
+ * giving about 12 % no-shows and ~11 % cancellations overall.
  */
 import type { Appointment, Slot } from '@medplum/fhirtypes';
 import type { LiteralReference, PatientContext } from './context';
@@ -17,6 +23,27 @@ import { SPECIALTY_CODES } from './organizations';
 import { Random } from './random';
 import { concept, SYSTEM } from './terminology';
 import { ageAt, clinicTime, dateTime, DAY, MINUTE, startOfDay } from './time';
+
+/** The planted no-show effects (log-odds), documented with their sources in docs/ai.md. */
+export const NO_SHOW_EFFECTS = {
+  base: -5.0,
+  habitSd: 1.8,
+  lead: 0.45,
+  youngAdult: 0.5,
+  older: -0.4,
+  pastYear: 0.4,
+  deprivation: 0.15,
+  noPhone: 0.5,
+  distance: 0.3,
+  monday: 0.2,
+};
+
+/** Great-circle distance in km (haversine). */
+export function distanceKm(a: { latitude: number; longitude: number }, b: { latitude: number; longitude: number }): number {
+  const rad = Math.PI / 180;
+  const h = Math.sin(((b.latitude - a.latitude) * rad) / 2) ** 2 + Math.cos(a.latitude * rad) * Math.cos(b.latitude * rad) * Math.sin(((b.longitude - a.longitude) * rad) / 2) ** 2;
+  return 2 * 6371 * Math.asin(Math.sqrt(h));
+}
 
 /** Days after `now` covered by the shared free-slot grid; patient-owned future slots start after it. */
 export const FREE_SLOT_DAYS = 14;
@@ -75,6 +102,8 @@ export interface VisitOutcome {
 export interface AttendanceHistory {
   /** Start times of missed appointments; only the past year counts (habits change). */
   noShows: number[];
+  /** The patient's own attendance habit u (log-odds), drawn once per patient. */
+  habit: number;
 }
 
 export function bookVisit(ctx: PatientContext, history: AttendanceHistory, request: VisitRequest): VisitOutcome {
@@ -92,7 +121,13 @@ export function bookVisit(ctx: PatientContext, history: AttendanceHistory, reque
     const logLead = Math.log1p(Math.max(0, lead));
     const pCancel = sigmoid(-3.5 + 0.45 * logLead);
     const recentNoShows = history.noShows.filter((t) => t < start && start - t < 365 * DAY).length;
-    const pNoShow = sigmoid(-3.5 + 0.35 * logLead + (age >= 18 && age < 35 ? 0.6 : 0) - (age >= 65 ? 0.4 : 0) + 0.6 * Math.min(recentNoShows, 3));
+    const e = NO_SHOW_EFFECTS;
+    const km = distanceKm(ctx.home, sitePosition(ctx, request.clinician));
+    const pNoShow = sigmoid(
+      e.base + history.habit + e.lead * logLead + (age >= 18 && age < 35 ? e.youngAdult : 0) + (age >= 65 ? e.older : 0) +
+        e.pastYear * Math.min(recentNoShows, 3) + e.deprivation * (ctx.deprivationDecile - 1) + (ctx.hasPhone ? 0 : e.noPhone) +
+        e.distance * Math.log1p(km / 10) + (new Date(start).getUTCDay() === 1 ? e.monday : 0),
+    );
     let status: Appointment['status'];
     if (random.chance(pCancel)) status = 'cancelled';
     else if (future) status = 'booked';
@@ -112,6 +147,12 @@ export function bookVisit(ctx: PatientContext, history: AttendanceHistory, reque
     at = Math.max(start, at) + (lead + random.int(0, 3)) * DAY;
   }
   return {};
+}
+
+/** Where the clinician's site is: its Location's position. */
+function sitePosition(ctx: PatientContext, clinician: Clinician): { latitude: number; longitude: number } {
+  const location = ctx.directory.resources.locations.find((l) => l.id === clinician.site.locationId);
+  return location?.position ?? clinician.site.town;
 }
 
 function writeAppointment(ctx: PatientContext, request: VisitRequest, start: number, created: number, status: Appointment['status']): string {

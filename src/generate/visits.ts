@@ -1,7 +1,7 @@
 /**
  * Care utilisation over the record window: which visits a patient asks for and when. Rates rise
  * with age and with the number of active chronic conditions; emergencies and admissions come from
- * acute problems and from exacerbations of heart failure and COPD. Attendance is decided later,
+ * acute problems (some admitted, readmission.ts) and from exacerbations of heart failure and COPD. Attendance is decided later,
  * when each request is booked (scheduling.ts).
  */
 import type { ConditionState } from './conditions';
@@ -11,7 +11,8 @@ import type { VisitKind } from './encounters';
 import type { Clinician } from './organizations';
 import { clinicianFor } from './organizations';
 import type { VisitPurpose } from './scheduling';
-import { ageAt, DAY, YEAR } from './time';
+import { admissionChance, stayHours } from './readmission';
+import { ageAt, DAY, HOUR, YEAR } from './time';
 
 export interface VisitPlan {
   at: number;
@@ -60,17 +61,29 @@ export function planVisits(ctx: PatientContext, chronic: readonly ConditionState
     for (let k = r.poisson(acuteRate); k > 0; k--) {
       const problem = r.weighted(ACUTE, ACUTE.map((a) => (a.key === 'chestPain' ? (age > 45 ? 8 : 2) : a.key === 'sprain' ? (age < 50 ? 12 : 5) : a.key === 'pneumonia' ? (age > 70 || age < 5 ? 12 : 4) : 12)));
       const at = year + r.uniform(0, YEAR);
-      if (r.chance(problem.emergencyShare)) plans.push({ at, kind: 'emergency', clinician: hospital('emergency'), focus: [problem.key], conditions: [], hours: r.uniform(2, 8) });
-      else plans.push({ at, kind: 'sick', clinician: gp, focus: [problem.key], conditions: [], booking: { leadDays: r.int(0, 2), purpose: 'ROUTINE' } });
+      if (r.chance(problem.emergencyShare)) {
+        const hours = r.uniform(2, 8);
+        plans.push({ at, kind: 'emergency', clinician: hospital('emergency'), focus: [problem.key], conditions: [], hours });
+        // Some emergency visits end in an admission, more often for the old (readmission.ts).
+        if (r.chance(admissionChance(problem.key, age))) plans.push({ at: at + hours * HOUR, kind: 'inpatient', clinician: hospital('general'), focus: [`${problem.key}-admission`], conditions: [], hours: stayHours(r) });
+      } else plans.push({ at, kind: 'sick', clinician: gp, focus: [problem.key], conditions: [], booking: { leadDays: r.int(0, 2), purpose: 'ROUTINE' } });
     }
 
     // Exacerbations of heart failure and COPD end in an admission through the emergency department.
     for (const key of ['heartFailure', 'copd'] as const) {
       if (!hasActive(chronic, key, mid)) continue;
-      for (let k = r.poisson(0.18); k > 0; k--) {
+      for (let k = r.poisson(0.4); k > 0; k--) {
         const c = current.find((x) => x.definition.key === key)!;
         plans.push({ at: year + r.uniform(0, YEAR), kind: 'inpatient', clinician: hospital(key === 'copd' ? 'pulmonology' : 'cardiology'), focus: [key], conditions: [c], hours: r.uniform(2, 8) * 24 });
       }
+    }
+  }
+
+  // Frail old people are admitted for falls and general decline (the commonest medical admissions at 75+).
+  for (let year = ctx.start; year < ctx.end; year += YEAR) {
+    const age = ageAt(ctx.birth, year + YEAR / 2);
+    for (let k = r.poisson(age >= 75 ? 0.12 : age >= 65 ? 0.04 : 0); k > 0; k--) {
+      plans.push({ at: year + r.uniform(0, YEAR), kind: 'inpatient', clinician: hospital('general'), focus: ['frailty-admission'], conditions: active(year + YEAR / 2), hours: stayHours(r) });
     }
   }
 

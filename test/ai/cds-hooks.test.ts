@@ -199,6 +199,11 @@ describeEachEngine('CDS Hooks', (factory) => {
     expect(byDraft.none).toMatchObject({ indicator: 'info', summary: 'Not checked for interactions or allergies: mystery tablet has no RxNorm code the table knows' });
     const knowledge = await t.http.get(new URL(byDraft['MedicationRequest/d-clari'].source.url).pathname);
     expect(knowledge.body.interactions.find((r: { id: string }) => r.id === 'onc-11').citation).toMatch(/Phansalkar/);
+    // All 15 pairs of the ONC high-priority list (Phansalkar 2012), each citing it.
+    const onc = knowledge.body.interactions.filter((r: { id: string }) => r.id.startsWith('onc-'));
+    expect(onc.map((r: { id: string }) => r.id).sort()).toEqual(Array.from({ length: 15 }, (_, i) => `onc-${i + 1}`).sort());
+    expect(onc.every((r: { citation: string }) => /Phansalkar.*2012/.test(r.citation))).toBe(true);
+    expect(onc.find((r: { id: string }) => r.id === 'onc-9')).toMatchObject({ a: { ingredient: '596205' }, b: { ingredient: '42355' } });
   });
 
   it('order-select: checks only the selected drafts', async () => {

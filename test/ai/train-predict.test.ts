@@ -7,7 +7,8 @@ import type { Appointment, Library, Resource, RiskAssessment } from '@medplum/fh
 import { trainAndEvaluate } from '../../src/ai/trained/evaluate';
 import { predictLogistic } from '../../src/ai/trained/logistic';
 import { METRIC_EXTENSION, metricsOf, modelOf } from '../../src/ai/trained/model-library';
-import { appointmentFacts, birthOf, noShowExamples, noShowFeatures, type AppointmentFacts } from '../../src/ai/trained/no-show';
+import { appointmentFacts, noShowExamples, noShowFeatures, patientFacts, type AppointmentFacts, type PatientFacts, type Position } from '../../src/ai/trained/no-show';
+import { locationPosition } from '../../src/ai/trained/store-data';
 import { generated, store } from '../analytics/load';
 import { describeEachEngine } from '../support/engines';
 import { makeTestServer, type TestServer } from '../support/server';
@@ -18,20 +19,24 @@ jest.setTimeout(300_000);
 // Only what the no-show target reads: the Patients of 150 generated patients and their Appointments
 // with a known outcome (cancelled and future ones are neither cases nor history), to keep the load
 // small on FerretDB; about 700 cases, a little above what $train accepts.
-const resources: Resource[] = generated(150, 7)
-  .patients.flat()
-  .filter((r) => r.resourceType === 'Patient' || (r.resourceType === 'Appointment' && (r.status === 'noshow' || r.status === 'fulfilled')));
+const data = generated(150, 7);
+const resources: Resource[] = [
+  ...data.shared.filter((r) => r.resourceType === 'Location'),
+  ...data.patients.flat().filter((r) => r.resourceType === 'Patient' || (r.resourceType === 'Appointment' && (r.status === 'noshow' || r.status === 'fulfilled'))),
+];
 
 function expected() {
-  const births = new Map<string, number>();
+  const patients = new Map<string, PatientFacts>();
+  const locations = new Map<string, Position>();
   const byPatient = new Map<string, AppointmentFacts[]>();
   for (const r of resources) {
-    if (r.resourceType === 'Patient') births.set(r.id!, birthOf(r)!);
+    if (r.resourceType === 'Patient') patients.set(r.id!, patientFacts(r));
+    if (r.resourceType === 'Location') locations.set(r.id!, locationPosition(r)!);
     const f = r.resourceType === 'Appointment' ? appointmentFacts(r) : undefined;
     if (f) byPatient.set(f.patientId, [...(byPatient.get(f.patientId) ?? []), f]);
   }
-  const examples = noShowExamples(byPatient, births);
-  return { births, byPatient, ...trainAndEvaluate(examples.map((e) => ({ patientId: e.patientId, features: e.features, label: e.label, baseline: e.priorNoShowRate })), { holdout: 0.3, seed: 1, lambda: 1 }) };
+  const examples = noShowExamples(byPatient, patients, locations);
+  return { patients, locations, byPatient, ...trainAndEvaluate(examples.map((e) => ({ patientId: e.patientId, features: e.features, label: e.label, baseline: e.priorNoShowRate })), { holdout: 0.3, seed: 1, lambda: 1 }) };
 }
 
 describeEachEngine('$train and $predict (no-show)', (factory) => {
@@ -82,6 +87,7 @@ describeEachEngine('$train and $predict (no-show)', (factory) => {
     const coef = (code: string) => model.logistic.coefficients[model.features.findIndex((f) => f.code === code)];
     expect(coef('lead-time')).toBeGreaterThan(0);
     expect(coef('prior-no-shows')).toBeGreaterThan(0);
+    expect(coef('prior-attended')).toBeLessThan(0);
     expect(model.logistic.coefficients).toEqual(truth.model.coefficients.map((c) => expect.closeTo(c, 9)));
     expect(library.parameter?.map((p) => p.name)).toEqual([...model.features.map((f) => f.code), 'probability']);
     expect(Date.parse(library.effectivePeriod!.start!)).toBeLessThan(Date.parse(library.effectivePeriod!.end!));
@@ -94,7 +100,7 @@ describeEachEngine('$train and $predict (no-show)', (factory) => {
       expect(res.status).toBe(200);
       const ra = res.body as RiskAssessment;
       const facts = appointmentFacts(appointment)!;
-      const row = noShowFeatures(facts, truth.births.get(facts.patientId), truth.byPatient.get(facts.patientId)!)!.features;
+      const row = noShowFeatures(facts, truth.patients.get(facts.patientId), truth.byPatient.get(facts.patientId)!, truth.locations)!.features;
       expect(ra.resourceType).toBe('RiskAssessment');
       expect(ra.prediction![0].probabilityDecimal).toBeCloseTo(predictLogistic(modelOf(library)!.logistic, row), 3);
       expect(ra.method?.text).toBe(`Library/${library.id}`);
@@ -119,7 +125,7 @@ describeEachEngine('$train and $predict (no-show)', (factory) => {
     expect([missing.status, missing.body.issue[0].diagnostics]).toEqual([422, expect.stringMatching(/missing Appointment.created/)]);
     // $train: an unknown target and bad settings are refused at kick-off; sync calls are refused.
     const target = await post('/fhir/$train', [{ name: 'target', valueCode: 'mortality' }], { Prefer: 'respond-async' });
-    expect([target.status, target.body.issue[0].diagnostics]).toEqual([400, expect.stringMatching(/use one of: no-show/)]);
+    expect([target.status, target.body.issue[0].diagnostics]).toEqual([400, expect.stringMatching(/use one of: no-show, readmission/)]);
     expect((await post('/fhir/$train', [{ name: 'target', valueCode: 'no-show' }, { name: 'holdout', valueDecimal: 0.9 }], { Prefer: 'respond-async' })).status).toBe(400);
     expect((await post('/fhir/$train', [{ name: 'target', valueCode: 'no-show' }])).status).toBe(400);
     const backwards = await post('/fhir/$train', [{ name: 'target', valueCode: 'no-show' }, { name: 'start', valueDate: '2025-01-01' }, { name: 'end', valueDate: '2024' }], { Prefer: 'respond-async' });

@@ -22,6 +22,8 @@ export interface TrainingRecord {
   target: string;
   title: string;
   features: FeatureDefinition[];
+  /** The baseline score, in words. */
+  baseline: string;
   model: LogisticModel;
   metrics: Metrics;
   period: { start: string; end: string };
@@ -62,7 +64,7 @@ export function modelLibrary(r: TrainingRecord): Library {
     description:
       `L2-regularised logistic regression (lambda ${r.model.lambda}) for ${r.target}, trained on ${m.trainingCases} cases; ` +
       `on ${m.heldOutCases} held-out cases of ${m.heldOutPatients} other patients: AUC ${f3(m.auc)} (95% bootstrap interval ${f3(m.aucLow)}–${f3(m.aucHigh)}), ` +
-      `Brier score ${f3(m.brier)}; the baseline (prior no-show rate) has AUC ${f3(m.baselineAuc)}.`,
+      `Brier score ${f3(m.brier)}; the baseline (${r.baseline}) has AUC ${f3(m.baselineAuc)}.`,
     effectivePeriod: r.period,
     parameter: [
       ...r.features.map((f) => ({ name: f.code, use: 'in' as const, min: 1, max: '1', type: 'decimal', documentation: f.description })),

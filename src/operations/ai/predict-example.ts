@@ -11,6 +11,7 @@ export function predictExampleSetup(): Resource[] {
     target: 'no-show',
     title: 'Example no-show model',
     features: NO_SHOW_FEATURES,
+    baseline: "the patient's prior no-show rate",
     model: { intercept: -2, coefficients: new Array<number>(k).fill(0.1), means: new Array<number>(k).fill(0), sds: new Array<number>(k).fill(1), lambda: 1, iterations: 0 },
     metrics: { trainingCases: 0, trainingPositives: 0, heldOutCases: 0, heldOutPositives: 0, heldOutPatients: 0, auc: 0.5, aucLow: 0.5, aucHigh: 0.5, brier: 0, baselineAuc: 0.5, calibration: [] },
     period: { start: '2024-01-01T00:00:00.000Z', end: '2024-12-31T00:00:00.000Z' },

@@ -1,19 +1,17 @@
 // $train (server-specific, system level, asynchronous only): trains a model for a target on the
 // stored data, measures it on patients it was not trained on, and stores it as a Library that
-// $predict then names in every answer. Targets: `no-show` (Appointment). Too little data fails the
-// job with what is missing, rather than storing a meaningless model.
+// $predict then names in every answer. Targets (ai/trained/targets.ts): `no-show` (Appointment) and
+// `readmission` (30 days after an inpatient stay). Too little data fails the job with what is
+// missing, rather than storing a meaningless model.
 import type { RequestContext } from '../../context/request-context';
 import { errors, FhirError } from '../../fhir/errors';
 import { createIn } from '../../interactions/crud';
 import { trainAndEvaluate, TooLittleData } from '../../ai/trained/evaluate';
 import { modelLibrary } from '../../ai/trained/model-library';
-import { NO_SHOW_FEATURES, noShowExamples } from '../../ai/trained/no-show';
-import { readAppointmentData } from '../../ai/trained/store-data';
+import { TARGET_CODES, TARGETS } from '../../ai/trained/targets';
 import { nimbusOperationDefinition } from '../nimbus-definitions';
 import type { OperationCall, OperationModule, OperationResult } from '../types';
 import { trainExampleSetup } from './train-example';
-
-export const TARGETS = ['no-show'];
 
 export const trainOperation: OperationModule = {
   definition: nimbusOperationDefinition('train'),
@@ -27,7 +25,7 @@ export const trainOperation: OperationModule = {
 function options(call: Pick<OperationCall, 'params'>) {
   const p = call.params;
   const target = p.string('target');
-  if (!target || !TARGETS.includes(target)) throw errors.invalidParam('target', `'${String(target).slice(0, 64)}' is not a target this server trains; use one of: ${TARGETS.join(', ')}`);
+  if (!target || !TARGET_CODES.includes(target)) throw errors.invalidParam('target', `'${String(target).slice(0, 64)}' is not a target this server trains; use one of: ${TARGET_CODES.join(', ')}`);
   const holdout = p.number('holdout') ?? 0.3;
   if (!(holdout >= 0.1 && holdout <= 0.5)) throw errors.invalidParam('holdout', 'must be between 0.1 and 0.5 (the share of patients held out)');
   const lambda = p.number('lambda') ?? 1;
@@ -51,15 +49,12 @@ function afterDate(date: string): number {
 
 async function train(call: OperationCall, ctx: RequestContext): Promise<OperationResult> {
   const o = options(call);
+  const definition = TARGETS[o.target];
   let pages = 0;
-  const data = await readAppointmentData(ctx.data, () => call.job.progress(++pages, undefined, 'reading appointments'));
-  const examples = noShowExamples(data.byPatient, data.births, o.from, o.to);
+  const examples = await definition.examples(ctx.data, () => call.job.progress(++pages, undefined, `reading the data of ${o.target}`), o.from, o.to);
   let trained;
   try {
-    trained = trainAndEvaluate(
-      examples.map((e) => ({ patientId: e.patientId, features: e.features, label: e.label, baseline: e.priorNoShowRate })),
-      { holdout: o.holdout, seed: o.seed, lambda: o.lambda },
-    );
+    trained = trainAndEvaluate(examples, { holdout: o.holdout, seed: o.seed, lambda: o.lambda });
   } catch (e) {
     if (e instanceof TooLittleData) throw new FhirError(422, 'TOO_LITTLE_DATA', [{ severity: 'error', code: 'incomplete', diagnostics: `$train ${o.target}: ${e.message}` }]);
     throw e;
@@ -68,8 +63,9 @@ async function train(call: OperationCall, ctx: RequestContext): Promise<Operatio
   const starts = examples.map((e) => e.start);
   const library = modelLibrary({
     target: o.target,
-    title: 'Appointment no-show',
-    features: NO_SHOW_FEATURES,
+    title: definition.title,
+    features: definition.features,
+    baseline: definition.baseline,
     model: trained.model,
     metrics: trained.metrics,
     period: { start: new Date(starts.reduce((a, b) => Math.min(a, b))).toISOString(), end: new Date(starts.reduce((a, b) => Math.max(a, b))).toISOString() },
