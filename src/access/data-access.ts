@@ -420,6 +420,12 @@ function restrictPredicate(policy: AccessPolicy, p: Predicate): Predicate {
       if (!access.allowed) return { kind: 'nothing', reason: `${p.kind === 'has' ? `_has:${p.sourceType}` : `a follow-up ${p.sourceType}`} looks into a type the caller may not read` };
       return { ...p, where: [...p.where.map((x) => restrictPredicate(policy, x)), ...access.where] };
     }
+    case 'latest': {
+      // The most recent among what the caller may read (not a hidden later one's verdict).
+      const access = policy.access(p.sourceType, 'search');
+      if (!access.allowed) return { kind: 'nothing', reason: `the most recent ${p.sourceType} looks into a type the caller may not read` };
+      return { ...p, among: [...p.among.map((x) => restrictPredicate(policy, x)), ...access.where], where: p.where.map((x) => restrictPredicate(policy, x)) };
+    }
     default:
       return p;
   }

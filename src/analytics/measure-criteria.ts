@@ -3,6 +3,13 @@
 //     resources every population counts;
 //   - population criteria in `application/x-fhir-query` (`Basis?query`, with {{%periodStart}} and
 //     {{%periodEnd}}) → the predicates of one search over the basis;
+//   - a population about the MOST RECENT of the subject's resources (CMS165's last blood pressure,
+//     CMS122's last HbA1c): extension measure-population-most-recent names the candidates
+//     (`among`, an x-fhir-query over another type), how they refer to the member (`per`), their
+//     date (`by`), and whether a member without any counts (`orNone`); the population's criteria
+//     (`Type?query` over that type) is what the most recent one must satisfy → a `latest` predicate;
+//   - population criteria in `text/fhirpath`: a per-resource rule over the basis resources the
+//     x-fhir-query criteria select (measure-fhirpath.ts), compiled when the Measure is stored;
 //   - the measure observation of a continuous-variable group in `text/fhirpath`, in the one form
 //     this server computes in the database: `<date element> - <date element>` of the basis, each
 //     element the path of a date search parameter (or `<period path>.start`), e.g.
@@ -13,20 +20,22 @@
 //     itself on a Patient basis, else the patient the resource is about (its `patient` or
 //     `subject` reference).
 // Anything else (text/cql, other FHIRPath) answers 400 naming the criteria; it is never ignored.
-// `storing` (a Measure being written): only the x-fhir-query criteria are checked, so a Measure
-// written for another evaluator (CQL, FHIRPath beyond the forms above) can still be stored; its
-// evaluation here answers 400.
+// `storing` (a Measure being written): the x-fhir-query and FHIRPath population criteria are
+// checked, so a Measure written for another evaluator (CQL, observations or stratifiers beyond the
+// forms above) can still be stored; its evaluation here answers 400.
 import type { Extension, Measure, MeasureGroupPopulation } from '@medplum/fhirtypes';
 import { errors } from '../fhir/errors';
 import type { Predicate } from '../search/plan';
 import type { SearchServices } from '../search/service';
 import { restrictingPredicates } from './criteria';
+import { compilePopulationRule, type PopulationRule } from './measure-fhirpath';
 
 export const POPULATION_SYSTEM = 'http://terminology.hl7.org/CodeSystem/measure-population';
 export const AGGREGATE_METHOD = 'http://hl7.org/fhir/us/cqfmeasures/StructureDefinition/cqfm-aggregateMethod';
 export const OBSERVATION_UNIT = 'http://nimbus-fhir.org/fhir/StructureDefinition/measure-observation-unit';
 export const OBSERVATION_PERCENTILE = 'http://nimbus-fhir.org/fhir/StructureDefinition/measure-observation-percentile';
 export const FOLLOWED_BY = 'http://nimbus-fhir.org/fhir/StructureDefinition/measure-population-followed-by';
+export const MOST_RECENT = 'http://nimbus-fhir.org/fhir/StructureDefinition/measure-population-most-recent';
 
 const PROPORTION = ['initial-population', 'denominator', 'denominator-exclusion', 'denominator-exception', 'numerator', 'numerator-exclusion'] as const;
 const CONTINUOUS = ['initial-population', 'measure-population', 'measure-population-exclusion', 'measure-observation'] as const;
@@ -64,6 +73,8 @@ export interface CompiledStratifier {
 export interface CompiledGroup {
   scoring: Scoring;
   criteria: Map<PopulationCode, Predicate[]>;
+  /** Populations in text/fhirpath: decided per resource (measure-fhirpath.ts), then by id. */
+  rules: Map<PopulationCode, PopulationRule>;
   observation?: MeasureObservation;
   stratifiers: CompiledStratifier[];
 }
@@ -95,23 +106,29 @@ export function compileMeasure(measure: Measure, options: CompileOptions): Compi
   const scoring = (scoringCode ?? 'proportion') as Scoring;
   const groups = (measure.group ?? []).map((group, gi): CompiledGroup => {
     const criteria = new Map<PopulationCode, Predicate[]>();
+    const rules = new Map<PopulationCode, PopulationRule>();
     let observation: MeasureObservation | undefined;
     const allowed: readonly string[] = scoring === 'continuous-variable' ? CONTINUOUS : PROPORTION;
     for (const [pi, population] of (group.population ?? []).entries()) {
       const code = population.code?.coding?.find((c) => c.system === POPULATION_SYSTEM)?.code;
       const where = `Measure.group[${gi}].population[${pi}]`;
       const language = population.criteria?.language;
-      // Stored: only search criteria are checked. A population in CQL or FHIRPath is for another
+      // Stored: search and FHIRPath criteria are checked. A population in CQL is for another
       // evaluator (the R4 examples' CQL measures code their populations without a system), so it
       // is stored as written; evaluating it here answers 400.
-      if (options.storing && language !== 'application/x-fhir-query') continue;
+      if (options.storing && language !== 'application/x-fhir-query' && language !== 'text/fhirpath') continue;
       if (!code || !allowed.includes(code)) {
         if (options.storing && !known) continue;
         throw errors.notSupported(`${where}: population '${code ?? '(no code)'}' is not one of ${allowed.join(', ')} (${scoring})`);
       }
       if (options.storing && code === 'measure-observation') continue;
       if (code === 'measure-observation') observation = compileObservation(population, `${where}.criteria`, basis, options);
-      else {
+      else if (language === 'text/fhirpath') {
+        rules.set(code as PopulationCode, compilePopulationRule(population.criteria?.expression, `${where}.criteria`, basis, options.vars));
+        criteria.set(code as PopulationCode, []);
+      } else if (extension(population.extension, MOST_RECENT)) {
+        criteria.set(code as PopulationCode, [compileMostRecent(extension(population.extension, MOST_RECENT)!, language, population.criteria?.expression, where, basis, options)]);
+      } else {
         const selected = compileQuery(language, population.criteria?.expression, `${where}.criteria`, basis, options);
         const followedBy = extension(population.extension, FOLLOWED_BY);
         criteria.set(code as PopulationCode, followedBy ? [compileFollowedBy(followedBy, selected, `${where}.extension`, basis, options)] : selected);
@@ -123,11 +140,12 @@ export function compileMeasure(measure: Measure, options: CompileOptions): Compi
       if (scoring === 'proportion' && !criteria.has('numerator')) throw errors.badRequest(`Measure/${measure.id} group ${gi}: a proportion measure needs a numerator`);
       if (scoring === 'continuous-variable' && !observation) throw errors.badRequest(`Measure/${measure.id} group ${gi}: a continuous-variable measure needs a measure-observation`);
     }
-    return { scoring, criteria, ...(observation ? { observation } : {}), stratifiers: stratifiers.filter((s): s is CompiledStratifier => !!s) };
+    return { scoring, criteria, rules, ...(observation ? { observation } : {}), stratifiers: stratifiers.filter((s): s is CompiledStratifier => !!s) };
   });
   return { basis, groups };
 }
 
+/** `basis` here: the type the criteria must select (the population basis, or the candidates' type of a most-recent population). */
 function compileQuery(language: string | undefined, expression: string | undefined, where: string, basis: string, options: CompileOptions): Predicate[] {
   if (language !== 'application/x-fhir-query') {
     throw errors.notSupported(`${where}: population criteria in '${language ?? '(no language)'}' are not supported; this server evaluates application/x-fhir-query population criteria (text/cql is not supported)`);
@@ -140,7 +158,7 @@ function compileQuery(language: string | undefined, expression: string | undefin
   if (text.includes('{{')) throw errors.notSupported(`${where}: only {{%variable}} substitutions are supported in x-fhir-query`);
   const q = text.indexOf('?');
   const type = q < 0 ? text : text.slice(0, q);
-  if (type !== basis) throw errors.notSupported(`${where}: criteria must select ${basis} resources (${basis}?…), the measure's population basis; got '${type.slice(0, 40)}'`);
+  if (type !== basis) throw errors.notSupported(`${where}: criteria must select ${basis} resources (${basis}?…); got '${type.slice(0, 40)}'`);
   let predicates: Predicate[] | undefined;
   try {
     predicates = restrictingPredicates(options.search, options.baseUrl, basis, q < 0 ? '' : text.slice(q + 1));
@@ -188,6 +206,33 @@ function compileFollowedBy(ext: Extension, follows: Predicate[], where: string, 
   const unit = DURATION_UNITS[within?.code ?? ''];
   if (!within || !(typeof within.value === 'number' && within.value > 0) || !unit) throw errors.badRequest(`${where}: ${FOLLOWED_BY} within must be a positive Duration in ${Object.keys(DURATION_UNITS).join(', ')}`);
   return { kind: 'followed', sourceType: basis, per: per.code, from, to, withinMs: within.value * unit.ms, where: follows };
+}
+
+/**
+ * A population decided by the most recent of the member's resources (see the header): `among`
+ * selects the candidates (`Type?query`), `per` is their reference to the member (e.g.
+ * Observation.subject), `by` their date (Observation.effective); the population's own criteria
+ * (`Type?query`) is what the most recent must satisfy. `orNone`: members with no candidate at all
+ * belong too (CMS122: no HbA1c test in the period counts as poor control).
+ */
+function compileMostRecent(ext: Extension, language: string | undefined, expression: string | undefined, where: string, basis: string, options: CompileOptions): Predicate {
+  const at = `${where}.extension`;
+  const part = (url: string) => ext.extension?.find((e) => e.url === url);
+  const amongText = part('among')?.valueString ?? '';
+  const q = amongText.indexOf('?');
+  const sourceType = q < 0 ? amongText : amongText.slice(0, q);
+  if (!options.search.registry.resourceTypes.has(sourceType)) throw errors.badRequest(`${at}: ${MOST_RECENT} among '${amongText.slice(0, 80)}' must be an x-fhir-query Type?query naming a resource type`);
+  const among = compileQuery('application/x-fhir-query', amongText, `${at} (among)`, sourceType, options);
+  const perPath = part('per')?.valueString ?? '';
+  const per = options.search.registry.paramForPath(sourceType, perPath);
+  if (per?.type !== 'reference' || !per.targets.includes(basis)) throw errors.badRequest(`${at}: ${MOST_RECENT} per '${perPath.slice(0, 80)}' is not a reference element of ${sourceType} to ${basis} indexed by a search parameter`);
+  const by = dateParam(part('by')?.valueString ?? '', `${at} (by)`, sourceType, options);
+  const orNone = part('orNone')?.valueBoolean;
+  if (orNone !== undefined && typeof orNone !== 'boolean') throw errors.badRequest(`${at}: ${MOST_RECENT} orNone must be a valueBoolean`);
+  const condition = compileQuery(language, expression, `${where}.criteria`, sourceType, options);
+  const latest: Predicate = { kind: 'latest', sourceType, per: per.code, by, among, where: condition };
+  if (!orNone) return latest;
+  return { kind: 'or', any: [latest, { kind: 'not', predicate: { kind: 'has', sourceType, param: per.code, where: among } }] };
 }
 
 /** A date element of the basis as the date search parameter indexing it (a Period's `.start` is the

@@ -15,6 +15,8 @@
 //   observations        one per resource of MP ∧ ¬mpex: the measure observation (a duration,
 //                       engine numericStats), aggregated by the group's method (median default)
 // `subject` and `practitioner` restrict the basis (scope predicates); stratifiers: measure-strata.ts.
+// Populations in text/fhirpath are decided first, per resource over the candidates the database
+// selects, and become id lists (measure-fhirpath.ts).
 import type { List, Measure, MeasureReport, MeasureReportGroup, MeasureReportGroupPopulation, MeasureReportGroupStratifier, Quantity } from '@medplum/fhirtypes';
 import type { DataAccess } from '../access/data-access';
 import { errors } from '../fhir/errors';
@@ -22,6 +24,7 @@ import type { Predicate } from '../search/plan';
 import type { SearchServices } from '../search/service';
 import type { NumericStats } from '../storage/engine';
 import { compileMeasure, DURATION_UNITS, POPULATION_SYSTEM, type CompiledGroup, type MeasureObservation, type PopulationCode } from './measure-criteria';
+import { applyPopulationRule } from './measure-fhirpath';
 import { countsByStratum, strataOf } from './measure-strata';
 
 export { POPULATION_SYSTEM };
@@ -138,7 +141,16 @@ export async function evaluateMeasure(data: DataAccess, search: SearchServices, 
   };
   const contained: List[] = [];
   const reportGroups: MeasureReportGroup[] = [];
+  const vars = { periodStart: request.periodStart, periodEnd: request.periodEnd };
   for (const [gi, group] of compiled.groups.entries()) {
+    // FHIRPath populations: the initial population's over every basis resource in scope, the
+    // others' over the initial population.
+    for (const code of ['initial-population', ...[...group.rules.keys()].filter((c) => c !== 'initial-population')] as PopulationCode[]) {
+      const rule = group.rules.get(code);
+      if (!rule) continue;
+      const candidates = code === 'initial-population' ? scope : [...group.criteria.get('initial-population')!, ...scope];
+      group.criteria.set(code, [await applyPopulationRule(data, basis, candidates, rule, vars, checkpoint)]);
+    }
     const plans = new Map<PopulationCode, Predicate[]>([...populationPlans(group)].map(([code, where]) => [code, [...where, ...scope]]));
     const counts = new Map<PopulationCode, number>();
     const population: MeasureReportGroupPopulation[] = [];

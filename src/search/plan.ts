@@ -33,6 +33,7 @@ export type Predicate =
   | ChainPredicate
   | HasPredicate
   | FollowedPredicate
+  | LatestPredicate
   | NearPredicate;
 
 /** All hold (used inside `or`/`not`, e.g. the words of `_content`; top level is `where`). */
@@ -197,6 +198,20 @@ export interface FollowedPredicate {
   from: string;
   to: string;
   withinMs: number;
+  where: Predicate[];
+}
+
+/** Not from a search query (measures, e.g. CMS165's most recent blood pressure): of the current
+ * resources of `sourceType` satisfying all of `among` whose `per` reference has this resource as a
+ * local target, the most recent one satisfies all of `where`. "Most recent" is $lastn's order
+ * (engine LatestQuery): the greatest `hi` of the `by` date parameter, a resource without one last,
+ * equal dates by id descending. False when no such resource refers to this one. */
+export interface LatestPredicate {
+  kind: 'latest';
+  sourceType: string;
+  per: string;
+  by: string;
+  among: Predicate[];
   where: Predicate[];
 }
 

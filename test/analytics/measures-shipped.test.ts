@@ -45,7 +45,34 @@ const stays: Encounter[] = [
   stay('stay-e', p2, '2025-05-20T00:00:00Z', '2025-05-23T00:00:00Z'),
   stay('stay-f', p1, '2025-06-11T00:00:00Z', '2025-06-13T00:00:00Z'),
 ];
-const resources: Resource[] = [...generatedResources, ...stays];
+// Three hypertensive patients seen in 2025, so CMS165's "most recent reading" matters whatever the
+// seed gives: controlled first but not last (not in the numerator, though a reading is < 140/90),
+// uncontrolled first but controlled last in 2025 (numerator; a 2026 reading is outside the
+// period), and no reading in 2025 (denominator only).
+const bpReading = (id: string, patient: string, at: string, systolic: number, diastolic: number): Observation => ({
+  resourceType: 'Observation',
+  id,
+  status: 'final',
+  code: { coding: [{ system: 'http://loinc.org', code: '85354-9' }] },
+  subject: { reference: `Patient/${patient}` },
+  effectiveDateTime: at,
+  component: [
+    { code: { coding: [{ system: 'http://loinc.org', code: '8480-6' }] }, valueQuantity: { value: systolic, unit: 'mmHg', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' } },
+    { code: { coding: [{ system: 'http://loinc.org', code: '8462-4' }] }, valueQuantity: { value: diastolic, unit: 'mmHg', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' } },
+  ],
+});
+const hypertensivePatient = (id: string, gender: Patient['gender'], birthDate: string, readings: Observation[]): Resource[] => [
+  { resourceType: 'Patient', id, gender, birthDate },
+  { resourceType: 'Condition', id: `${id}-htn`, subject: { reference: `Patient/${id}` }, code: { coding: [{ system: 'http://snomed.info/sct', code: '38341003' }] } },
+  { resourceType: 'Encounter', id: `${id}-visit`, status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' }, subject: { reference: `Patient/${id}` }, period: { start: '2025-04-01T09:00:00Z', end: '2025-04-01T09:40:00Z' } },
+  ...readings,
+];
+const bpPatients: Resource[] = [
+  ...hypertensivePatient('htn-relapsed', 'female', '1955-02-03', [bpReading('htn-relapsed-1', 'htn-relapsed', '2025-02-01T10:00:00Z', 128, 82), bpReading('htn-relapsed-2', 'htn-relapsed', '2025-08-01T10:00:00Z', 152, 88)]),
+  ...hypertensivePatient('htn-improved', 'male', '1962-09-14', [bpReading('htn-improved-1', 'htn-improved', '2025-03-01T10:00:00Z', 149, 96), bpReading('htn-improved-2', 'htn-improved', '2025-11-01T10:00:00Z', 133, 84), bpReading('htn-improved-3', 'htn-improved', '2026-02-01T10:00:00Z', 160, 99)]),
+  ...hypertensivePatient('htn-unread', 'female', '1970-06-30', []),
+];
+const resources: Resource[] = [...generatedResources, ...stays, ...bpPatients];
 const of = <T extends Resource>(type: string) => resources.filter((r) => r.resourceType === type) as T[];
 const patients = of<Patient>('Patient');
 const appointments = of<Appointment>('Appointment');
@@ -193,28 +220,43 @@ describeEachEngine('shipped measures', (factory) => {
     }
   });
 
-  it('controlling high blood pressure (CMS165-like), by gender and age band', async () => {
+  it('controlling high blood pressure (CMS165-like): the most recent reading in the period, by gender and age band', async () => {
     const hypertensive = new Set(conditions.filter((c) => c.code?.coding?.some((x) => x.system === 'http://snomed.info/sct' && x.code === '38341003')).map((c) => c.subject.reference));
+    const seen = new Set(encounters.filter((e) => e.period?.end && Date.parse(e.period.end) >= START).map((e) => e.subject!.reference));
     const component = (o: Observation, code: string) => o.component!.find((c) => c.code.coding![0].code === code)!.valueQuantity!.value!;
-    const ip = observations.filter((o) => o.code.coding?.some((c) => c.code === '85354-9') && inPeriod(o.effectiveDateTime) && hypertensive.has(o.subject!.reference));
-    for (const o of ip) expect(Number.isInteger(component(o, '8480-6')) && Number.isInteger(component(o, '8462-4'))).toBe(true); // so `lt140` is `< 140`
-    const num = ip.filter((o) => component(o, '8480-6') < 140 && component(o, '8462-4') < 90);
-    expect(ip.length).toBeGreaterThan(0);
+    const readings = observations.filter((o) => o.code.coding?.some((c) => c.code === '85354-9') && inPeriod(o.effectiveDateTime));
+    for (const o of readings) expect(Number.isInteger(component(o, '8480-6')) && Number.isInteger(component(o, '8462-4'))).toBe(true); // so `lt140` is `< 140`
+    // The most recent reading of the period ($lastn's order: latest first, equal instants by id descending).
+    const latest = (p: Patient) =>
+      readings.filter((o) => o.subject!.reference === `Patient/${p.id}`).sort((a, b) => Date.parse(b.effectiveDateTime!) - Date.parse(a.effectiveDateTime!) || (a.id! < b.id! ? 1 : -1))[0];
+    const ip = patients.filter((p) => hypertensive.has(`Patient/${p.id}`) && seen.has(`Patient/${p.id}`));
+    const num = ip.filter((p) => {
+      const o = latest(p);
+      return o !== undefined && component(o, '8480-6') < 140 && component(o, '8462-4') < 90;
+    });
+    expect(num.map((p) => p.id)).toEqual(expect.arrayContaining(['htn-improved']));
+    expect(num.map((p) => p.id)).not.toEqual(expect.arrayContaining(['htn-relapsed']));
+    expect(ip.map((p) => p.id)).toEqual(expect.arrayContaining(['htn-relapsed', 'htn-improved', 'htn-unread']));
     const report = await evaluate('controlling-high-blood-pressure');
     const g = report.group![0];
     expect(groupCounts(g)).toEqual({ 'initial-population': ip.length, denominator: ip.length, numerator: num.length });
     expect(g.measureScore!.value).toBeCloseTo(num.length / ip.length, TOLERANCE);
     const byGender = strata(g, 'gender');
     for (const gender of ['male', 'female', 'other', 'unknown']) {
-      const n = ip.filter((o) => patientOf(o.subject!.reference).gender === gender).length;
-      const m = num.filter((o) => patientOf(o.subject!.reference).gender === gender).length;
+      const n = ip.filter((p) => p.gender === gender).length;
+      const m = num.filter((p) => p.gender === gender).length;
       expect(byGender.get(`http://hl7.org/fhir/administrative-gender|${gender}`)!.counts).toEqual({ 'initial-population': n, denominator: n, numerator: m });
     }
     const byAge = strata(g, 'age-band');
     for (const [label] of BANDS) {
-      const n = ip.filter((o) => band(patientOf(o.subject!.reference)) === label).length;
-      const m = num.filter((o) => band(patientOf(o.subject!.reference)) === label).length;
+      const n = ip.filter((p) => band(p) === label).length;
+      const m = num.filter((p) => band(p) === label).length;
       expect(byAge.get(label)!.counts).toEqual({ 'initial-population': n, denominator: n, numerator: m });
+    }
+    // One patient's report: in the numerator by the last reading only.
+    for (const [id, inNumerator] of [['htn-improved', 1], ['htn-relapsed', 0]] as const) {
+      const individual = await evaluate('controlling-high-blood-pressure', `&subject=Patient/${id}`);
+      expect(groupCounts(individual.group![0])).toEqual({ 'initial-population': 1, denominator: 1, numerator: inNumerator });
     }
   });
 
@@ -315,10 +357,18 @@ describeEachEngine('shipped measures', (factory) => {
     const measure = (id: string, scoring: string, population: object[], extra: object = {}): Measure =>
       ({ resourceType: 'Measure', id, status: 'active', scoring: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/measure-scoring', code: scoring }] }, group: [{ population, ...extra }] }) as Measure;
     const put = (m: Measure) => t.http.put(`/fhir/Measure/${m.id}`).set('Content-Type', FHIR).send(m);
+    // A population decided by the most recent Observation: its parts are checked when stored too.
+    const mostRecent = (among: string, per: string, criteria: string) => ({
+      ...pop('numerator', criteria),
+      extension: [{ url: 'http://nimbus-fhir.org/fhir/StructureDefinition/measure-population-most-recent', extension: [{ url: 'among', valueString: among }, { url: 'per', valueString: per }, { url: 'by', valueString: 'Observation.effective' }] }],
+    });
     for (const [m, text] of [
       [measure('bad-param', 'proportion', [pop('initial-population', 'Patient?nonsense=1'), pop('numerator', 'Patient?')]), 'Measure.group[0].population[0].criteria'],
       [measure('bad-type', 'proportion', [pop('initial-population', 'Patient?'), pop('numerator', 'Observation?code=x')]), 'Measure.group[0].population[1].criteria'],
       [measure('bad-variable', 'proportion', [pop('initial-population', 'Patient?birthdate=ge{{%when}}'), pop('numerator', 'Patient?')]), '%when'],
+      [measure('bad-recent-per', 'proportion', [pop('initial-population', 'Patient?'), mostRecent('Observation?code=http://loinc.org|85354-9', 'Observation.code', 'Observation?status=final')]), 'per \'Observation.code\''],
+      [measure('bad-recent-among', 'proportion', [pop('initial-population', 'Patient?'), mostRecent('Observation?nonsense=1', 'Observation.subject', 'Observation?status=final')]), '(among)'],
+      [measure('bad-recent-criteria', 'proportion', [pop('initial-population', 'Patient?'), mostRecent('Observation?code=http://loinc.org|85354-9', 'Observation.subject', 'Patient?gender=female')]), 'Measure.group[0].population[1].criteria'],
     ] as Array<[Measure, string]>) {
       const res = await put(m);
       expect([m.id, res.status, res.body.issue?.[0]?.diagnostics]).toEqual([m.id, 400, expect.stringContaining(text)]);

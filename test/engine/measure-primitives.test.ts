@@ -1,8 +1,10 @@
 // Engine conformance for what measures and component statistics add to the contract: numericStats
 // over durations between two date parameters of a resource and over the quantity components of a
-// composite, and the `followed` predicate (a resource followed by another of the same target
-// within a window) — the same on every engine, checked against brute force written here.
-import type { Encounter, Observation, Resource, Task } from '@medplum/fhirtypes';
+// composite, the `followed` predicate (a resource followed by another of the same target
+// within a window) and the `latest` predicate (the most recent of a target's resources satisfies
+// a condition: CMS165's most recent blood pressure) — the same on every engine, checked against
+// brute force written here.
+import type { Encounter, Observation, Patient, Resource, Task } from '@medplum/fhirtypes';
 import type { Engine } from '../../src/storage/engine';
 import type { Predicate } from '../../src/search/plan';
 import { describeEachEngine } from '../support/engines';
@@ -46,6 +48,32 @@ const visits = [
   visit('e6', 'a', '2025-03-03T00:00:00Z', 'AMB'), // not a follow-up (class), but is itself followed? no later IMP
 ];
 
+// `latest`: readings of code X (and one of another code) of five patients; ties on the date are
+// decided by id descending, a reading without a date is the least recent, a reading of a Group is
+// another target. The condition checked on the most recent: status final.
+const people: Patient[] = ['pa', 'pb', 'pc', 'pd', 'pe'].map((id) => ({ resourceType: 'Patient', id }));
+const reading = (id: string, subject: string, code: string, status: 'final' | 'amended', at?: string): Observation => ({
+  resourceType: 'Observation',
+  id,
+  status,
+  code: { coding: [{ system: LOINC, code }] },
+  subject: { reference: subject },
+  ...(at ? { effectiveDateTime: at } : {}),
+});
+const readings = [
+  reading('ra1', 'Patient/pa', 'X', 'amended', '2025-01-01T00:00:00Z'),
+  reading('ra2', 'Patient/pa', 'X', 'final', '2025-02-01T00:00:00Z'), // pa: most recent, final
+  reading('ra3', 'Patient/pa', 'Y', 'amended', '2025-03-01T00:00:00Z'), // later, but not a candidate
+  reading('rb1', 'Patient/pb', 'X', 'final', '2025-01-01T00:00:00Z'),
+  reading('rb2', 'Patient/pb', 'X', 'amended', '2025-04-01T00:00:00Z'), // pb: most recent, amended
+  reading('rc1', 'Patient/pc', 'X', 'amended', '2025-05-01T00:00:00Z'),
+  reading('rc2', 'Patient/pc', 'X', 'final', '2025-05-01T00:00:00Z'), // pc: same date, greater id wins
+  reading('rd1', 'Patient/pd', 'X', 'final'), // pd: no date, least recent
+  reading('rd2', 'Patient/pd', 'X', 'amended', '2024-01-01T00:00:00Z'),
+  reading('re1', 'Patient/pe', 'X', 'final'), // pe: only an undated reading: it is the most recent
+  reading('rg1', 'Group/g1', 'X', 'final', '2025-06-01T00:00:00Z'),
+];
+
 function r7(values: number[], p: number): number {
   const s = [...values].sort((a, b) => a - b);
   const h = (s.length - 1) * p;
@@ -57,7 +85,7 @@ describeEachEngine('engine measure primitives', (factory) => {
   let engine: Engine;
   beforeAll(async () => {
     engine = await factory.make();
-    await put(engine, ...([...tasks, ...panels, ...visits] as Resource[]));
+    await put(engine, ...([...tasks, ...panels, ...visits, ...people, ...readings] as Resource[]));
   });
   afterAll(async () => engine.close());
 
@@ -95,5 +123,32 @@ describeEachEngine('engine measure primitives', (factory) => {
     expect(await ids([followed([{ kind: 'token', param: 'class', code: 'IMP' }])])).toEqual(expected((e) => e.class.code === 'IMP'));
     expect(await ids([followed([{ kind: 'token', param: 'class', code: 'IMP' }])])).toEqual(['e1', 'e2']);
     expect(await ids([{ kind: 'not', predicate: followed([]) }])).toEqual(visits.map((e) => e.id).filter((id) => !expected(() => true).includes(id)).sort());
+  });
+
+  it('latest: the most recent of a target\'s resources satisfies a condition', async () => {
+    const code = (c: string): Predicate => ({ kind: 'token', param: 'code', system: LOINC, code: c });
+    const status = (c: string): Predicate => ({ kind: 'token', param: 'status', code: c });
+    const latest = (among: Predicate[], where: Predicate[]): Predicate => ({ kind: 'latest', sourceType: 'Observation', per: 'subject', by: 'date', among, where });
+    const ids = async (type: string, where: Predicate[]) => (await engine.search({ resourceTypes: [type], where, sort: [{ param: '_id', descending: false }], count: 100, total: 'accurate', include: [], revinclude: [] })).matches.map((m) => m.id);
+    // Brute force: each target's candidates in $lastn order (date descending, undated last, id descending).
+    const expected = (type: string, among: (o: Observation) => boolean, where: (o: Observation) => boolean) => {
+      const targets = [...new Set(readings.map((o) => o.subject!.reference!))].filter((r) => r.startsWith(`${type}/`));
+      const at = (o: Observation) => (o.effectiveDateTime ? Date.parse(o.effectiveDateTime) : -Infinity);
+      return targets
+        .filter((t) => {
+          const [first] = readings.filter((o) => o.subject!.reference === t && among(o)).sort((a, b) => at(b) - at(a) || (a.id! < b.id! ? 1 : -1));
+          return first !== undefined && where(first);
+        })
+        .map((t) => t.split('/')[1])
+        .sort();
+    };
+    const isX = (o: Observation) => o.code.coding![0].code === 'X';
+    expect(await ids('Patient', [latest([code('X')], [status('final')])])).toEqual(expected('Patient', isX, (o) => o.status === 'final'));
+    expect(await ids('Patient', [latest([code('X')], [status('final')])])).toEqual(['pa', 'pc', 'pe']);
+    expect(await ids('Patient', [latest([code('X')], [status('amended')])])).toEqual(expected('Patient', isX, (o) => o.status === 'amended'));
+    expect(await ids('Patient', [latest([], [status('amended')])])).toEqual(expected('Patient', () => true, (o) => o.status === 'amended'));
+    expect(await ids('Patient', [latest([code('Y')], [])])).toEqual(['pa']);
+    expect(await ids('Group', [latest([code('X')], [status('final')])])).toEqual([]); // g1 is referenced but not stored
+    expect(await ids('Patient', [{ kind: 'not', predicate: latest([code('X')], [status('final')]) }])).toEqual(['pb', 'pd']);
   });
 });

@@ -129,6 +129,8 @@ async function resolve(ctx: SearchContext, types: string[], p: Predicate): Promi
     }
     case 'followed':
       return { kind: 'keys', keys: await followedKeys(ctx, types, p) };
+    case 'latest':
+      return { kind: 'keys', keys: await latestKeys(ctx, p) };
     default:
       return p;
   }
@@ -171,6 +173,41 @@ async function followedKeys(ctx: SearchContext, types: string[], p: Extract<Pred
     const followed = referenceEntries(d).some((e) => e.p === p.per && e.t && e.i && (starts.get(`${e.t}/${e.i}`) ?? []).some((c) => c.key !== key && c.at > from && c.at <= from + p.withinMs));
     if (followed) keys.push(key);
     if (keys.length > MAX_SUBQUERY_IDS) throw mongoErrors.tooCostly(`the follow-up ${p.sourceType}`, MAX_SUBQUERY_IDS);
+  }
+  return keys;
+}
+
+/** `latest` without window stages (FerretDB has no `$setWindowFields`/`$topN`), as mongo/latest.ts
+ * does for $lastn: the candidates streamed with a projection of their references and dates only,
+ * the most recent kept per `per` target (same order: greatest `hi` of `by`, missing last, id
+ * descending), then which of the chosen satisfy `where` (by key, in batches), and their targets. */
+async function latestKeys(ctx: SearchContext, p: Extract<Predicate, { kind: 'latest' }>): Promise<string[]> {
+  const best = new Map<string, { id: string; at: number | null }>();
+  const filter = compileSearch([p.sourceType], await resolveAll(ctx, [p.sourceType], p.among), await compileOptions(ctx, [p.sourceType]));
+  const cursor = ctx.db.collection<StoredVersion>(RESOURCES).find(filter, { projection: { id: 1, 'ix.reference': 1, 'ix.date': 1 }, batchSize: 1000, ...queryOptions(ctx) });
+  for await (const d of cursor) {
+    let at: number | null = null;
+    for (const e of ((d.ix as { date?: Array<{ p: string; hi?: number }> } | undefined)?.date ?? [])) if (e.p === p.by && typeof e.hi === 'number' && (at === null || e.hi > at)) at = e.hi;
+    const id = d.id as string;
+    for (const e of referenceEntries(d)) {
+      if (e.p !== p.per || !e.t || !e.i) continue;
+      const target = `${e.t}/${e.i}`;
+      const current = best.get(target);
+      const later = !current || (at !== current.at ? current.at === null || (at !== null && at > current.at) : id > current.id);
+      if (later) best.set(target, { id, at });
+    }
+  }
+  const targetsOf = new Map<string, string[]>();
+  for (const [target, { id }] of best) targetsOf.set(id, [...(targetsOf.get(id) ?? []), target]);
+  const chosen = [...targetsOf.keys()];
+  const where = await resolveAll(ctx, [p.sourceType], p.where);
+  const options = await compileOptions(ctx, [p.sourceType]);
+  const keys: string[] = [];
+  for (let i = 0; i < chosen.length; i += 1000) {
+    const batch: ResolvedPredicate = { kind: 'keys', keys: chosen.slice(i, i + 1000).map((id) => `${p.sourceType}/${id}`) };
+    const docs = await ctx.db.collection<StoredVersion>(RESOURCES).find(compileSearch([p.sourceType], [batch, ...where], options), { projection: { id: 1 }, ...queryOptions(ctx) }).toArray();
+    for (const d of docs) keys.push(...(targetsOf.get(d.id as string) ?? []));
+    if (keys.length > MAX_SUBQUERY_IDS) throw mongoErrors.tooCostly(`the most recent ${p.sourceType}`, MAX_SUBQUERY_IDS);
   }
   return keys;
 }

@@ -140,6 +140,30 @@ export class Builder {
           `WHERE ${where.join(' AND ')})`
         );
       }
+      case 'latest': {
+        // The candidates (sourceType satisfying `among`) per local target of `per`, ranked by
+        // $lastn's order (sqlite/latest.ts): greatest `hi` of `by`, missing last, id descending;
+        // then the targets whose first one also satisfies `where`. Built in text order: binds are
+        // positional.
+        const x = this.alias('x');
+        const s = this.alias('s');
+        const z = this.alias('z');
+        const w = this.alias('w');
+        const c = this.alias('c');
+        const at = `(SELECT max(${z}.hi) FROM idx_date ${z} WHERE ${z}.k >= ${s}.rid << ${RID_SHIFT} AND ${z}.k < (${s}.rid + 1) << ${RID_SHIFT} AND +${z}.p IN ${this.paramIds(p.by, [p.sourceType])})`;
+        const candidates = [
+          `${x}.p IN ${this.paramIds(p.per, [p.sourceType])}`,
+          `${x}.i IS NOT NULL`,
+          `${s}.type = ${this.bind(p.sourceType)}`,
+          `${s}.deleted = 0`,
+          ...p.among.map((a) => this.predicate(a, s, [p.sourceType])),
+        ];
+        const ranked =
+          `SELECT ${x}.t AS t, ${x}.i AS i, ${s}.rid AS rid, row_number() OVER (PARTITION BY ${x}.t, ${x}.i ORDER BY ${at} DESC NULLS LAST, ${s}.id DESC) AS n ` +
+          `FROM idx_reference ${x} JOIN resources ${s} ON ${x}.k >= ${s}.rid << ${RID_SHIFT} AND ${x}.k < (${s}.rid + 1) << ${RID_SHIFT} WHERE ${candidates.join(' AND ')}`;
+        const chosen = [`${w}.n = 1`, ...p.where.map((q) => this.predicate(q, c, [p.sourceType]))];
+        return `(${res}.type, ${res}.id) IN (SELECT ${w}.t, ${w}.i FROM (${ranked}) ${w} JOIN resources ${c} ON ${c}.rid = ${w}.rid WHERE ${chosen.join(' AND ')})`;
+      }
       default: {
         if (this.correlated) return this.rowCheck(p, res, types);
         const leaf = this.leaf(p, types);
