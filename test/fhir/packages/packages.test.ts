@@ -5,13 +5,11 @@
 // over the same database (on MongoDB a second engine, as a second process has) enforces the same
 // profile; a broken package is refused with the file named and nothing written; and
 // NIMBUS_REQUIRED_PROFILES makes every Patient write conform to the profile.
-import { randomBytes } from 'node:crypto';
-import type { Engine } from '../../../src/storage/engine';
-import { MongoEngine } from '../../../src/storage/mongo/mongo-engine';
 import { PackageError } from '../../../src/fhir/packages/package-reader';
 import { describeEachEngine, tempDir } from '../../support/engines';
 import { writePackageFolder, writePackageTgz } from '../../support/fhir-package';
 import { makeTestServer, type TestServer } from '../../support/server';
+import { makeServerPair, type ServerPair } from '../../support/server-pair';
 import { hospitalPackage, hospitalPatient, MRN_SYSTEM, PATIENT_PROFILE, WARD_EXTENSION } from './hospital-package';
 
 const FHIR = 'application/fhir+json';
@@ -20,30 +18,20 @@ const errorsOf = (body: { issue?: Issue[] }) => (body.issue ?? []).filter((i) =>
 const messageIds = (body: { issue?: Issue[] }) => errorsOf(body).map((i) => i.extension?.[0]?.valueString);
 
 describeEachEngine('FHIR packages', (factory) => {
-  let engineA: Engine;
-  let engineB: Engine;
+  let pair: ServerPair;
   let a: TestServer;
   let b: TestServer;
   let required: TestServer;
   const dir = tempDir('nimbus-packages-');
   const tgz = writePackageTgz(dir, 'hospital', hospitalPackage());
   beforeAll(async () => {
-    if (factory.name === 'mongodb') {
-      const database = `nimbus_test_pkg_${randomBytes(4).toString('hex')}`;
-      engineA = await MongoEngine.open({ uri: process.env.MONGODB_URI!, database, dropOnClose: true });
-      engineB = await MongoEngine.open({ uri: process.env.MONGODB_URI!, database });
-    } else {
-      engineA = await factory.make();
-      engineB = engineA;
-    }
-    a = await makeTestServer({ engine: engineA });
-    b = await makeTestServer({ engine: engineB });
+    pair = await makeServerPair(factory);
+    ({ a, b } = pair);
     required = await makeTestServer({ engine: await factory.make(), env: { NIMBUS_REQUIRED_PROFILES: `Patient=${PATIENT_PROFILE}` } });
   });
   afterAll(async () => {
     await required.close();
-    if (engineB !== engineA) await b.close();
-    await a.close();
+    await pair.close();
   });
   const put = (t: TestServer, r: Record<string, unknown>) => t.http.put(`/fhir/${String(r.resourceType)}/${String(r.id)}`).set('Content-Type', FHIR).send(JSON.stringify(r));
 
