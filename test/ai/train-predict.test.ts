@@ -12,6 +12,7 @@ import { locationPosition } from '../../src/ai/trained/store-data';
 import { generated, store } from '../analytics/load';
 import { describeEachEngine } from '../support/engines';
 import { makeTestServer, type TestServer } from '../support/server';
+import { postParameters, trainJob } from '../support/train-job';
 
 const FHIR = 'application/fhir+json';
 jest.setTimeout(300_000);
@@ -49,19 +50,8 @@ describeEachEngine('$train and $predict (no-show)', (factory) => {
   });
   afterAll(() => t.close());
 
-  const post = (url: string, parameter: object[], headers: Record<string, string> = {}) =>
-    t.http.post(url).set({ 'Content-Type': FHIR, ...headers }).send({ resourceType: 'Parameters', parameter });
-  async function job(parameter: object[]) {
-    const kick = await post('/fhir/$train', parameter, { Prefer: 'respond-async' });
-    expect(kick.status).toBe(202);
-    const status = new URL(kick.headers['content-location']).pathname;
-    for (let i = 0; i < 3000; i++) {
-      const r = await t.http.get(status);
-      if (r.status !== 202) return r;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error('the $train job did not finish');
-  }
+  const post = (url: string, parameter: object[], headers: Record<string, string> = {}) => postParameters(t, url, parameter, headers);
+  const job = (parameter: object[]) => trainJob(t, parameter);
 
   it('trains as a job and stores the model as a Library with held-out metrics', async () => {
     const done = await job([{ name: 'target', valueCode: 'no-show' }]);

@@ -12,6 +12,7 @@ import { conditionFacts, encounterFacts, readmissionExamples, readmissionFeature
 import { generated, store } from '../analytics/load';
 import { describeEachEngine } from '../support/engines';
 import { makeTestServer, type TestServer } from '../support/server';
+import { postParameters, trainJob } from '../support/train-job';
 
 const FHIR = 'application/fhir+json';
 jest.setTimeout(300_000);
@@ -53,19 +54,8 @@ describeEachEngine('$train and Patient/$predict (30-day readmission)', (factory)
   }, 900_000);
   afterAll(() => t.close());
 
-  const post = (url: string, parameter: object[], headers: Record<string, string> = {}) =>
-    t.http.post(url).set({ 'Content-Type': FHIR, ...headers }).send({ resourceType: 'Parameters', parameter });
-  async function job(parameter: object[]) {
-    const kick = await post('/fhir/$train', parameter, { Prefer: 'respond-async' });
-    expect(kick.status).toBe(202);
-    const status = new URL(kick.headers['content-location']).pathname;
-    for (let i = 0; i < 3000; i++) {
-      const r = await t.http.get(status);
-      if (r.status !== 202) return r;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error('the $train job did not finish');
-  }
+  const post = (url: string, parameter: object[], headers: Record<string, string> = {}) => postParameters(t, url, parameter, headers);
+  const job = (parameter: object[]) => trainJob(t, parameter);
 
   it('trains on the stored stays, measures on held-out patients and beats the LACE index', async () => {
     expect(truth.examples.filter((e) => e.label === 1).length).toBeGreaterThan(30);

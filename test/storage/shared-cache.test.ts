@@ -2,29 +2,20 @@
 // processes by a version document in the SystemStore. On MongoDB, two engine instances (two
 // clients, as two server processes have) over one database; on SQLite, which is one process per
 // data directory by design, two caches over one engine. Time is a test clock: no sleeping.
-import { randomBytes } from 'node:crypto';
 import type { Engine } from '../../src/storage/engine';
-import { MongoEngine } from '../../src/storage/mongo/mongo-engine';
 import { SHARED_CACHE_COLLECTION, SharedCache } from '../../src/storage/shared-cache';
 import { describeEachEngine } from '../support/engines';
+import { makeEnginePair } from '../support/server-pair';
 
 describeEachEngine('SharedCache across processes', (factory) => {
   let a: Engine;
   let b: Engine;
+  let pair: Awaited<ReturnType<typeof makeEnginePair>>;
   beforeEach(async () => {
-    if (factory.name === 'mongodb') {
-      const database = `nimbus_test_cache_${randomBytes(4).toString('hex')}`;
-      a = await MongoEngine.open({ uri: process.env.MONGODB_URI!, database, dropOnClose: true });
-      b = await MongoEngine.open({ uri: process.env.MONGODB_URI!, database });
-    } else {
-      a = await factory.make();
-      b = a;
-    }
+    pair = await makeEnginePair(factory, 'nimbus_test_cache');
+    ({ engineA: a, engineB: b } = pair);
   });
-  afterEach(async () => {
-    if (b !== a) await b.close();
-    await a.close();
-  });
+  afterEach(() => pair.close());
 
   /** The shared state: a SystemStore document both "processes" read; loads are counted. */
   function cacheOn(engine: Engine, clock: { t: number }, loads: { n: number }) {

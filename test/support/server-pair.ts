@@ -15,17 +15,28 @@ export interface ServerPair {
   close(): Promise<void>;
 }
 
-export async function makeServerPair(factory: EngineFactory, env?: Record<string, string>): Promise<ServerPair> {
-  let engineA: Engine;
-  let engineB: Engine;
-  if (factory.name === 'mongodb') {
-    const database = `nimbus_test_pair_${randomBytes(4).toString('hex')}`;
-    engineA = await MongoEngine.open({ uri: process.env.MONGODB_URI!, database, dropOnClose: true });
-    engineB = await MongoEngine.open({ uri: process.env.MONGODB_URI!, database });
-  } else {
-    engineA = await factory.make();
-    engineB = engineA;
+/** Two engines over one store (see above); `close` closes both, B first. */
+export async function makeEnginePair(factory: EngineFactory, prefix = 'nimbus_test_pair'): Promise<{ engineA: Engine; engineB: Engine; close(): Promise<void> }> {
+  if (factory.name !== 'mongodb') {
+    const engine = await factory.make();
+    return { engineA: engine, engineB: engine, close: () => engine.close() };
   }
+  const database = `${prefix}_${randomBytes(4).toString('hex')}`;
+  const engineA = await MongoEngine.open({ uri: process.env.MONGODB_URI!, database, dropOnClose: true });
+  const engineB = await MongoEngine.open({ uri: process.env.MONGODB_URI!, database });
+  return {
+    engineA,
+    engineB,
+    close: async () => {
+      // B first: A drops the test database when it closes.
+      await engineB.close();
+      await engineA.close();
+    },
+  };
+}
+
+export async function makeServerPair(factory: EngineFactory, env?: Record<string, string>): Promise<ServerPair> {
+  const { engineA, engineB } = await makeEnginePair(factory);
   const a = await makeTestServer({ engine: engineA, env });
   const b = await makeTestServer({ engine: engineB, env });
   return {
