@@ -2,6 +2,7 @@
 // environment variable and a matching CLI flag (the flag wins); a bad value stops start-up with a
 // message that names the setting and says what is allowed.
 import path from 'node:path';
+import { lookupTable } from './lookup-table';
 
 export type EngineKind = 'sqlite' | 'mongodb';
 
@@ -143,7 +144,7 @@ export function parseBytes(name: string, raw: string): number {
 }
 
 /** Parses durations like `10s`, `500ms`, `2m` (a bare number is milliseconds) into milliseconds. */
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DURATION_UNITS: Record<string, number> = lookupTable({ ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 });
 
 export function parseDuration(name: string, raw: string, min: number, max: number): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(raw);

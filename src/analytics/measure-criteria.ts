@@ -29,6 +29,7 @@ import type { Predicate } from '../search/plan';
 import type { SearchServices } from '../search/service';
 import { restrictingPredicates } from './criteria';
 import { compilePopulationRule, type PopulationRule } from './measure-fhirpath';
+import { lookupTable } from '../lookup-table';
 
 export const POPULATION_SYSTEM = 'http://terminology.hl7.org/CodeSystem/measure-population';
 export const AGGREGATE_METHOD = 'http://hl7.org/fhir/us/cqfmeasures/StructureDefinition/cqfm-aggregateMethod';
@@ -43,11 +44,11 @@ export type PopulationCode = (typeof PROPORTION)[number] | (typeof CONTINUOUS)[n
 type Scoring = 'proportion' | 'continuous-variable';
 
 /** UCUM units a duration observation may be reported in, with their length in ms. */
-export const DURATION_UNITS: Record<string, { ms: number; display: string }> = {
+export const DURATION_UNITS: Record<string, { ms: number; display: string }> = lookupTable({
   min: { ms: 60_000, display: 'minutes' },
   h: { ms: 3_600_000, display: 'hours' },
   d: { ms: 86_400_000, display: 'days' },
-};
+});
 const METHODS = ['median', 'average', 'minimum', 'maximum', 'sum', 'count', 'percentile'] as const;
 
 export interface MeasureObservation {

@@ -7,11 +7,12 @@
 // least-squares slope of value over time, per day.
 import type { Coding, Observation, ObservationComponent, Quantity } from '@medplum/fhirtypes';
 import type { NumericStats } from '../storage/engine';
+import { lookupTable } from '../lookup-table';
 
 export const STATISTIC_SYSTEM = 'http://terminology.hl7.org/CodeSystem/observation-statistics';
 
 /** Every code of the R4 code system, with the percentile it needs (if any). */
-export const STATISTICS: Record<string, { display: string; percentile?: number }> = {
+export const STATISTICS: Record<string, { display: string; percentile?: number }> = lookupTable({
   average: { display: 'Average' },
   maximum: { display: 'Maximum' },
   minimum: { display: 'Minimum' },
@@ -33,7 +34,7 @@ export const STATISTICS: Record<string, { display: string; percentile?: number }
   skew: { display: 'Skew' },
   kurtosis: { display: 'Kurtosis' },
   regression: { display: 'Regression' },
-};
+});
 
 /** The percentiles the engine must compute for these statistics (4-dev needs both quartiles). */
 export function percentilesFor(statistics: string[]): number[] {

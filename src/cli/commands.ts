@@ -9,6 +9,7 @@ import { usersCommand } from './users';
 import { authCommand } from './auth';
 import { matchCommand } from './match';
 import { packagesCommand } from './packages';
+import { lookupTable } from '../lookup-table';
 
 export interface Command {
   summary: string;
@@ -16,7 +17,7 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-export const COMMANDS: Record<string, Command> = {
+export const COMMANDS: Record<string, Command> = lookupTable({
   serve: serveCommand,
   generate: generateCommand,
   import: importCommand,
@@ -29,4 +30,4 @@ export const COMMANDS: Record<string, Command> = {
   auth: authCommand,
   match: matchCommand,
   packages: packagesCommand,
-};
+});

@@ -3,6 +3,7 @@
  * given and family names fit together; the lists are written for this project (no external corpus).
  */
 import type { Random } from './random';
+import { lookupTable } from '../lookup-table';
 
 interface NameCulture {
   weight: number;
@@ -75,7 +76,7 @@ const CULTURES: readonly NameCulture[] = [
 const CULTURE_WEIGHTS = CULTURES.map((c) => c.weight);
 
 /** Familiar forms people give at registration desks; the source of "nickname" duplicates. */
-export const NICKNAMES: Readonly<Record<string, string>> = {
+export const NICKNAMES: Readonly<Record<string, string>> = lookupTable({
   William: 'Bill', Robert: 'Bob', Michael: 'Mike', James: 'Jim', Richard: 'Dick', Thomas: 'Tom',
   Charles: 'Chuck', Joseph: 'Joe', Daniel: 'Dan', Matthew: 'Matt', Andrew: 'Andy', Edward: 'Ted',
   Benjamin: 'Ben', Christopher: 'Chris', Anthony: 'Tony', Jonathan: 'Jon', Samuel: 'Sam',
@@ -84,7 +85,7 @@ export const NICKNAMES: Readonly<Record<string, string>> = {
   Victoria: 'Vicky', Samantha: 'Sam', Rebecca: 'Becky', Dorothy: 'Dot', José: 'Pepe',
   Francisco: 'Paco', Alejandro: 'Alex', Guadalupe: 'Lupe', Eduardo: 'Lalo', Mohammed: 'Mo',
   Katarzyna: 'Kasia', Dmitri: 'Dima', Natalia: 'Natasha', Oluwaseun: 'Seun',
-};
+});
 
 export interface PersonName {
   given: string[];

@@ -19,6 +19,7 @@ import type { Visit } from './encounters';
 import type { Random } from './random';
 import { ageAt, DAY, HOUR } from './time';
 import type { VisitPlan } from './visits';
+import { lookupTable } from '../lookup-table';
 
 export const READMISSION_EFFECTS = {
   base: -3.1,
@@ -45,7 +46,7 @@ export function stayHours(r: Random): number {
 }
 
 /** Charlson 1987 weights of the chronic conditions the generator knows that count in the index. */
-const CHARLSON_WEIGHT: Record<string, number> = { heartFailure: 1, copd: 1, asthma: 1, diabetes: 1, ckd: 2 };
+const CHARLSON_WEIGHT: Record<string, number> = lookupTable({ heartFailure: 1, copd: 1, asthma: 1, diabetes: 1, ckd: 2 });
 
 export function comorbidityPoints(chronic: readonly ConditionState[], at: number): number {
   const keys = new Set(chronic.filter((c) => c.onset <= at && (c.abatement === undefined || c.abatement > at)).map((c) => c.definition.key));

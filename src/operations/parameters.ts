@@ -6,6 +6,7 @@
 import type { OperationDefinition, OperationDefinitionParameter, Parameters, ParametersParameter, Resource } from '@medplum/fhirtypes';
 import { errors, type FhirError } from '../fhir/errors';
 import { dateRange } from '../search/normalise';
+import { lookupTable } from '../lookup-table';
 
 /** A checked value: primitives as JS values (numbers for integer/decimal, booleans), complex
  * datatypes and resources as their JSON objects, nested `part`s as OperationParameters. */
@@ -14,7 +15,7 @@ export type ParameterValue = string | number | boolean | object | Resource | Ope
 /** Parameters about the HTTP exchange that every FHIR URL may carry; never operation input. */
 const HTTP_PARAMS = new Set(['_format', '_pretty']);
 
-export const PRIMITIVE_PATTERNS: Record<string, RegExp> = {
+export const PRIMITIVE_PATTERNS: Record<string, RegExp> = lookupTable({
   boolean: /^(true|false)$/,
   integer: /^-?(0|[1-9][0-9]{0,9})$/,
   positiveInt: /^\+?[1-9][0-9]{0,9}$/,
@@ -36,7 +37,7 @@ export const PRIMITIVE_PATTERNS: Record<string, RegExp> = {
   string: /^[\s\S]+$/,
   markdown: /^[\s\S]+$/,
   base64Binary: /^(\s*([0-9a-zA-Z+/=]){4}\s*)+$/,
-};
+});
 
 /** Primitive types whose values are text: a client may send any of them as another (valueString
  * for a code is common); the value is still checked against the declared type. */

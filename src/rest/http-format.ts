@@ -5,15 +5,17 @@ import type { Request, Response } from 'express';
 import { errors } from '../fhir/errors';
 import { parseFhirJson, parseStoredJson, stringifyJson } from '../fhir/json';
 import type { ResourceVersion } from '../storage/engine';
+import { lookupTable } from '../lookup-table';
 
 const FHIR_JSON = 'application/fhir+json';
 const JSON_TYPE = 'application/json';
-const FORMAT_ALIASES: Record<string, string> = {
+// `_format=__proto__` must find nothing (fuzz:api saw `Content-Type: [object Object]`): see lookup-table.
+const FORMAT_ALIASES = lookupTable({
   json: FHIR_JSON,
   'application/json': JSON_TYPE,
   'application/fhir+json': FHIR_JSON,
   'text/json': JSON_TYPE,
-};
+});
 /** Request body media types accepted as FHIR JSON (R4 also allows the R3-era json+fhir). */
 const JSON_BODY_TYPES = new Set([FHIR_JSON, JSON_TYPE, 'application/json+fhir', 'text/json']);
 

@@ -1,6 +1,7 @@
 // Great-circle geometry for the `near` search parameter (R4 Location `near`): parsing
 // `lat|long|distance|unit`, the bounding box an index can answer, and the exact haversine
 // distance both engines apply after the box. Pure, so the engines and the tests share one formula.
+import { lookupTable } from '../lookup-table';
 
 /** Mean Earth radius (IUGG), km. Both engines and the tests use this one value. */
 export const EARTH_RADIUS_KM = 6371.0088;
@@ -8,14 +9,14 @@ export const EARTH_RADIUS_KM = 6371.0088;
 export const DEFAULT_NEAR_KM = 50;
 
 /** Kilometres per unit of the `near` distance (UCUM codes and their plain spellings). */
-const UNIT_KM: Record<string, number> = {
+const UNIT_KM: Record<string, number> = lookupTable({
   km: 1,
   m: 0.001,
   mi: 1.609344,
   '[mi_i]': 1.609344,
   '[mi_us]': 1.6093472186944373,
   '[nmi_i]': 1.852,
-};
+});
 
 export interface GeoPoint {
   lat: number;

@@ -3,6 +3,7 @@
 // feedback endpoint later needs to know about a card (its service, rule and patient) is returned
 // beside it, to be stored when the card is issued.
 import { randomUUID } from 'node:crypto';
+import { lookupTable } from '../../lookup-table';
 
 export interface Coding {
   system: string;
@@ -54,7 +55,7 @@ export const OVERRIDE_REASONS: Coding[] = [
   { system: OVERRIDE_REASON_SYSTEM, code: 'not-accurate', display: 'The information is not accurate for this patient' },
 ];
 
-const TOPICS: Record<string, string> = {
+const TOPICS: Record<string, string> = lookupTable({
   interaction: 'Drug-drug interaction',
   allergy: 'Drug-allergy conflict',
   duplicate: 'Duplicate therapy',
@@ -62,7 +63,7 @@ const TOPICS: Record<string, string> = {
   'news2': 'Early warning score',
   'stroke-prevention': 'Stroke prevention in atrial fibrillation',
   'overdue-measure': 'Overdue care measure',
-};
+});
 
 /** The spec asks for a summary of under 140 characters: longer text is cut at a word with an ellipsis. */
 export function summaryOf(text: string): string {

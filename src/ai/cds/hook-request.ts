@@ -3,6 +3,7 @@
 // order-sign) and the prefetch values (each a FHIR resource, or null for "no data"). Anything
 // else is a CdsError with the status the specification gives and a description of what to fix.
 import type { Bundle, Resource } from '@medplum/fhirtypes';
+import { lookupTable } from '../../lookup-table';
 
 export class CdsError extends Error {
   constructor(readonly status: number, readonly error: string, readonly description: string) {
@@ -35,11 +36,11 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const nonEmptyString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 
 /** Context fields each hook requires (strings unless named otherwise). */
-const HOOK_CONTEXT: Record<string, { strings: string[]; selections?: boolean; draftOrders?: boolean }> = {
+const HOOK_CONTEXT: Record<string, { strings: string[]; selections?: boolean; draftOrders?: boolean }> = lookupTable({
   'patient-view': { strings: ['userId', 'patientId'] },
   'order-select': { strings: ['userId', 'patientId'], selections: true, draftOrders: true },
   'order-sign': { strings: ['userId', 'patientId'], draftOrders: true },
-};
+});
 
 export function isFhirResource(v: unknown): v is Resource {
   return isObject(v) && typeof v.resourceType === 'string' && /^[A-Z][A-Za-z]{1,63}$/.test(v.resourceType);

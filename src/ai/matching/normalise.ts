@@ -1,6 +1,7 @@
 // Normalisation of the Patient fields the linker compares: names folded to plain lower-case
 // letters, postal addresses reduced to one canonical form, phone numbers to digits. Pure text
 // functions; features.ts applies them to a Patient.
+import { lookupTable } from '../../lookup-table';
 
 /** Lower case, accents removed, anything but letters, spaces and hyphens dropped. */
 export function foldName(value: string): string {
@@ -16,14 +17,14 @@ export function foldName(value: string): string {
 // Street suffixes, directionals and unit designators with their standard abbreviations
 // (USPS Publication 28, "Postal Addressing Standards", appendices C1 and C2), so that
 // "12 North Maple Street, Apartment 3" and "12 N Maple St Apt 3" read alike.
-const ABBREVIATIONS: Readonly<Record<string, string>> = {
+const ABBREVIATIONS: Readonly<Record<string, string>> = lookupTable({
   street: 'st', str: 'st', avenue: 'ave', av: 'ave', avn: 'ave', road: 'rd', lane: 'ln', drive: 'dr', drv: 'dr',
   court: 'ct', boulevard: 'blvd', boul: 'blvd', way: 'wy', place: 'pl', terrace: 'ter', circle: 'cir',
   highway: 'hwy', parkway: 'pkwy', square: 'sq', trail: 'trl', crescent: 'cres', alley: 'aly',
   north: 'n', south: 's', east: 'e', west: 'w', northeast: 'ne', northwest: 'nw', southeast: 'se', southwest: 'sw',
   apartment: 'apt', suite: 'ste', unit: 'unit', floor: 'fl', building: 'bldg', room: 'rm',
   first: '1st', second: '2nd', third: '3rd', fourth: '4th', fifth: '5th',
-};
+});
 
 /** An address line in canonical form: folded, punctuation gone, standard abbreviations, `#` as `apt`. */
 export function normaliseAddressLine(line: string): string {

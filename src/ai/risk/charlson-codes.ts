@@ -9,6 +9,7 @@
 // (SNOMED International / NLM "SNOMED CT to ICD-10-CM Map", default target), and scored through the
 // same table, so one list of categories decides both. The generator's Conditions (src/generate/
 // conditions.ts) carry both codings; the map serves data coded in SNOMED CT only.
+import { lookupTable } from '../../lookup-table';
 
 export type CharlsonCategory =
   | 'myocardialInfarction' | 'congestiveHeartFailure' | 'peripheralVascular' | 'cerebrovascular' | 'dementia'
@@ -66,7 +67,7 @@ export const SUPERSEDED_BY: Partial<Record<CharlsonCategory, CharlsonCategory>> 
  * chronic and acute problem the generator records (its Conditions pair the same two codes); the
  * second, common concepts of the categories the generator does not produce.
  */
-export const SNOMED_TO_ICD10: Record<string, string> = {
+export const SNOMED_TO_ICD10: Record<string, string> = lookupTable({
   // generator (src/generate/conditions.ts)
   '414916001': 'E66.9', '55822004': 'E78.5', '38341003': 'I10', '44054006': 'E11.9', '709044004': 'N18.9',
   '84114007': 'I50.9', '49436004': 'I48.9', '13645005': 'J44.9', '195967001': 'J45.9', '35489007': 'F32.9',
@@ -89,7 +90,7 @@ export const SNOMED_TO_ICD10: Record<string, string> = {
   '50582007': 'G81.9', // Hemiplegia
   '433146000': 'N18.5', // Chronic kidney disease stage 5
   '86406008': 'B24', // Human immunodeficiency virus infection
-};
+});
 
 const ICD_INDEX: Array<[string, CharlsonCategory]> = (Object.keys(CHARLSON) as CharlsonCategory[])
   .flatMap((c) => CHARLSON[c].icd10.map((stem): [string, CharlsonCategory] => [stem, c]))

@@ -4,6 +4,7 @@ import { charlson } from './charlson';
 import { lace } from './lace';
 import { news2 } from './news2';
 import type { PatientRecord, ScoreResult } from './score';
+import { lookupTable } from '../../lookup-table';
 
 export interface RiskModel {
   score(record: PatientRecord): ScoreResult;
@@ -11,9 +12,9 @@ export interface RiskModel {
   reads: { conditions?: boolean; encounters?: boolean; vitals?: boolean };
 }
 
-export const RISK_MODELS: Record<string, RiskModel> = {
+export const RISK_MODELS: Record<string, RiskModel> = lookupTable({
   charlson: { score: charlson, reads: { conditions: true } },
   'cha2ds2-vasc': { score: cha2ds2Vasc, reads: { conditions: true } },
   lace: { score: lace, reads: { conditions: true, encounters: true } },
   news2: { score: news2, reads: { vitals: true } },
-};
+});

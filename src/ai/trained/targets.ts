@@ -5,6 +5,7 @@ import type { Example } from './evaluate';
 import { NO_SHOW_FEATURES, noShowExamples, type FeatureDefinition } from './no-show';
 import { READMISSION_FEATURES, readmissionExamples } from './readmission';
 import { readAppointmentData, readReadmissionData } from './store-data';
+import { lookupTable } from '../../lookup-table';
 
 export interface TrainingExample extends Example {
   /** When the case happened (appointment start, admission), for the training period. */
@@ -24,7 +25,7 @@ export interface TargetDefinition {
   examples(data: DataAccess, onPage: () => Promise<void>, from: number, to: number): Promise<TrainingExample[]>;
 }
 
-export const TARGETS: Record<string, TargetDefinition> = {
+export const TARGETS: Record<string, TargetDefinition> = lookupTable({
   'no-show': {
     code: 'no-show',
     title: 'Appointment no-show',
@@ -49,6 +50,6 @@ export const TARGETS: Record<string, TargetDefinition> = {
       return readmissionExamples(d.encountersByPatient, d.conditionsByPatient, d.patients, from, to).map((e) => ({ patientId: e.patientId, start: e.start, features: e.features, label: e.label, baseline: e.lace }));
     },
   },
-};
+});
 
 export const TARGET_CODES = Object.keys(TARGETS);

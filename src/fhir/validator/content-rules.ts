@@ -6,6 +6,7 @@
 // HTML in markdown, example URLs.
 import type { ValidatorCore } from './core';
 import type { Walker } from './walker';
+import { lookupTable } from '../../lookup-table';
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
@@ -23,13 +24,13 @@ const MARKDOWN_TAG = /<[A-Za-z!/]/;
 /** Bundle link relations that name one page each (R4 Bundle.link, RFC 5988 paging). */
 const SINGLE_LINKS = new Set(['self', 'first', 'previous', 'prev', 'next', 'last']);
 /** Types of the concept properties defined by http://hl7.org/fhir/concept-properties (R4). */
-const CONCEPT_PROPERTY_TYPES: Record<string, string> = {
+const CONCEPT_PROPERTY_TYPES: Record<string, string> = lookupTable({
   inactive: 'boolean',
   deprecated: 'dateTime',
   notSelectable: 'boolean',
   parent: 'code',
   child: 'code',
-};
+});
 const CANONICAL_RESOURCES = new Set([
   'ActivityDefinition', 'CapabilityStatement', 'ChargeItemDefinition', 'CodeSystem', 'CompartmentDefinition', 'ConceptMap',
   'EffectEvidenceSynthesis', 'EventDefinition', 'Evidence', 'EvidenceVariable', 'ExampleScenario', 'GraphDefinition',

@@ -7,6 +7,7 @@ import * as r4Model from 'fhirpath/fhir-context/r4';
 import type { ConstraintDef } from './compile';
 import { compileSimple } from './simple-fhirpath';
 import { deepEqual } from './values';
+import { lookupTable } from '../../lookup-table';
 
 type Compiled = (resource: unknown, env?: Record<string, unknown>) => unknown[];
 
@@ -22,7 +23,7 @@ export interface InvariantScope {
 /** A native evaluator answers true (satisfied), false (violated) or undefined (use FHIRPath). */
 type Native = (scope: InvariantScope) => boolean | undefined;
 
-const R4_EXPRESSIONS: Record<string, string> = {
+const R4_EXPRESSIONS: Record<string, string> = lookupTable({
   'ele-1': 'hasValue() or (children().count() > id.count())',
   'ext-1': 'extension.exists() != value.exists()',
   'dom-2': 'contained.contained.empty()',
@@ -41,7 +42,7 @@ const R4_EXPRESSIONS: Record<string, string> = {
   'sdf-1': "derivation = 'constraint' or snapshot.element.select(path).isDistinct()",
   'sdf-16': "snapshot.element.all(id.exists()) and snapshot.element.id.trace('ids').isDistinct()",
   'sdf-17': "differential.element.all(id.exists()) and differential.element.id.trace('ids').isDistinct()",
-};
+});
 
 /** isDistinct() over strings, in linear time. */
 function distinct(values: Iterable<unknown>): boolean {
@@ -88,7 +89,7 @@ const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object'
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
 const has = (o: Record<string, unknown>, k: string) => o[k] !== undefined || o[`_${k}`] !== undefined;
 
-const NATIVE: Record<string, Native> = {
+const NATIVE: Record<string, Native> = lookupTable({
   // Empty objects/arrays and nulls are refused by the JSON shape rules with a precise message.
   'ele-1': () => true,
   'ext-1': ({ value }) => {
@@ -139,7 +140,7 @@ const NATIVE: Record<string, Native> = {
     const own = arr(obj(obj(resource).code).coding);
     return arr(o.component).every((c) => arr(obj(obj(c).code).coding).every((coding) => !own.some((x) => deepEqual(x, coding))));
   },
-};
+});
 
 /**
  * `start <= end` as FHIRPath compares dateTimes: on the precision both have; when they are equal
@@ -171,9 +172,9 @@ function toMillis(v: string): number | undefined {
  * (the reference validator applies the same corrections): que-12 says "more than one enableWhen"
  * but R4's expression tests `> 2`.
  */
-const R4_ERRATA: Record<string, [string, string]> = {
+const R4_ERRATA: Record<string, [string, string]> = lookupTable({
   'que-12': ['enableWhen.count() > 2 implies enableBehavior.exists()', 'enableWhen.count() > 1 implies enableBehavior.exists()'],
-};
+});
 
 export class InvariantEvaluator {
   private readonly compiled = new Map<string, Compiled | Error>();
@@ -229,7 +230,7 @@ export class InvariantEvaluator {
   }
 }
 
-const SYSTEM_TO_FHIR: Record<string, string> = { Boolean: 'boolean', String: 'string', Integer: 'integer', Decimal: 'decimal', Date: 'date', DateTime: 'dateTime', Time: 'time' };
+const SYSTEM_TO_FHIR: Record<string, string> = lookupTable({ Boolean: 'boolean', String: 'string', Integer: 'integer', Decimal: 'decimal', Date: 'date', DateTime: 'dateTime', Time: 'time' });
 
 /**
  * R4 invariants test FHIR primitives against System type names (que-7: `answer is Boolean`). The

@@ -6,6 +6,7 @@
 // A small purpose-built scanner rather than a general XML parser: the subset is tiny (no DTDs, no
 // processing instructions) and this check runs on every write — a streaming parser cost ~110 µs
 // for a 1 kB div, this scanner a few µs.
+import { lookupTable } from '../../lookup-table';
 
 export const XHTML_NS = 'http://www.w3.org/1999/xhtml';
 
@@ -14,7 +15,7 @@ const CELL = ['abbr', 'axis', 'headers', 'scope', 'rowspan', 'colspan', 'align',
 const ALIGN = ['align', 'char', 'charoff', 'valign'];
 
 /** Element → the attributes it may carry beyond the core ones (after fhir-xhtml.xsd). */
-const ELEMENTS: Record<string, Set<string>> = Object.fromEntries(
+const ELEMENTS: Record<string, Set<string>> = lookupTable(Object.fromEntries(
   Object.entries({
     div: [], p: [], span: [], br: [], hr: [], pre: ['xml:space'], blockquote: ['cite'], address: [],
     h1: [], h2: [], h3: [], h4: [], h5: [], h6: [],
@@ -28,7 +29,7 @@ const ELEMENTS: Record<string, Set<string>> = Object.fromEntries(
     caption: [], thead: ALIGN, tfoot: ALIGN, tbody: ALIGN, tr: ALIGN, th: [...CELL, 'width'], td: [...CELL, 'width'],
     colgroup: ['span', 'width', ...ALIGN], col: ['span', 'width', ...ALIGN],
   }).map(([k, v]) => [k, new Set(v)]),
-);
+));
 const URL_ATTRIBUTES = new Set(['href', 'src', 'cite', 'longdesc', 'usemap']);
 /** Schemes that run code when followed or loaded. */
 const ACTIVE_URL = /^(javascript|vbscript|livescript|mocha):/i;

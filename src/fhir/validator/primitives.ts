@@ -2,6 +2,7 @@
 // their `value` (the regex each R4 primitive StructureDefinition carries, plus what a regex cannot
 // say: calendar dates, integer ranges, the 1 MB string limit).
 import type { ConformanceRegistry } from './registry';
+import { lookupTable } from '../../lookup-table';
 
 export type JsonKind = 'boolean' | 'number' | 'string';
 
@@ -18,11 +19,11 @@ export const PRIMITIVE_TYPES = new Set([
 ]);
 
 /** The R4 regexes follow XML Schema, where \s and \S are about space, tab, CR and LF only. */
-const XML_PATTERNS: Record<string, string> = {
+const XML_PATTERNS: Record<string, string> = lookupTable({
   '[ \\r\\n\\t\\S]+': '[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]+',
   '[^\\s]+(\\s[^\\s]+)*': '[^ \\t\\r\\n]+([ \\t\\r\\n][^ \\t\\r\\n]+)*',
   '\\S*': '[^ \\t\\r\\n]*',
-};
+});
 
 export class PrimitiveRules {
   private readonly rules = new Map<string, PrimitiveRule>();

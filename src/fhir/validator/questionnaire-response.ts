@@ -6,6 +6,7 @@
 import type { ValidatorCore } from './core';
 import { compareBound, deepEqual } from './values';
 import type { Walker } from './walker';
+import { lookupTable } from '../../lookup-table';
 
 interface QItem {
   linkId: string;
@@ -32,7 +33,7 @@ interface RItem {
  * types R4 allows for answerOption.value[x] (integer, date, time, string, Coding, Reference):
  * options need not be Codings; whether the answer is one of the options is checked separately.
  */
-const ANSWER_TYPES: Record<string, string[]> = {
+const ANSWER_TYPES: Record<string, string[]> = lookupTable({
   boolean: ['valueBoolean'],
   decimal: ['valueDecimal'],
   integer: ['valueInteger'],
@@ -47,7 +48,7 @@ const ANSWER_TYPES: Record<string, string[]> = {
   attachment: ['valueAttachment'],
   reference: ['valueReference'],
   quantity: ['valueQuantity'],
-};
+});
 
 const EXT = 'http://hl7.org/fhir/StructureDefinition/';
 

@@ -5,6 +5,7 @@
 // stays with fhirpath.js. Choice elements (`value` → `valueQuantity`…) are resolved through the R4
 // model that ships with fhirpath.js, so `value` never matches an unrelated `valueSet` element.
 import * as r4Model from 'fhirpath/fhir-context/r4';
+import { lookupTable } from '../../lookup-table';
 
 type Test = (context: unknown) => boolean;
 
@@ -16,14 +17,14 @@ const model = r4Model as unknown as {
 
 const TOKEN = /\s*(<=|>=|!=|\(|\)|\.|[A-Za-z_][A-Za-z0-9_]*|\$this|\d+|\S)/y;
 const FUNCTIONS = new Set(['exists', 'empty', 'hasValue', 'not', 'count']);
-const COMPARE: Record<string, (a: number, b: number) => boolean> = {
+const COMPARE: Record<string, (a: number, b: number) => boolean> = lookupTable({
   '<': (a, b) => a < b,
   '<=': (a, b) => a <= b,
   '>': (a, b) => a > b,
   '>=': (a, b) => a >= b,
   '=': (a, b) => a === b,
   '!=': (a, b) => a !== b,
-};
+});
 
 function tokenize(expression: string): string[] | undefined {
   const out: string[] = [];

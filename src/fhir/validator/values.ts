@@ -1,6 +1,7 @@
 // Comparing instance values with fixed[x] (exact) and pattern[x] (the instance contains the
 // pattern: every element of the pattern is present with the same value; array items of the pattern
 // each match some item of the instance), and minValue/maxValue bounds.
+import { lookupTable } from '../../lookup-table';
 
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -30,12 +31,12 @@ export function matchesPattern(value: unknown, pattern: unknown): boolean {
  * UCUM units of the same dimension as multiples of one base unit, so a bound in kg applies to a
  * value in g. Only plain units (no compound expressions): others compare when the codes are equal.
  */
-const UCUM_FACTORS: Record<string, [dimension: string, factor: number]> = {
+const UCUM_FACTORS: Record<string, [dimension: string, factor: number]> = lookupTable({
   kg: ['g', 1e3], g: ['g', 1], mg: ['g', 1e-3], ug: ['g', 1e-6], ng: ['g', 1e-9], '[lb_av]': ['g', 453.59237], '[oz_av]': ['g', 28.349523125],
   km: ['m', 1e3], m: ['m', 1], cm: ['m', 1e-2], mm: ['m', 1e-3], um: ['m', 1e-6], '[in_i]': ['m', 0.0254], '[ft_i]': ['m', 0.3048],
   L: ['L', 1], l: ['L', 1], dL: ['L', 0.1], mL: ['L', 1e-3], uL: ['L', 1e-6],
   ms: ['s', 1e-3], s: ['s', 1], min: ['s', 60], h: ['s', 3600], d: ['s', 86400], wk: ['s', 604800], mo: ['s', 2629800], a: ['s', 31557600],
-};
+});
 const UCUM = 'http://unitsofmeasure.org';
 
 /** A quantity's value in the base unit of its dimension (undefined: not a known plain UCUM unit). */

@@ -8,6 +8,7 @@ import type { Predicate, RangePredicate, StringPredicate, TokenPredicate, Refere
 import type { IndexKind } from '../../../search/index-values';
 import { RID_SHIFT } from './schema';
 import { nearCondition } from './near';
+import { lookupTable } from '../../../lookup-table';
 
 export interface SqlFragment {
   sql: string;
@@ -33,7 +34,7 @@ export const TABLE: Record<IndexKind, string> = {
 export const rid = (alias?: string) => `${alias ? `${alias}.` : ''}k >> ${RID_SHIFT}`;
 
 /** Text-search parameters and their idx_text column. */
-export const TEXT_COLUMN: Record<string, string> = { _content: 'content', _text: 'narrative' };
+export const TEXT_COLUMN: Record<string, string> = lookupTable({ _content: 'content', _text: 'narrative' });
 
 /** Predicates that one index table answers on its own. */
 export type LeafPredicate = Extract<Predicate, { kind: 'string' | 'token' | 'range' | 'reference' | 'uri' | 'composite' | 'near' }>;
