@@ -13,6 +13,7 @@ module.exports = {
   // fhir-kit-client exports only an `import` condition, which Jest's CommonJS resolver skips.
   moduleNameMapper: { '^fhir-kit-client$': '<rootDir>/node_modules/fhir-kit-client/dist/index.js' },
   globalSetup: '<rootDir>/test/global-setup.js',
+  setupFiles: ['<rootDir>/test/worker-mongodb.js'],
   testTimeout: 60000,
   // Test files run in a worker that is replaced once it holds more than this after a file: in one
   // long-lived process the module registries of ~160 files (each loads the R4 definitions) grew

@@ -3,7 +3,8 @@
 #   ferretdb_binary        builds (once, cached) and prints the binary's path; fails without Go
 #   ferretdb_start DIR     starts it on a free 127.0.0.1 port with its data in DIR, waits until it
 #                          accepts connections, sets FERRETDB_PID and exports MONGODB_URI
-#   ferretdb_stop          stops it (idempotent; .ci/run calls it from its EXIT trap)
+#                          (called again with another DIR, it starts one more instance)
+#   ferretdb_stop          stops every instance started (idempotent; .ci/run calls it from its EXIT trap)
 
 FERRETDB_VERSION=v1.24.2
 FERRETDB_BIN_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/nimbus-fhir/bin"
@@ -53,6 +54,7 @@ ferretdb_start() {
     --listen-addr="127.0.0.1:$port" --debug-addr=- --telemetry=disable --log-level=WARN \
     >"$dir/ferretdb.log" 2>&1 &
   FERRETDB_PID=$!
+  FERRETDB_PIDS="${FERRETDB_PIDS:-} $FERRETDB_PID"
   for i in $(seq 1 100); do
     if ! kill -0 "$FERRETDB_PID" 2>/dev/null; then
       echo "ferretdb: exited at start-up; its log:" >&2
@@ -68,14 +70,18 @@ ferretdb_start() {
     sleep 0.2
   done
   echo "ferretdb: not accepting connections after 20 s" >&2
-  ferretdb_stop
+  kill "$FERRETDB_PID" 2>/dev/null || true
+  wait "$FERRETDB_PID" 2>/dev/null || true
+  FERRETDB_PID=
   return 1
 }
 
 ferretdb_stop() {
-  if [ -n "${FERRETDB_PID:-}" ]; then
-    kill "$FERRETDB_PID" 2>/dev/null || true
-    wait "$FERRETDB_PID" 2>/dev/null || true
-    FERRETDB_PID=
-  fi
+  local pid
+  for pid in ${FERRETDB_PIDS:-} ${FERRETDB_PID:-}; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  FERRETDB_PID=
+  FERRETDB_PIDS=
 }

@@ -8,7 +8,7 @@ import supertest from 'supertest';
 import { describeEachEngine } from '../support/engines';
 import { makeTestServer, type TestServer } from '../support/server';
 
-const WORDS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'prototype', 'valueOf', '__defineGetter__'];
+const ALL_WORDS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'prototype', 'valueOf', '__defineGetter__'];
 
 /** GET paths under /fhir; `W` stands for the word (URL-encoded where it matters). */
 const GET_TEMPLATES = [
@@ -102,6 +102,9 @@ function problem(res: Answer, underFhir: boolean): string | undefined {
 }
 
 describeEachEngine('prototype member names sent anywhere a client can put a word', (factory) => {
+  // The tables live above the engines; on FerretDB (~50 ms a query) two words cover the engine's
+  // own code paths in a few seconds instead of ~50.
+  const WORDS = factory.name === 'sqlite' ? ALL_WORDS : ALL_WORDS.slice(0, 2);
   let t: TestServer;
   let http: ReturnType<typeof supertest>;
 
